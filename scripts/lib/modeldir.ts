@@ -1,0 +1,64 @@
+/** Reading and writing model directories from Node, and the split each data set is evaluated on. */
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelConfig } from '../../src/model/config.js';
+import { paramShapes, type Params } from '../../src/model/encoder.js';
+import { buildModelJson, checkModelJson, checkVocab, contentVersion, decodeParams, encodeWeights, type Quantization, type Vocab } from '../../src/model/weights.js';
+import { leaveOneOut, timeSplit, type Example, type Seq, type Split } from './split.js';
+import type { Log } from './data.js';
+
+export const DEFAULT_CUTOFF = '2011-09-01';
+
+export interface SplitFlags { cutoff?: string; excludeSeen?: boolean; minCount?: number }
+
+/** The protocol of each data set: Online Retail by time, the others leave-one-out. */
+export function makeSplit(log: Log, f: SplitFlags = {}): Split {
+  if (log.name === 'online-retail' || f.cutoff) {
+    const cut = Date.parse((f.cutoff ?? DEFAULT_CUTOFF) + 'T00:00:00Z') / 1000;
+    return timeSplit(log, cut, f.excludeSeen ?? false, f.minCount ?? 1);
+  }
+  return leaveOneOut(log, f.excludeSeen ?? (log.name === 'ml-1m' || log.name === 'beauty'));
+}
+
+export async function saveModelDir(dir: string, params: Params, cfg: ModelConfig, vocab: Vocab, q: Quantization): Promise<{ bytes: number; version: string }> {
+  fs.mkdirSync(dir, { recursive: true });
+  const named: Array<[string, number[], Float32Array]> = [];
+  for (const [name, shape] of paramShapes(cfg)) named.push([name, shape, (await params[name].data()) as Float32Array]);
+  const { specs, data } = encodeWeights(named, q);
+  const version = contentVersion(data);
+  const json = buildModelJson(cfg, specs, 'weights.bin', version);
+  fs.writeFileSync(path.join(dir, 'weights.bin'), data);
+  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
+  fs.writeFileSync(path.join(dir, 'vocab.json'), JSON.stringify(vocab));
+  const bytes = ['weights.bin', 'model.json', 'vocab.json'].reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+  return { bytes, version };
+}
+
+export function loadModelDir(dir: string): { params: Params; cfg: ModelConfig; vocab: Vocab; version: string } {
+  const json = checkModelJson(JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')));
+  const shards = json.weightsManifest.flatMap((g) => g.paths).map((p) => {
+    const b = fs.readFileSync(path.join(dir, p));
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  });
+  const meta = json.userDefinedMetadata.shelfwise;
+  const params = decodeParams(json, shards);
+  const vocab = checkVocab(JSON.parse(fs.readFileSync(path.join(dir, meta.vocab), 'utf8')), meta.config);
+  return { params, cfg: meta.config, vocab, version: meta.version };
+}
+
+/** Re-expresses a split in another vocabulary's rows (items it lacks are dropped from inputs; such targets miss). */
+export function remapSplit(split: Split, vocab: string[]): Split {
+  const row = new Map(vocab.map((id, i) => [id, i + 1]));
+  const map = Int32Array.from([0, ...split.vocab.map((id) => row.get(id) ?? 0)]);
+  const seq = <T extends Seq>(s: T): T => {
+    const keep: number[] = [];
+    for (let i = 0; i < s.items.length; i++) if (map[s.items[i]] > 0) keep.push(i);
+    return { ...s, items: Int32Array.from(keep, (i) => map[s.items[i]]), types: Int32Array.from(keep, (i) => s.types[i]), ts: Float64Array.from(keep, (i) => s.ts[i]) };
+  };
+  const ex = (e: Example): Example => ({ ...seq(e), target: map[e.target] });
+  return { ...split, vocab, train: split.train.map(seq), valid: split.valid.map(ex).filter((e) => e.items.length > 0), test: split.test.map(ex).filter((e) => e.items.length > 0) };
+}
+
+export function disposeParams(p: Params): void { for (const t of Object.values(p)) t.dispose(); }
+export { tf };

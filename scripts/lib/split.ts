@@ -1,0 +1,96 @@
+/**
+ * Splits a normalized log into training sequences and validation/test examples, with items mapped to
+ * embedding rows (row 0 = padding / unknown).
+ */
+import { typeCode } from '../../src/model/features.js';
+import type { Log } from './data.js';
+
+export interface Seq { user: string; items: Int32Array; types: Int32Array; ts: Float64Array }
+/** History (input) and the item to predict; target 0 = an item outside the vocabulary (always a miss). */
+export interface Example extends Seq { target: number }
+
+export interface Split {
+  dataset: string;
+  protocol: string;
+  vocab: string[];
+  train: Seq[];
+  valid: Example[];
+  test: Example[];
+  excludeSeen: boolean;
+}
+
+const PURCHASE = typeCode('purchase');
+const REMOVE = typeCode('remove_from_cart');
+
+function toSeq(user: string, rows: number[], types: number[], ts: number[]): Seq {
+  return { user, items: Int32Array.from(rows), types: Int32Array.from(types), ts: Float64Array.from(ts) };
+}
+
+function buildVocab(lists: string[][], minCount: number): { vocab: string[]; row: Map<string, number> } {
+  const count = new Map<string, number>();
+  for (const l of lists) for (const it of l) count.set(it, (count.get(it) ?? 0) + 1);
+  const vocab = [...count].filter(([, c]) => c >= minCount).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id);
+  return { vocab, row: new Map(vocab.map((id, i) => [id, i + 1])) };
+}
+
+/**
+ * Leave-one-out (ML-1M, Beauty, Taobao): last event = test, second-last = validation, the rest = training.
+ * Users with fewer than 3 events only train. The vocabulary is every item in the log.
+ */
+export function leaveOneOut(log: Log, excludeSeen: boolean): Split {
+  const { vocab, row } = buildVocab(log.users.map((u) => u.items), 1);
+  const train: Seq[] = [], valid: Example[] = [], test: Example[] = [];
+  for (const u of log.users) {
+    const rows = u.items.map((i) => row.get(i) ?? 0);
+    const n = rows.length;
+    if (n < 3) { if (n >= 2) train.push(toSeq(u.user, rows, u.types, u.ts)); continue; }
+    train.push(toSeq(u.user, rows.slice(0, n - 2), u.types.slice(0, n - 2), u.ts.slice(0, n - 2)));
+    valid.push({ ...toSeq(u.user, rows.slice(0, n - 2), u.types.slice(0, n - 2), u.ts.slice(0, n - 2)), target: rows[n - 2] });
+    test.push({ ...toSeq(u.user, rows.slice(0, n - 1), u.types.slice(0, n - 1), u.ts.slice(0, n - 1)), target: rows[n - 1] });
+  }
+  return { dataset: log.name, protocol: 'leave-one-out, full ranking', vocab, train, valid, test, excludeSeen };
+}
+
+/**
+ * Time split (what a shop sees after deploying): everything before `cutoff` (seconds) trains; each
+ * customer's first purchase at or after the cut-off, given their whole history before it, is the test.
+ * Validation is each customer's last purchase before the cut-off (held out of training). The vocabulary is
+ * the items seen before the cut-off at least `minCount` times; a later-only item is a miss for every method.
+ */
+export function timeSplit(log: Log, cutoff: number, excludeSeen: boolean, minCount = 1): Split {
+  const pre = log.users.map((u) => {
+    let k = 0;
+    while (k < u.ts.length && u.ts[k] < cutoff) k++;
+    return k;
+  });
+  const { vocab, row } = buildVocab(log.users.map((u, i) => u.items.slice(0, pre[i])), minCount);
+  const train: Seq[] = [], valid: Example[] = [], test: Example[] = [];
+  log.users.forEach((u, ui) => {
+    const k = pre[ui];
+    const rows = u.items.map((i) => row.get(i) ?? 0);
+    // Drop events of items outside the vocabulary from inputs (the model cannot embed them).
+    const keep = (a: number, b: number) => {
+      const idx: number[] = [];
+      for (let i = a; i < b; i++) if (rows[i] > 0) idx.push(i);
+      return toSeq(u.user, idx.map((i) => rows[i]), idx.map((i) => u.types[i]), idx.map((i) => u.ts[i]));
+    };
+    let j = k - 1;
+    while (j >= 0 && (u.types[j] !== PURCHASE || rows[j] === 0)) j--;
+    if (j >= 1) {
+      const hist = keep(0, j);
+      if (hist.items.length > 0) { train.push(hist); valid.push({ ...hist, target: rows[j] }); }
+    } else if (k >= 2) train.push(keep(0, k));
+    if (k > 0) {
+      let t = k;
+      while (t < u.items.length && u.types[t] !== PURCHASE) t++;
+      if (t < u.items.length) {
+        const hist = keep(0, k);
+        if (hist.items.length > 0) test.push({ ...hist, target: rows[t] });
+      }
+    }
+  });
+  const date = new Date(cutoff * 1000).toISOString().slice(0, 10);
+  return { dataset: log.name, protocol: `time split at ${date}: first purchase after the cut-off, full ranking`, vocab, train, valid, test, excludeSeen };
+}
+
+export { REMOVE, PURCHASE };

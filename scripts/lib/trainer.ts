@@ -1,0 +1,261 @@
+/**
+ * Training and evaluation of the encoder in Node (tfjs-node when installed, else the wasm backend).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+// The union package's Node build registers every gradient (tfjs-core's Node build alone has none).
+import '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import { forward, initParams, mm, nextItemLoss, type Params } from '../../src/model/encoder.js';
+import type { ModelConfig } from '../../src/model/config.js';
+import { lastWindow, packBatch, type RowSeq } from '../../src/model/inputs.js';
+import { REMOVE, type Example, type Seq, type Split } from './split.js';
+import { MetricSum, rankOf, type Metrics } from './metrics.js';
+import type { Baseline } from './baselines.js';
+
+const require = createRequire(import.meta.url);
+
+/** tfjs-node if the user installed it (native TensorFlow), otherwise tfjs's wasm backend. */
+export async function initBackend(prefer = process.env.SHELFWISE_BACKEND ?? 'auto'): Promise<string> {
+  if (prefer === 'tensorflow' || prefer === 'auto') {
+    try {
+      const name = '@tensorflow/tfjs-node';
+      await import(name);
+      await tf.setBackend('tensorflow');
+      return 'tensorflow';
+    } catch { if (prefer === 'tensorflow') throw new Error('@tensorflow/tfjs-node is not installed'); }
+  }
+  if (prefer === 'cpu') {
+    await import('@tensorflow/tfjs-backend-cpu');
+    await tf.setBackend('cpu');
+    return 'cpu';
+  }
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + '/');
+  await import('@tensorflow/tfjs-backend-cpu');
+  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialize');
+  return 'wasm';
+}
+
+/** Matmul throughput of the current backend on a shape like the output layer's ([rows, d] x [d, V]). */
+export function matmulPeak(d: number, V: number): number {
+  return tf.tidy(() => {
+    const a = tf.randomNormal([2048, d]), b = tf.randomNormal([d, V]);
+    tf.matMul(a, b).dataSync();
+    const t0 = performance.now();
+    for (let i = 0; i < 3; i++) tf.matMul(a, b).dataSync();
+    return (3 * 2 * 2048 * d * V) / ((performance.now() - t0) / 1000) / 1e9;
+  });
+}
+
+export interface TrainOptions {
+  epochs: number;
+  batch: number;
+  lr: number;
+  seed: number;
+  patience: number;
+  sampled: number;
+  /** Evaluate on at most this many validation users per epoch (0 = all). */
+  validUsers: number;
+  checkpointDir?: string;
+  log?: (line: string) => void;
+  quiet?: boolean;
+}
+
+interface Window { seq: RowSeq; targets: Int32Array }
+
+/** Training windows: chunks of maxLen+1 events from each sequence's end; targets mask removals. */
+export function makeWindows(train: Seq[], maxLen: number): Window[] {
+  const out: Window[] = [];
+  for (const s of train) {
+    for (let end = s.items.length; end >= 2; end -= maxLen) {
+      const start = Math.max(0, end - maxLen - 1);
+      const items = s.items.subarray(start, end - 1), types = s.types.subarray(start, end - 1), ts = s.ts.subarray(start, end - 1);
+      const targets = new Int32Array(items.length);
+      for (let i = 0; i < items.length; i++) targets[i] = s.types[start + i + 1] === REMOVE ? 0 : s.items[start + i + 1];
+      out.push({ seq: { items, types, ts, prevTs: start > 0 ? s.ts[start - 1] : undefined }, targets });
+    }
+  }
+  return out;
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; };
+}
+
+/** Shuffled batches; within groups of 32 batches, windows are sorted by length so padding stays small. */
+function batches(windows: Window[], B: number, rand: () => number): Window[][] {
+  const idx = windows.map((_, i) => i);
+  for (let i = idx.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [idx[i], idx[j]] = [idx[j], idx[i]]; }
+  const out: Window[][] = [];
+  const group = B * 32;
+  for (let g = 0; g < idx.length; g += group) {
+    const chunk = idx.slice(g, g + group).sort((a, b) => windows[a].seq.items.length - windows[b].seq.items.length);
+    for (let i = 0; i < chunk.length; i += B) out.push(chunk.slice(i, i + B).map((k) => windows[k]));
+  }
+  for (let i = out.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [out[i], out[j]] = [out[j], out[i]]; }
+  return out;
+}
+
+function packWindows(ws: Window[], cfg: ModelConfig) {
+  const len = Math.max(...ws.map((w) => w.seq.items.length));
+  const inp = packBatch(ws.map((w) => w.seq), len, cfg.numTimeBuckets);
+  const targets = new Int32Array(ws.length * len);
+  ws.forEach((w, b) => targets.set(w.targets, b * len + (len - w.targets.length)));
+  return { inp, targets };
+}
+
+/** FLOPs of one training step (forward + backward ≈ 3 × forward) over the packed batch. */
+function stepFlops(cfg: ModelConfig, B: number, L: number, nTargets: number, sampled: number): number {
+  const tokens = B * L;
+  const perTokenBlock = 8 * cfg.d * cfg.d + 4 * cfg.d * cfg.ffDim + 4 * L * cfg.d;
+  const out = 2 * cfg.d * (sampled > 0 ? sampled : cfg.vocabSize);
+  return 3 * (tokens * cfg.blocks * perTokenBlock + nTargets * out);
+}
+
+/** User vectors (hidden state at the last position) for a list of histories: [n, d] row-major. */
+export function userVectors(params: Params, cfg: ModelConfig, hist: RowSeq[], batch = 256): Float32Array {
+  const out = new Float32Array(hist.length * cfg.d);
+  for (let i = 0; i < hist.length; i += batch) {
+    const part = hist.slice(i, i + batch).map((s) => lastWindow(s, cfg.maxLen));
+    const len = Math.max(1, ...part.map((s) => s.items.length));
+    const v = tf.tidy(() => {
+      const inp = packBatch(part, len, cfg.numTimeBuckets);
+      const { hidden } = forward(params, cfg, inp);
+      const lastRows = part.map((_, b) => b * len + len - 1);
+      return tf.gather(hidden, tf.tensor1d(lastRows, 'int32'));
+    });
+    out.set(v.dataSync() as Float32Array, i * cfg.d);
+    v.dispose();
+  }
+  return out;
+}
+
+/** Full-ranking metrics of the model over examples (seen items excluded when asked). */
+export function evaluateModel(params: Params, cfg: ModelConfig, examples: Example[], excludeSeen: boolean): Metrics {
+  const sum = new MetricSum();
+  const B = 256;
+  for (let i = 0; i < examples.length; i += B) {
+    const part = examples.slice(i, i + B);
+    const u = userVectors(params, cfg, part, B);
+    const scores = tf.tidy(() => mm(tf.tensor2d(u, [part.length, cfg.d]), params.item_emb as tf.Tensor2D, true));
+    const s = scores.dataSync() as Float32Array;
+    scores.dispose();
+    const V = cfg.vocabSize;
+    part.forEach((ex, b) => sum.add(rankOf(s.subarray(b * V, (b + 1) * V), ex.target, excludeSeen ? ex.items : undefined)));
+  }
+  return sum.result();
+}
+
+export function evaluateBaseline(bl: Baseline, V: number, examples: Example[], excludeSeen: boolean): Metrics {
+  const sum = new MetricSum();
+  const out = new Float32Array(V);
+  for (const ex of examples) { bl.score(ex.items, out); sum.add(rankOf(out, ex.target, excludeSeen ? ex.items : undefined)); }
+  return sum.result();
+}
+
+function fmtTime(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`;
+}
+
+function saveCheckpoint(dir: string, params: Params, opt: tf.Optimizer, state: object): Promise<void> {
+  return (async () => {
+    fs.mkdirSync(dir, { recursive: true });
+    const named: Array<{ name: string; tensor: tf.Tensor }> = [
+      ...Object.entries(params).map(([name, tensor]) => ({ name: 'p/' + name, tensor })),
+      ...(await opt.getWeights()).map((w) => ({ name: 'o/' + w.name, tensor: w.tensor })),
+    ];
+    const { data, specs } = await tf.io.encodeWeights(named);
+    const tmp = path.join(dir, 'ckpt.tmp');
+    fs.writeFileSync(tmp + '.bin', Buffer.from(data));
+    fs.writeFileSync(tmp + '.json', JSON.stringify({ specs, state }));
+    fs.renameSync(tmp + '.bin', path.join(dir, 'ckpt.bin'));
+    fs.renameSync(tmp + '.json', path.join(dir, 'ckpt.json'));
+  })();
+}
+
+export interface TrainResult { params: Params; best: Metrics | null; epochs: number; seqPerSec: number; gflops: number; peak: number; seconds: number; history: string[] }
+
+/**
+ * Adam on next-item cross-entropy with early stopping on validation NDCG@10. Resumes from
+ * `checkpointDir` when it holds a checkpoint of the same config.
+ */
+export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Promise<TrainResult> {
+  const log = o.log ?? ((l: string) => console.log(l));
+  const params: Record<string, tf.Variable> = {};
+  for (const [k, v] of Object.entries(initParams(cfg, o.seed))) { params[k] = tf.variable(v, true, k); v.dispose(); }
+  const opt = tf.train.adam(o.lr);
+  const windows = makeWindows(split.train, cfg.maxLen);
+  const rand = rng(o.seed);
+  let startEpoch = 0, best: Metrics | null = null, bestEpoch = -1, stepSeed = o.seed * 1000;
+  let bestParams: Record<string, tf.Tensor> = {};
+  const history: string[] = [];
+  const ckJson = o.checkpointDir ? path.join(o.checkpointDir, 'ckpt.json') : '';
+  if (ckJson && fs.existsSync(ckJson)) {
+    const ck = JSON.parse(fs.readFileSync(ckJson, 'utf8'));
+    if (JSON.stringify(ck.state.cfg) === JSON.stringify(cfg)) {
+      const named = tf.io.decodeWeights(fs.readFileSync(path.join(o.checkpointDir!, 'ckpt.bin')).buffer.slice(0) as ArrayBuffer, ck.specs);
+      for (const [k, v] of Object.entries(params)) v.assign(named['p/' + k]);
+      const ow = Object.entries(named).filter(([n]) => n.startsWith('o/')).map(([n, t]) => ({ name: n.slice(2), tensor: t }));
+      // Adam creates its slots lazily; one zero-gradient step creates them before they are overwritten.
+      opt.applyGradients(Object.fromEntries(Object.entries(params).map(([k, v]) => [k, tf.zerosLike(v)])));
+      await opt.setWeights(ow);
+      startEpoch = ck.state.epoch; best = ck.state.best; bestEpoch = ck.state.bestEpoch; stepSeed = ck.state.stepSeed;
+      for (let i = 0; i < startEpoch; i++) batches(windows, o.batch, rand); // replay the shuffles
+      for (const [k, v] of Object.entries(params)) bestParams[k] = tf.clone(named['p/best/' + k] ?? v);
+      log(`resumed from ${o.checkpointDir} at epoch ${startEpoch}`);
+    }
+  }
+  const peak = matmulPeak(cfg.d, cfg.vocabSize);
+  let flops = 0, computeSec = 0, seqs = 0;
+  const t0 = performance.now();
+  const validSet = o.validUsers > 0 ? split.valid.slice(0, o.validUsers) : split.valid;
+  let epoch = startEpoch;
+  for (; epoch < o.epochs; epoch++) {
+    const bs = batches(windows, o.batch, rand);
+    const te = performance.now();
+    let lossSum = 0, lossN = 0;
+    for (let bi = 0; bi < bs.length; bi++) {
+      const { inp, targets } = packWindows(bs[bi], cfg);
+      const nT = targets.reduce((n, t) => n + (t > 0 ? 1 : 0), 0);
+      const seed = ++stepSeed;
+      const ts = performance.now();
+      const loss = opt.minimize(() => nextItemLoss(params, cfg, inp, targets, { training: true, seed, sampled: o.sampled }), true, Object.values(params));
+      const l = (await loss!.data())[0];
+      loss!.dispose();
+      computeSec += (performance.now() - ts) / 1000;
+      flops += stepFlops(cfg, inp.batch, inp.len, nT, o.sampled);
+      seqs += bs[bi].length;
+      if (!Number.isFinite(l)) throw new Error(`training diverged: loss ${l} at epoch ${epoch + 1}, step ${bi + 1}`);
+      lossSum += l; lossN++;
+      if (!o.quiet && (bi % 5 === 0 || bi === bs.length - 1)) {
+        const done = (bi + 1) / bs.length;
+        const el = (performance.now() - te) / 1000;
+        const bar = '#'.repeat(Math.round(done * 24)).padEnd(24, '.');
+        process.stderr.write(`\repoch ${epoch + 1}/${o.epochs} [${bar}] ${(done * 100).toFixed(0)}% loss ${(lossSum / lossN).toFixed(3)} ${(seqs / ((performance.now() - t0) / 1000)).toFixed(0)} seq/s ETA ${fmtTime(el / done - el)}  `);
+      }
+    }
+    if (!o.quiet) process.stderr.write('\n');
+    const m = evaluateModel(params, cfg, validSet, split.excludeSeen);
+    const line = `epoch ${epoch + 1}: loss ${(lossSum / lossN).toFixed(4)} valid ndcg@10 ${m['ndcg@10'].toFixed(4)} hr@10 ${m['hr@10'].toFixed(4)} (${((performance.now() - te) / 1000).toFixed(0)} s)`;
+    history.push(line); log(line);
+    if (!best || m['ndcg@10'] > best['ndcg@10']) {
+      best = m; bestEpoch = epoch;
+      for (const t of Object.values(bestParams)) t.dispose();
+      bestParams = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, tf.clone(v)]));
+    }
+    if (o.checkpointDir) {
+      const withBest = { ...params, ...Object.fromEntries(Object.entries(bestParams).map(([k, v]) => ['best/' + k, v])) } as Params;
+      await saveCheckpoint(o.checkpointDir, withBest, opt, { cfg, epoch: epoch + 1, best, bestEpoch, stepSeed });
+    }
+    if (epoch - bestEpoch >= o.patience) { log(`early stop: no gain for ${o.patience} epochs (best epoch ${bestEpoch + 1})`); epoch++; break; }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  for (const v of Object.values(params)) v.dispose();
+  opt.dispose();
+  return { params: bestParams, best, epochs: epoch, seqPerSec: seqs / Math.max(1e-9, computeSec), gflops: flops / Math.max(1e-9, computeSec) / 1e9, peak, seconds, history };
+}

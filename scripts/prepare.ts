@@ -1,0 +1,40 @@
+/**
+ * npm run data -- <name|all> | --input <file.csv> --name <name> --user <col> --item <col> [--type <col>] [--time <col>]
+ *   [--title <col>] [--price <col>] [--delimiter ,] [--session-gap <seconds>] [--cancellations remove|drop]
+ * Writes the normalized log to .cache/data/<name>.tsv (user, item, type code, unix seconds).
+ */
+import { parseArgs } from 'node:util';
+import { DATASETS, parseCsvLog, parseNamed, parseOnlineRetail, readText, splitSessions, writeLog, SHARED } from './lib/data.js';
+import path from 'node:path';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    input: { type: 'string' }, name: { type: 'string' }, user: { type: 'string' }, item: { type: 'string' },
+    type: { type: 'string' }, time: { type: 'string' }, title: { type: 'string' }, price: { type: 'string' },
+    delimiter: { type: 'string' }, 'session-gap': { type: 'string' }, cancellations: { type: 'string' },
+  },
+});
+
+const names = positionals[0] === 'all' ? [...DATASETS] : positionals;
+const jobs: Array<() => ReturnType<typeof parseNamed>> = [];
+if (values.input) {
+  if (!values.name || !values.user || !values.item) throw new Error('--input needs --name, --user and --item');
+  jobs.push(() => parseCsvLog(values.name!, readText(values.input!), { user: values.user!, item: values.item!, type: values.type, time: values.time, delimiter: values.delimiter, title: values.title, price: values.price }));
+}
+for (const n of names) {
+  if (n === 'online-retail' && values.cancellations) {
+    const c = values.cancellations === 'drop' ? 'drop' : 'remove';
+    jobs.push(() => parseOnlineRetail([readText(path.join(SHARED, 'online-retail/online_retail_II_2009-2010.csv.gz')), readText(path.join(SHARED, 'online-retail/online_retail_2010-2011.csv.gz'))], { cancellations: c }));
+  } else jobs.push(() => parseNamed(n));
+}
+if (!jobs.length) { console.error('usage: npm run data -- <online-retail|ml-1m|beauty|taobao|all> or --input FILE --name N --user COL --item COL'); process.exit(2); }
+for (const job of jobs) {
+  const t0 = performance.now();
+  let log = job();
+  if (values['session-gap']) log = splitSessions(log, Number(values['session-gap']));
+  const file = writeLog(log);
+  const events = log.users.reduce((n, u) => n + u.items.length, 0);
+  console.log(`${log.name}: ${log.users.length} users, ${events} events, ${new Set(log.users.flatMap((u) => u.items)).size} items → ${file} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  for (const n of log.notes) console.log('  ' + n);
+}

@@ -1,0 +1,52 @@
+import { NUM_TYPE_ROWS } from './features.js';
+
+/** Architecture of the sequence encoder; stored with the weights in model.json. */
+export interface ModelConfig {
+  /** Rows of the item embedding, including row 0 (padding). */
+  vocabSize: number;
+  /** Hidden size. */
+  d: number;
+  blocks: number;
+  heads: number;
+  /** Longest history the model reads (older events are dropped). */
+  maxLen: number;
+  /** Rows of the event-type embedding (padding + 6 types); 0 disables type embeddings. */
+  numTypes: number;
+  /** Rows of the time-gap embedding; 0 disables it. */
+  numTimeBuckets: number;
+  /** Feed-forward inner size. */
+  ffDim: number;
+  dropout: number;
+}
+
+export function defaultConfig(vocabSize: number, over: Partial<ModelConfig> = {}): ModelConfig {
+  return {
+    vocabSize,
+    d: 64,
+    blocks: 2,
+    heads: 1,
+    maxLen: 50,
+    numTypes: NUM_TYPE_ROWS,
+    numTimeBuckets: 24,
+    ffDim: 64,
+    dropout: 0.2,
+    ...Object.fromEntries(Object.entries(over).filter(([, v]) => v !== undefined)),
+  };
+}
+
+/** Throws a clear error when a config read from a file is not usable. */
+export function checkConfig(c: unknown): ModelConfig {
+  if (!c || typeof c !== 'object') throw new Error('model config: missing or not an object');
+  const o = c as Record<string, unknown>;
+  const ints = ['vocabSize', 'd', 'blocks', 'heads', 'maxLen', 'numTypes', 'numTimeBuckets', 'ffDim'] as const;
+  for (const k of ints) {
+    const v = o[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`model config: ${k} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  }
+  const cfg = o as unknown as ModelConfig;
+  if (cfg.vocabSize < 2 || cfg.d < 1 || cfg.maxLen < 1 || cfg.heads < 1 || cfg.d % cfg.heads !== 0) {
+    throw new Error(`model config: inconsistent sizes (vocabSize ${cfg.vocabSize}, d ${cfg.d}, heads ${cfg.heads}, maxLen ${cfg.maxLen})`);
+  }
+  if (typeof cfg.dropout !== 'number' || !(cfg.dropout >= 0 && cfg.dropout < 1)) cfg.dropout = 0;
+  return cfg;
+}

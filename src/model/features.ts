@@ -1,0 +1,28 @@
+/**
+ * Feature codes shared by training, evaluation and the in-page runtime. Changing any of these changes
+ * what a trained model means, so they are part of the model format (stored in the config).
+ */
+
+/** Event types, in the order of their embedding rows (row 0 is padding). */
+export const EVENT_TYPES = ['view', 'click', 'add_to_cart', 'remove_from_cart', 'purchase', 'search'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Embedding row of an event type: 1..6; 0 is padding. */
+export function typeCode(type: EventType): number {
+  const i = EVENT_TYPES.indexOf(type);
+  if (i < 0) throw new Error(`unknown event type: ${String(type)}`);
+  return i + 1;
+}
+
+export const NUM_TYPE_ROWS = EVENT_TYPES.length + 1;
+
+/**
+ * Time-gap bucket between an event and the one before it (seconds).
+ * 0: padding, 1: first event / unknown time, 2: same instant (gap < 1 s), 3+: floor(log2(gap)) + 3,
+ * capped at numBuckets - 1 (with 24 buckets the last one starts at 2^20 s ≈ 12 days).
+ */
+export function gapBucket(gapSeconds: number | null, numBuckets: number): number {
+  if (gapSeconds === null || !Number.isFinite(gapSeconds) || gapSeconds < 0) return 1;
+  if (gapSeconds < 1) return 2;
+  return Math.min(numBuckets - 1, Math.floor(Math.log2(gapSeconds)) + 3);
+}

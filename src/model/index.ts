@@ -1,0 +1,5 @@
+export * from './config.js';
+export * from './features.js';
+export * from './encoder.js';
+export * from './inputs.js';
+export * from './weights.js';
