@@ -17,6 +17,9 @@ import type { ModelConfig } from './config.js';
 
 export type Params = Record<string, tf.Tensor>;
 
+/** tfjs's customGrad parameter type (not exported by name). */
+type GradFn = Parameters<typeof tf.customGrad>[0];
+
 /** Names and shapes of every parameter of a config, in a stable order (the order of the weights file). */
 export function paramShapes(cfg: ModelConfig): Array<[string, number[]]> {
   const { d, ffDim } = cfg;
@@ -80,7 +83,7 @@ export function lookup(table: tf.Tensor, ids: Int32Array | tf.Tensor1D): tf.Tens
   if (hasNativeGatherGrad()) return tf.gather(table, idsT) as tf.Tensor2D;
   const [rows, d] = table.shape as [number, number];
   const iv = ids instanceof Int32Array ? ids : (ids.dataSync() as Int32Array);
-  const f = tf.customGrad((t: tf.Tensor) => {
+  const f = tf.customGrad(((t: tf.Tensor) => {
     return {
       value: tf.gather(t, idsT),
       gradFunc: (dy: tf.Tensor) => {
@@ -93,7 +96,7 @@ export function lookup(table: tf.Tensor, ids: Int32Array | tf.Tensor1D): tf.Tens
         return tf.tensor2d(g, [rows, d]);
       },
     };
-  });
+  }) as unknown as GradFn);
   return f(table) as tf.Tensor2D;
 }
 
@@ -105,14 +108,14 @@ export function lookup(table: tf.Tensor, ids: Int32Array | tf.Tensor1D): tf.Tens
 export function mm(a: tf.Tensor2D, b: tf.Tensor2D, transposeB = false): tf.Tensor2D {
   if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, false, transposeB);
   const bb = transposeB ? tf.transpose(b) : b;
-  const f = tf.customGrad((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
     save([x, w]);
     return {
       value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
       gradFunc: (dy: tf.Tensor, [sx, sw]: tf.Tensor[]) =>
         [tf.matMul(dy as tf.Tensor2D, tf.transpose(sw) as tf.Tensor2D), tf.matMul(tf.transpose(sx) as tf.Tensor2D, dy as tf.Tensor2D)],
     };
-  });
+  }) as unknown as GradFn);
   return f(a, bb) as tf.Tensor2D;
 }
 
@@ -121,7 +124,7 @@ export function mm(a: tf.Tensor2D, b: tf.Tensor2D, transposeB = false): tf.Tenso
  * broadcast `equal` over the whole [rows, items] matrix: half of a training step on wasm (measured).
  */
 export function logSumExpRows(x: tf.Tensor2D): tf.Tensor1D {
-  const f = tf.customGrad((z: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = tf.customGrad(((z: tf.Tensor, save: tf.GradSaveFunc) => {
     const m = tf.max(z, 1, true);
     const e = tf.exp(tf.sub(z, m));
     const s = tf.sum(e, 1, true);
@@ -131,7 +134,7 @@ export function logSumExpRows(x: tf.Tensor2D): tf.Tensor1D {
       value: tf.reshape(tf.add(tf.log(s), m), [-1]),
       gradFunc: (dy: tf.Tensor, [sp]: tf.Tensor[]) => tf.mul(sp, tf.reshape(dy, [-1, 1])),
     };
-  });
+  }) as unknown as GradFn);
   return f(x) as tf.Tensor1D;
 }
 

@@ -1,0 +1,44 @@
+/**
+ * npm start: builds nothing, serves the project root on localhost (PORT, default 8080): the demo shop at /,
+ * the SDK at /dist/, the shipped model at /models/. Also used by the e2e tests and the benchmarks.
+ */
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.json': 'application/json', '.wasm': 'application/wasm', '.bin': 'application/octet-stream', '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml', '.md': 'text/markdown; charset=utf-8', '.png': 'image/png', '.ico': 'image/x-icon',
+};
+const ALLOWED = ['dist', 'models', 'demo', 'e2e'];
+
+export function createServer(root = ROOT): http.Server {
+  return http.createServer((req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname === '/' || url.pathname === '/index.html') { res.writeHead(302, { location: '/demo/' }); res.end(); return; }
+      let p = decodeURIComponent(url.pathname);
+      if (p.endsWith('/')) p += 'index.html';
+      const file = path.resolve(root, '.' + p);
+      const top = path.relative(root, file).split(path.sep)[0];
+      if (!file.startsWith(root + path.sep) || !ALLOWED.includes(top) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+        res.writeHead(404, { 'content-type': 'text/plain' }); res.end('not found'); return;
+      }
+      const stat = fs.statSync(file);
+      const etag = `"${stat.size}-${stat.mtimeMs}"`;
+      if (req.headers['if-none-match'] === etag) { res.writeHead(304); res.end(); return; }
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': stat.size, etag, 'cache-control': 'no-cache' });
+      if (req.method === 'HEAD') { res.end(); return; }
+      fs.createReadStream(file).pipe(res);
+    } catch (e) {
+      res.writeHead(500); res.end(String(e));
+    }
+  });
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  const port = Number(process.env.PORT ?? 8080);
+  createServer().listen(port, '127.0.0.1', () => console.log(`shelfwise demo shop: http://localhost:${port}/  (model: /models/online-retail/model.json)`));
+}

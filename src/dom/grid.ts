@@ -1,0 +1,150 @@
+/**
+ * Binds a product grid: records clicks and cart actions from the markup contract, and reorders the
+ * product elements after each interaction with a FLIP animation.
+ *
+ * Markup: the container has `data-shelfwise-grid`; its child elements with `data-shelfwise-item="<id>"` are
+ * the products (optional `data-shelfwise-category`); `data-shelfwise-hidden` or `data-shelfwise-stock="0"`
+ * marks one unavailable; a button inside with `data-shelfwise-action="add_to_cart|remove_from_cart|purchase"`
+ * records that action.
+ */
+import type { Candidate, RankOptions, Ranked } from '../rank/index.js';
+
+export interface GridOptions extends RankOptions {
+  /** 'deferred' (default): elements in the viewport and the one just clicked keep their place. */
+  reorder?: 'deferred' | 'immediate';
+  /** FLIP animation length in ms (0 = none; none under prefers-reduced-motion). Default 250. */
+  animationMs?: number;
+  /** Record clicks and actions from the markup (default true). */
+  capture?: boolean;
+  /** Called after each reorder with the ranking applied. */
+  onReorder?: (ranked: Ranked[]) => void;
+}
+
+export interface GridBinding {
+  /** Re-ranks and reorders now (after an interaction on `clickedId`, that element stays put). */
+  refresh(clickedId?: string): Promise<void>;
+  unbind(): void;
+  readonly last: Ranked[] | null;
+}
+
+interface Host {
+  track(e: unknown): Promise<void>;
+  rank(c: Candidate[], o?: RankOptions): Promise<Ranked[]>;
+}
+
+const ACTIONS = new Set(['add_to_cart', 'remove_from_cart', 'purchase']);
+
+function products(container: Element): HTMLElement[] {
+  return Array.from(container.children).filter((c): c is HTMLElement => c instanceof HTMLElement && c.hasAttribute('data-shelfwise-item'));
+}
+
+function inViewport(el: Element): boolean {
+  const r = el.getBoundingClientRect();
+  return r.bottom > 0 && r.right > 0 && r.top < (window.innerHeight || 0) && r.left < (window.innerWidth || 0) && r.width > 0;
+}
+
+export function bindGrid(container: Element, host: Host, opts: GridOptions = {}, report: (e: unknown) => void = () => {}): GridBinding {
+  let last: Ranked[] | null = null;
+  let running: Promise<void> | null = null;
+  let again: string | undefined | null = null;
+  let mo: MutationObserver | null = null;
+  let lastClicked: string | undefined;
+
+  const onClick = (ev: Event) => {
+    try {
+      const t = ev.target as Element | null;
+      const item = t?.closest?.('[data-shelfwise-item]');
+      if (!item || !container.contains(item)) return;
+      const id = item.getAttribute('data-shelfwise-item') ?? '';
+      const actionEl = t!.closest('[data-shelfwise-action]');
+      const action = actionEl && item.contains(actionEl) ? actionEl.getAttribute('data-shelfwise-action') ?? '' : 'click';
+      if (action !== 'click' && !ACTIONS.has(action)) return;
+      lastClicked = id;
+      host.track({ type: action, itemId: id }).catch(() => { /* reported by track */ });
+    } catch (e) { report(e); }
+  };
+  if (opts.capture !== false) container.addEventListener('click', onClick);
+
+  const apply = (ranked: Ranked[], clickedId?: string) => {
+    const els = products(container);
+    const byId = new Map(els.map((e) => [e.getAttribute('data-shelfwise-item')!, e]));
+    const target = ranked.map((r) => byId.get(r.itemId)).filter((e): e is HTMLElement => !!e);
+    if (target.length !== els.length) return;
+    const immediate = opts.reorder === 'immediate';
+    // Deferred: slots of visible / just-clicked elements are fixed; the others are filled in ranked order.
+    const fixed = new Set<HTMLElement>();
+    if (!immediate) for (const e of els) if (inViewport(e) || (clickedId && e.getAttribute('data-shelfwise-item') === clickedId)) fixed.add(e);
+    const movable = target.filter((e) => !fixed.has(e));
+    let k = 0;
+    const next = els.map((e) => (fixed.has(e) ? e : movable[k++]));
+    if (next.every((e, i) => e === els[i])) return;
+    const reduce = typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;
+    const ms = reduce ? 0 : opts.animationMs ?? 250;
+    const first = ms > 0 ? new Map(els.map((e) => [e, e.getBoundingClientRect()])) : null;
+    const active = document.activeElement as HTMLElement | null;
+    const hadFocus = active && container.contains(active) ? active : null;
+    const anchor = els[els.length - 1].nextSibling;
+    for (const e of next) container.insertBefore(e, anchor);
+    mo?.takeRecords(); // our own moves are not new products
+    if (hadFocus && document.activeElement !== hadFocus) hadFocus.focus({ preventScroll: true });
+    if (first) {
+      for (const e of next) {
+        const a = first.get(e)!, b = e.getBoundingClientRect();
+        const dx = a.left - b.left, dy = a.top - b.top;
+        if (!dx && !dy) continue;
+        e.animate?.([{ transform: `translate(${dx}px, ${dy}px)` }, { transform: 'none' }], { duration: ms, easing: 'ease-out' });
+      }
+    }
+  };
+
+  const run = async (clickedId?: string) => {
+    const els = products(container);
+    const cands: Candidate[] = els.map((e) => ({
+      id: e.getAttribute('data-shelfwise-item') ?? '',
+      category: e.getAttribute('data-shelfwise-category') ?? undefined,
+      available: !(e.hasAttribute('data-shelfwise-hidden') || e.getAttribute('data-shelfwise-stock') === '0'),
+    }));
+    const { reorder: _r, animationMs: _a, capture: _c, onReorder: _o, ...rankOpts } = opts;
+    // The merchant's order is the order the page first rendered (stored once per element).
+    cands.sort((a, b) => merchantIndex(els, a.id) - merchantIndex(els, b.id));
+    const ranked = await host.rank(cands, rankOpts);
+    last = ranked;
+    apply(ranked, clickedId);
+    opts.onReorder?.(ranked);
+  };
+
+  let seq = 0;
+  const merchantIndex = (els: HTMLElement[], id: string) => {
+    const e = els.find((x) => x.getAttribute('data-shelfwise-item') === id) as (HTMLElement & { __swIndex?: number }) | undefined;
+    return e?.__swIndex ?? 0;
+  };
+  const stamp = () => { for (const e of products(container) as Array<HTMLElement & { __swIndex?: number }>) if (e.__swIndex === undefined) e.__swIndex = seq++; };
+  stamp();
+
+  const refresh = (clickedId?: string): Promise<void> => {
+    const clicked = clickedId ?? lastClicked;
+    lastClicked = undefined;
+    if (running) { again = clicked ?? again ?? undefined; return running; }
+    running = (async () => {
+      try {
+        await run(clicked);
+        while (again !== null) { const c = again; again = null; await run(c); }
+      } catch (e) { report(e); } finally { running = null; }
+    })();
+    return running;
+  };
+
+  mo = typeof MutationObserver !== 'undefined' ? new MutationObserver((records) => {
+    if (records.some((r) => Array.from(r.addedNodes).some((n) => n instanceof Element && n.hasAttribute('data-shelfwise-item')))) {
+      stamp();
+      refresh();
+    }
+  }) : null;
+  mo?.observe(container, { childList: true });
+  refresh();
+  return {
+    refresh,
+    unbind() { container.removeEventListener('click', onClick); mo?.disconnect(); },
+    get last() { return last; },
+  };
+}

@@ -1,0 +1,1 @@
+export { bindGrid, type GridBinding, type GridOptions } from './grid.js';

@@ -1,0 +1,18 @@
+/**
+ * shelfwise as an ES module:
+ *   const rec = await createRecommender({ model: '/models/online-retail/model.json' });
+ *   await rec.track({ type: 'click', itemId: '85123A' });
+ *   const ranked = await rec.rank(['85123A', '71053', ...]);
+ */
+import { createRecommenderWith, type Recommender, type RecommenderOptions } from './core.js';
+
+export function createRecommender(options: RecommenderOptions): Promise<Recommender> {
+  return createRecommenderWith(() => import('./model/runtime.js'), options);
+}
+
+export type { Recommender, RecommenderOptions } from './core.js';
+export type { Candidate, RankOptions, RankRules, Ranked } from './rank/index.js';
+export type { GridBinding, GridOptions } from './dom/index.js';
+export type { ShelfwiseEvent, EventType, TrackInput } from './events/index.js';
+export { ShelfwiseError, validateEvent, normalizeInput, EVENT_TYPES } from './events/index.js';
+export { rankCandidates } from './rank/index.js';

@@ -1,0 +1,263 @@
+/**
+ * The in-page model runtime: the lazily loaded part of the SDK that holds tfjs. It picks a backend, loads
+ * a model directory (Cache API, revalidated by version), and re-embeds the shopper's history after each
+ * interaction, incrementally (one new position with cached keys/values) when the history only grew.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { forward, step, type KVCache, type Params } from './encoder.js';
+import type { ModelConfig } from './config.js';
+import { gapBuckets, packBatch } from './inputs.js';
+import { typeCode, type EventType } from './features.js';
+import { checkModelJson, checkVocab, decodeParams, type ModelJson, type Vocab } from './weights.js';
+import { ShelfwiseError } from '../events/types.js';
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export const BACKENDS: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+const loaders: Record<BackendName, (wasmBase: string) => Promise<unknown>> = {
+  webgpu: () => import('@tensorflow/tfjs-backend-webgpu'),
+  webgl: () => import('@tensorflow/tfjs-backend-webgl'),
+  wasm: async (base) => { const w = await import('@tensorflow/tfjs-backend-wasm'); w.setWasmPaths(base); },
+  cpu: () => import('@tensorflow/tfjs-backend-cpu'),
+};
+
+/**
+ * Starts `pref` (or, for 'auto', the first of webgpu → webgl → wasm → cpu that works): loads its package,
+ * initializes it and runs one op. An explicit choice that fails is an error, not a silent fallback.
+ */
+export async function startBackend(pref: BackendName | 'auto', wasmBase: string): Promise<BackendName> {
+  const order = pref === 'auto' ? BACKENDS : [pref];
+  if (pref !== 'auto' && !BACKENDS.includes(pref)) throw new ShelfwiseError('backend_failed', `unknown backend "${pref}" (auto, ${BACKENDS.join(', ')})`);
+  const errors: string[] = [];
+  for (const b of order) {
+    if (b === 'webgpu' && !(globalThis.navigator as { gpu?: unknown } | undefined)?.gpu) { errors.push('webgpu: navigator.gpu is not available'); continue; }
+    try {
+      if (tf.getBackend() === b) return b;
+      await loaders[b](wasmBase);
+      if (!(await tf.setBackend(b))) throw new Error('initialization failed');
+      await tf.ready();
+      const t = tf.add(tf.scalar(1), tf.scalar(1));
+      const v = (await t.data())[0];
+      t.dispose();
+      if (v !== 2) throw new Error('a test op gave a wrong result');
+      return b;
+    } catch (e) {
+      errors.push(`${b}: ${(e as Error)?.message ?? e}`);
+    }
+  }
+  throw new ShelfwiseError('backend_failed', `no backend could start (${errors.join('; ')})`);
+}
+
+const CACHE_NAME = 'shelfwise-models';
+
+async function openCache(use: boolean): Promise<Cache | null> {
+  if (!use || typeof caches === 'undefined') return null;
+  try { return await caches.open(CACHE_NAME); } catch { return null; }
+}
+
+async function getOk(url: string, what: string, init?: RequestInit): Promise<Response> {
+  let r: Response;
+  try { r = await fetch(url, init); } catch (e) { throw new ShelfwiseError('model_fetch_failed', `${what}: network error fetching ${url}`, { cause: e }); }
+  if (!r.ok) throw new ShelfwiseError('model_not_found', `${what}: HTTP ${r.status} for ${url}`);
+  return r;
+}
+
+export interface LoadedFiles { json: ModelJson; shards: ArrayBuffer[]; vocab: Vocab; fromCache: boolean }
+
+/**
+ * Fetches model.json (revalidated every time, `cache: 'no-cache'`), then the shards and vocabulary from the
+ * Cache API when this version is there, else from the network (and stores them, dropping other versions).
+ * Offline with a cached copy, the cached model.json is used.
+ */
+export async function fetchModelFiles(url: string, useCache = true): Promise<LoadedFiles> {
+  const cache = await openCache(useCache);
+  const abs = new URL(url, globalThis.location?.href).href;
+  let json: ModelJson;
+  try {
+    const r = await getOk(abs, 'model.json', { cache: 'no-cache' });
+    const text = await r.text();
+    try { json = JSON.parse(text); } catch { throw new ShelfwiseError('model_corrupt', `model.json at ${abs} is not valid JSON`); }
+    checkModelJson(json);
+    await cache?.put(abs, new Response(text, { headers: { 'content-type': 'application/json' } }));
+  } catch (e) {
+    const cached = await cache?.match(abs);
+    if (!cached || (e as ShelfwiseError).code === 'model_corrupt' || (e as ShelfwiseError).code === 'model_not_found') throw e instanceof ShelfwiseError ? e : new ShelfwiseError('model_corrupt', String((e as Error)?.message ?? e), { cause: e });
+    json = checkModelJson(await cached.json());
+  }
+  const meta = json.userDefinedMetadata.shelfwise;
+  let fromCache = true;
+  const file = async (rel: string): Promise<Response> => {
+    const u = new URL(rel, abs).href;
+    const key = `${u}?shelfwise-version=${meta.version}`;
+    const hit = await cache?.match(key);
+    if (hit) return hit;
+    fromCache = false;
+    const r = await getOk(u, rel);
+    if (cache) {
+      for (const req of await cache.keys()) if (req.url.startsWith(u + '?') && req.url !== key) await cache.delete(req);
+      await cache.put(key, r.clone());
+    }
+    return r;
+  };
+  const paths = json.weightsManifest.flatMap((g) => g.paths);
+  const shards = await Promise.all(paths.map(async (p) => (await file(p)).arrayBuffer()));
+  let vocab: Vocab;
+  try { vocab = checkVocab(await (await file(meta.vocab)).json(), meta.config); } catch (e) {
+    throw e instanceof ShelfwiseError ? e : new ShelfwiseError('model_corrupt', `vocabulary: ${(e as Error).message}`, { cause: e });
+  }
+  return { json, shards, vocab, fromCache };
+}
+
+/** A history event the model can read. */
+export interface ModelEvent { itemId?: string; type: EventType; ts: number }
+
+interface Known { row: number; type: number; ts: number }
+
+export interface Embedding {
+  /** User vector (d floats). */
+  user: Float32Array;
+  /** Attention of the last position over the window's events (oldest first). */
+  attention: Float32Array;
+  /** Embedding rows of the window's events (oldest first). */
+  rows: number[];
+  /** True when computed with the incremental path. */
+  incremental: boolean;
+}
+
+export class ModelRuntime {
+  readonly rowOf: Map<string, number>;
+  /** Item embeddings on the JS side ([vocabSize, d]), for scoring candidates without a device round trip. */
+  readonly itemEmb: Float32Array;
+  private state: { start: number; window: Known[]; cache: KVCache } | null = null;
+  private disposed = false;
+
+  constructor(readonly cfg: ModelConfig, readonly params: Params, readonly vocab: Vocab, readonly version: string, readonly backend: BackendName) {
+    this.rowOf = new Map(vocab.ids.map((id, i) => [id, i + 1]));
+    this.itemEmb = params.item_emb.dataSync() as Float32Array;
+  }
+
+  static async load(url: string, backend: BackendName | 'auto', wasmBase: string, useCache = true): Promise<ModelRuntime> {
+    const b = await startBackend(backend, wasmBase);
+    const f = await fetchModelFiles(url, useCache);
+    let params: Params;
+    try { params = decodeParams(f.json, f.shards); } catch (e) {
+      // A bad copy in the cache must not stick: drop it so the next load refetches.
+      if (typeof caches !== 'undefined') await caches.delete(CACHE_NAME).catch(() => undefined);
+      throw new ShelfwiseError('model_corrupt', (e as Error).message, { cause: e });
+    }
+    const rt = new ModelRuntime(f.json.userDefinedMetadata.shelfwise.config, params, f.vocab, f.json.userDefinedMetadata.shelfwise.version, b);
+    await rt.embed([]); // warm-up: compiles shaders / kernels once
+    return rt;
+  }
+
+  /** First index of the window the model reads for a known-history length n (a function of n only). */
+  windowStart(n: number): number {
+    const L = this.cfg.maxLen;
+    if (n <= L) return 0;
+    const q = Math.max(1, Math.floor(L / 4));
+    return Math.ceil((n - L) / q) * q;
+  }
+
+  private known(history: ModelEvent[]): Known[] {
+    const out: Known[] = [];
+    for (const e of history) {
+      const row = e.itemId !== undefined ? this.rowOf.get(e.itemId) : undefined;
+      if (row) out.push({ row, type: typeCode(e.type), ts: e.ts / 1000 });
+    }
+    return out;
+  }
+
+  /**
+   * The user vector for a history (oldest first). Incremental when the history extends the one embedded
+   * last within the same window; a full recompute otherwise, or always with `full: true`.
+   */
+  async embed(history: ModelEvent[], full = false): Promise<Embedding> {
+    if (this.disposed) throw new ShelfwiseError('disposed', 'the recommender was disposed');
+    const all = this.known(history);
+    const start = this.windowStart(all.length);
+    const win = all.slice(start);
+    const prevTs = start > 0 ? all[start - 1].ts : undefined;
+    if (win.length === 0) { this.reset(); return { user: new Float32Array(this.cfg.d), attention: new Float32Array(0), rows: [], incremental: false }; }
+    const s = this.state;
+    const same = (a: Known, b: Known) => a.row === b.row && a.type === b.type && a.ts === b.ts;
+    const canStep = !full && s && s.start === start && s.window.length < win.length && s.window.every((k, i) => same(k, win[i]));
+    let user: tf.Tensor, probs: tf.Tensor;
+    if (canStep) {
+      let cache = s.cache;
+      let u: tf.Tensor | null = null, p: tf.Tensor | null = null;
+      const gaps = gapBuckets({ items: win.map((k) => k.row), types: win.map((k) => k.type), ts: win.map((k) => k.ts), prevTs }, this.cfg.numTimeBuckets);
+      for (let i = s.window.length; i < win.length; i++) {
+        const r = tf.tidy(() => step(this.params, this.cfg, cache, win[i].row, win[i].type, gaps[i]) as unknown as tf.TensorContainer) as unknown as ReturnType<typeof step>;
+        disposeCache(cache);
+        u?.dispose(); p?.dispose();
+        cache = r.cache; u = r.user; p = r.probs;
+      }
+      this.state = { start, window: win, cache };
+      user = u!; probs = p!;
+    } else {
+      this.reset();
+      const r = tf.tidy(() => {
+        const inp = packBatch([{ items: win.map((k) => k.row), types: win.map((k) => k.type), ts: win.map((k) => k.ts), prevTs }], win.length, this.cfg.numTimeBuckets);
+        const f = forward(this.params, this.cfg, inp);
+        const n = win.length;
+        return {
+          user: tf.slice(f.hidden, [n - 1, 0], [1, -1]),
+          probs: tf.reshape(tf.slice(f.probs, [0, n - 1, 0], [1, 1, n]), [n]),
+          k: f.keys, v: f.values,
+        };
+      });
+      this.state = { start, window: win, cache: { k: r.k, v: r.v, length: win.length } };
+      user = r.user; probs = r.probs;
+    }
+    const [uv, pv] = await Promise.all([user.data(), probs.data()]);
+    user.dispose(); probs.dispose();
+    return { user: uv as Float32Array, attention: pv as Float32Array, rows: win.map((k) => k.row), incremental: !!canStep };
+  }
+
+  /** Dot-product scores of embedding rows against a user vector. */
+  score(user: Float32Array, rows: ArrayLike<number>): Float32Array {
+    const d = this.cfg.d, E = this.itemEmb, out = new Float32Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const off = rows[i] * d;
+      let s = 0;
+      for (let j = 0; j < d; j++) s += user[j] * E[off + j];
+      out[i] = s;
+    }
+    return out;
+  }
+
+  /** The history row that contributed most to a candidate: argmax over h of attention_h · <e_h, e_c>. */
+  reason(emb: Embedding, row: number): number {
+    const d = this.cfg.d, E = this.itemEmb;
+    let best = -1, bestV = -Infinity;
+    for (let h = 0; h < emb.rows.length; h++) {
+      let s = 0;
+      const a = emb.rows[h] * d, b = row * d;
+      for (let j = 0; j < d; j++) s += E[a + j] * E[b + j];
+      const v = emb.attention[h] * s;
+      if (v > bestV) { bestV = v; best = emb.rows[h]; }
+    }
+    return best;
+  }
+
+  private reset(): void {
+    if (this.state) disposeCache(this.state.cache);
+    this.state = null;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.reset();
+    for (const t of Object.values(this.params)) t.dispose();
+  }
+}
+
+function disposeCache(c: KVCache): void {
+  for (const t of [...c.k, ...c.v]) t.dispose();
+}
+
+export { tf };
+
+/** Where this chunk was loaded from: the default base for the wasm binaries. */
+export const RUNTIME_URL: string = import.meta.url;

@@ -1,0 +1,1 @@
+export { rankCandidates, type Candidate, type RankOptions, type RankRules, type Ranked } from './rank.js';

@@ -1,0 +1,98 @@
+/**
+ * Turns model scores into a grid order: blends with the merchant's order and applies merchandising rules.
+ * Pure functions: no tfjs, no DOM.
+ */
+
+export interface Candidate {
+  id: string;
+  category?: string;
+  /** false = out of stock / hidden (moved to the end and flagged when `hideUnavailable`). */
+  available?: boolean;
+}
+
+export interface RankRules {
+  /** Item id → 0-based position it must occupy. */
+  pin?: Record<string, number>;
+  /** Item id → how far up to move it, as a share of the list (0.1 = up by a tenth; negative moves down). */
+  boost?: Record<string, number>;
+  /** Items sent to the end (before unavailable ones), in their merchant order. */
+  bury?: string[];
+  /** Move unavailable items to the end and flag them hidden (default true). */
+  hideUnavailable?: boolean;
+  /** At most `max` items of one category in the first `top` positions. */
+  categoryCap?: { top: number; max: number };
+  /** Treat items the shopper already purchased as unavailable. */
+  excludePurchased?: boolean;
+}
+
+export interface RankOptions {
+  /** 0 = merchant order, 1 = fully personalized (default 1). */
+  blend?: number;
+  /** Where items unknown to the model sit on the personalized scale, 0 (top) … 1 (bottom); default 0.5. */
+  unknownPrior?: number;
+  rules?: RankRules;
+}
+
+export interface Ranked {
+  itemId: string;
+  /** Model score (dot product), or null for items the model does not know. */
+  score: number | null;
+  /** 0-based position in the returned order. */
+  position: number;
+  /** 0-based position in the merchant's order. */
+  defaultPosition: number;
+  /** The history item that contributed most to this item's score, when there is one. */
+  reason: string | null;
+  /** True for items moved to the end as unavailable / already purchased. */
+  hidden: boolean;
+}
+
+const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 1);
+
+export function rankCandidates(
+  cands: Candidate[], scores: Array<number | null>, reasons: Array<string | null>, opts: RankOptions = {}, purchased: Set<string> = new Set(),
+): Ranked[] {
+  const n = cands.length;
+  const blend = clamp01(opts.blend ?? 1);
+  const prior = clamp01(opts.unknownPrior ?? 0.5);
+  const rules = opts.rules ?? {};
+  // Personalized percentile among known items (0 = best).
+  const known = scores.map((s, i) => [s, i] as const).filter(([s]) => s !== null && Number.isFinite(s)) as Array<readonly [number, number]>;
+  known.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  const pct = new Float64Array(n).fill(prior);
+  known.forEach(([, i], r) => { pct[i] = known.length > 1 ? r / (known.length - 1) : 0; });
+  const denom = Math.max(1, n - 1);
+  const key = cands.map((c, i) => blend * pct[i] + (1 - blend) * (i / denom) - (rules.boost?.[c.id] ?? 0));
+  const hideUnavail = rules.hideUnavailable ?? true;
+  const hidden = cands.map((c) => (hideUnavail && c.available === false) || (!!rules.excludePurchased && purchased.has(c.id)));
+  const buried = new Set(rules.bury ?? []);
+  const group = (i: number) => (hidden[i] ? 2 : buried.has(cands[i].id) ? 1 : 0);
+  let order = cands.map((_, i) => i).sort((a, b) => group(a) - group(b) || key[a] - key[b] || a - b);
+
+  const cap = rules.categoryCap;
+  if (cap && cap.top > 0 && cap.max >= 0) {
+    const head: number[] = [], deferred: number[] = [], counts = new Map<string, number>();
+    let rest = 0;
+    for (; rest < order.length && head.length < cap.top; rest++) {
+      const i = order[rest];
+      const cat = cands[i].category;
+      if (cat === undefined || hidden[i]) { head.push(i); continue; }
+      const c = counts.get(cat) ?? 0;
+      if (c < cap.max) { counts.set(cat, c + 1); head.push(i); } else deferred.push(i);
+    }
+    order = [...head, ...deferred, ...order.slice(rest)];
+  }
+
+  const pins = Object.entries(rules.pin ?? {})
+    .map(([id, pos]) => [cands.findIndex((c) => c.id === id), Math.max(0, Math.floor(pos))] as const)
+    .filter(([i, pos]) => i >= 0 && Number.isFinite(pos))
+    .sort((a, b) => a[1] - b[1]);
+  if (pins.length) {
+    const pinned = new Set(pins.map(([i]) => i));
+    order = order.filter((i) => !pinned.has(i));
+    for (const [i, pos] of pins) order.splice(Math.min(pos, order.length), 0, i);
+  }
+  return order.map((i, position) => ({
+    itemId: cands[i].id, score: scores[i], position, defaultPosition: i, reason: reasons[i] ?? null, hidden: hidden[i],
+  }));
+}
