@@ -24,6 +24,8 @@ export async function serve(): Promise<{ url: string; close: () => Promise<void>
 /** A page that records console errors, uncaught exceptions and every request URL. */
 export async function watchedPage(ctx: BrowserContext): Promise<{ page: Page; errors: string[]; requests: string[] }> {
   const page = await ctx.newPage();
+  // Functions passed to page.evaluate are compiled by tsx with keepNames, which calls a __name helper.
+  await page.addInitScript('window.__name = window.__name || ((f) => f);');
   const errors: string[] = [], requests: string[] = [];
   page.on('pageerror', (e) => errors.push('pageerror: ' + e.message));
   page.on('console', (m) => { if (m.type() === 'error') errors.push('console: ' + m.text()); });

@@ -21,6 +21,7 @@ export async function makeFixture(dir: string, items = 200, products = 24): Prom
   const cards = ids.slice(0, products).map((id, i) => `    <li data-shelfwise-item="${id}" data-shelfwise-category="${cats[i % 4]}"${i === 5 ? ' data-shelfwise-stock="0"' : ''}>
       <a href="#${id}">Product ${id}</a> <button type="button" data-shelfwise-action="add_to_cart">Add to cart</button>
     </li>`).join('\n');
+  fs.writeFileSync(path.join(dir, 'blank.html'), '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>blank</title><link rel="icon" href="data:,"></head><body></body></html>\n');
   fs.writeFileSync(path.join(dir, 'shop.html'), `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>fixture shop</title><link rel="icon" href="data:,">
 <style>ul{display:grid;grid-template-columns:repeat(4,1fr);gap:8px;list-style:none;padding:0} li{border:1px solid #ccc;padding:8px;height:60px}</style>

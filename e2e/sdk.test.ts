@@ -1,0 +1,201 @@
+/** The SDK in a real Chromium, on a fixture shop page that uses only the script tag and the markup contract. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright';
+import { launch, serve, watchedPage, gridOrder } from './helpers.js';
+
+let browser: Browser;
+let srv: Awaited<ReturnType<typeof serve>>;
+before(async () => { srv = await serve(); browser = await launch(); });
+after(async () => { await browser?.close(); await srv?.close(); });
+
+const SHOP = () => srv.url + '/e2e/.fixture/shop.html';
+const rec = (page: Page) => page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 }).then(() => page.evaluate(() => (window as any).shelfwise.recommender.ready));
+const storedEvents = (page: Page) => page.evaluate(() => new Promise<any[]>((res, rej) => {
+  const r = indexedDB.open('shelfwise');
+  r.onsuccess = () => { const db = r.result; if (!db.objectStoreNames.contains('events')) { db.close(); res([]); return; } const q = db.transaction('events').objectStore('events').getAll(); q.onsuccess = () => { db.close(); res(q.result); }; q.onerror = () => rej(q.error); };
+  r.onerror = () => rej(r.error);
+}));
+const settle = (page: Page) => page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
+async function waitForOrderChange(page: Page, before: string[]) {
+  await page.waitForFunction((b) => Array.from(document.querySelectorAll('[data-shelfwise-grid] > [data-shelfwise-item]')).map((e) => e.getAttribute('data-shelfwise-item')).join() !== b.join(), before, { timeout: 30_000 });
+}
+
+test('clicks and cart buttons → events in IndexedDB → grid reorders; reload keeps events and order; only SDK and model requests', async () => {
+  const ctx = await browser.newContext();
+  const { page, errors, requests } = await watchedPage(ctx);
+  await page.goto(SHOP());
+  assert.equal(await rec(page), true);
+  const initial = await gridOrder(page);
+  await page.click('[data-shelfwise-item="SKU-010"] a');
+  await waitForOrderChange(page, initial);
+  await page.click('[data-shelfwise-item="SKU-003"] button');
+  await settle(page);
+  const events = await storedEvents(page);
+  assert.deepEqual(events.map((e) => [e.type, e.itemId]), [['click', 'SKU-010'], ['add_to_cart', 'SKU-003']]);
+  await page.waitForFunction(() => (window as any).shelfwise.recommender && true);
+  await settle(page);
+  const order = await gridOrder(page);
+  assert.notDeepEqual(order, initial);
+  // Unavailable (data-shelfwise-stock="0") goes last.
+  assert.equal(order[order.length - 1], 'SKU-006');
+  await page.reload();
+  await rec(page);
+  await page.waitForFunction((o) => Array.from(document.querySelectorAll('[data-shelfwise-grid] > [data-shelfwise-item]')).map((e) => e.getAttribute('data-shelfwise-item')).join() === o.join(), order, { timeout: 30_000 });
+  assert.equal((await storedEvents(page)).length, 2);
+  const allowed = [`${srv.url}/e2e/.fixture/shop.html`, `${srv.url}/dist/`, `${srv.url}/e2e/.fixture/model/`];
+  for (const r of requests) assert.ok(allowed.some((a) => r.startsWith(a)), `unexpected request ${r}`);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('GA4 dataLayer pushes and queued snippet calls are recorded', async () => {
+  const ctx = await browser.newContext();
+  const { page, errors } = await watchedPage(ctx);
+  await page.addInitScript(() => {
+    (window as any).dataLayer = [{ event: 'view_item', ecommerce: { items: [{ item_id: 'SKU-020' }] } }, { event: 'gtm.js' }];
+  });
+  await page.goto(SHOP());
+  await page.evaluate(() => (window as any).shelfwise('track', { type: 'view', itemId: 'SKU-021' }));
+  await rec(page);
+  await page.evaluate(() => (window as any).dataLayer.push({ event: 'add_to_cart', ecommerce: { items: [{ item_id: 'SKU-022' }, { item_id: 'SKU-023' }] } }));
+  await settle(page);
+  const ids = (await storedEvents(page)).map((e) => `${e.type}:${e.itemId}`).sort();
+  assert.deepEqual(ids, ['add_to_cart:SKU-022', 'add_to_cart:SKU-023', 'view:SKU-020', 'view:SKU-021']);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('webgpu, webgl, wasm and cpu give the same top 10 for a fixed history', async () => {
+  const results: Record<string, { ids: string[]; scores: number[] }> = {};
+  for (const backend of ['webgpu', 'webgl', 'wasm', 'cpu']) {
+    const ctx = await browser.newContext();
+    const { page, errors } = await watchedPage(ctx);
+    await page.goto(srv.url + '/e2e/.fixture/blank.html');
+    const r = await page.evaluate(async (b) => {
+      const { createRecommender } = await import('/dist/esm/index.js' as string);
+      const errs: string[] = [];
+      const rec = await createRecommender({ model: '/e2e/.fixture/model/model.json', backend: b, consent: false, onError: (e: Error) => errs.push(e.message) });
+      const ok = await rec.ready;
+      for (const [i, id] of ['SKU-004', 'SKU-017', 'SKU-120', 'SKU-033', 'SKU-004', 'SKU-150'].entries()) await rec.track({ type: i % 2 ? 'add_to_cart' : 'view', itemId: id, ts: 1_700_000_000_000 + i * 60_000 });
+      const ids = Array.from({ length: 200 }, (_, i) => `SKU-${String(i + 1).padStart(3, '0')}`);
+      const ranked = await rec.rank(ids);
+      return { ok, backend: rec.backend, errs, top: ranked.slice(0, 10).map((x: any) => [x.itemId, x.score]) };
+    }, backend);
+    assert.equal(r.ok, true, `${backend}: ${r.errs.join('; ')}`);
+    assert.equal(r.backend, backend);
+    results[backend] = { ids: r.top.map((x: any) => x[0]), scores: r.top.map((x: any) => x[1]) };
+    assert.deepEqual(errors, []);
+    await ctx.close();
+  }
+  const ref = results.cpu;
+  for (const [b, r] of Object.entries(results)) {
+    assert.deepEqual(r.ids, ref.ids, `${b} top 10 differs from cpu`);
+    r.scores.forEach((s, i) => assert.ok(Math.abs(s - ref.scores[i]) <= 1e-3 * Math.max(1, Math.abs(ref.scores[i])), `${b} score ${i}: ${s} vs ${ref.scores[i]}`));
+  }
+});
+
+test('IndexedDB unavailable → memory store, the shop keeps working, no page error', async () => {
+  const ctx = await browser.newContext();
+  const { page, errors } = await watchedPage(ctx);
+  await page.addInitScript(() => { Object.defineProperty(window, 'indexedDB', { get() { throw new DOMException('blocked', 'SecurityError'); } }); });
+  const reported: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'warning') reported.push(m.text()); });
+  await page.goto(SHOP());
+  await rec(page);
+  assert.equal(await page.evaluate(() => (window as any).shelfwise.recommender.storage), 'memory');
+  const initial = await gridOrder(page);
+  await page.click('[data-shelfwise-item="SKU-012"] a');
+  await waitForOrderChange(page, initial);
+  assert.ok(reported.some((t) => /IndexedDB/.test(t)), reported.join('\n'));
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+for (const kind of ['404', 'truncated shard', 'not JSON', 'shape mismatch']) {
+  test(`model ${kind} → merchant order kept, onError called, nothing uncaught`, async () => {
+    const ctx = await browser.newContext();
+    const { page, errors } = await watchedPage(ctx);
+    if (kind === '404') await page.route('**/model/model.json', (r) => r.fulfill({ status: 404, body: 'nope' }));
+    if (kind === 'not JSON') await page.route('**/model/model.json', (r) => r.fulfill({ status: 200, body: '{"weightsMan' }));
+    if (kind === 'truncated shard') await page.route('**/model/weights.bin', async (r) => { const res = await r.fetch(); const b = await res.body(); await r.fulfill({ response: res, body: b.subarray(0, b.length - 100) }); });
+    if (kind === 'shape mismatch') await page.route('**/model/model.json', async (r) => { const res = await r.fetch(); const j = await res.json(); j.userDefinedMetadata.shelfwise.config.d = 16; await r.fulfill({ response: res, json: j }); });
+    await page.addInitScript(() => { (window as any).__errs = []; window.addEventListener('shelfwise:error', (e: any) => (window as any).__errs.push(e.detail.message)); });
+    await page.goto(SHOP());
+    assert.equal(await rec(page), false);
+    const initial = await gridOrder(page);
+    await page.click('[data-shelfwise-item="SKU-010"] a');
+    await settle(page);
+    const order = await gridOrder(page);
+    assert.deepEqual(order.filter((id) => id !== 'SKU-006'), initial.filter((id) => id !== 'SKU-006'), 'merchant order (unavailable item moved last)');
+    const errs: string[] = await page.evaluate(() => (window as any).__errs);
+    assert.ok(errs.length >= 1, 'onError called');
+    assert.match(errs[0], kind === '404' ? /HTTP 404/ : kind === 'not JSON' ? /not valid JSON/ : kind === 'truncated shard' ? /truncated/ : /shape/);
+    assert.equal((await storedEvents(page)).length, 1, 'the click is still stored');
+    assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
+    await ctx.close();
+  });
+}
+
+test('an explicit backend that cannot start is a clear error; the page keeps working', async (t) => {
+  const b2 = await launch(['--disable-gpu', '--disable-unsafe-webgpu']);
+  t.after(() => b2.close());
+  const ctx = await b2.newContext();
+  const { page, errors } = await watchedPage(ctx);
+  await page.goto(srv.url + '/e2e/.fixture/blank.html');
+  const r = await page.evaluate(async () => {
+    const { createRecommender } = await import('/dist/esm/index.js' as string);
+    const errs: string[] = [];
+    (navigator as any).gpu = undefined;
+    Object.defineProperty(navigator, 'gpu', { value: undefined });
+    const rec = await createRecommender({ model: '/e2e/.fixture/model/model.json', backend: 'webgpu', consent: false, onError: (e: Error) => errs.push(e.message) });
+    const ok = await rec.ready;
+    const ranked = await rec.rank(['SKU-002', 'SKU-001']);
+    return { ok, errs, ranked: ranked.map((x: any) => x.itemId) };
+  });
+  assert.equal(r.ok, false);
+  assert.match(r.errs[0], /no backend could start \(webgpu: navigator.gpu is not available\)/);
+  assert.deepEqual(r.ranked, ['SKU-002', 'SKU-001']);
+  assert.deepEqual(errors, []);
+});
+
+test('two tabs recording at once lose no event; each ranks with the other\'s events', async () => {
+  const ctx = await browser.newContext();
+  const a = await watchedPage(ctx), b = await watchedPage(ctx);
+  await a.page.goto(SHOP()); await b.page.goto(SHOP());
+  await rec(a.page); await rec(b.page);
+  await Promise.all([
+    a.page.evaluate(async () => { for (let i = 0; i < 15; i++) await (window as any).shelfwise.recommender.track({ type: 'view', itemId: `SKU-0${10 + i}` }); }),
+    b.page.evaluate(async () => { for (let i = 0; i < 15; i++) await (window as any).shelfwise.recommender.track({ type: 'click', itemId: `SKU-0${50 + i}` }); }),
+  ]);
+  const ha = await a.page.evaluate(async () => (await (window as any).shelfwise.recommender.history()).length);
+  const hb = await b.page.evaluate(async () => (await (window as any).shelfwise.recommender.history()).map((e: any) => e.type));
+  assert.equal(ha, 30);
+  assert.equal(hb.filter((t: string) => t === 'view').length, 15, 'tab B sees tab A\'s events');
+  assert.deepEqual([...a.errors, ...b.errors], []);
+  await ctx.close();
+});
+
+test('forget() empties storage; consent false stores nothing', async () => {
+  const ctx = await browser.newContext();
+  const { page, errors } = await watchedPage(ctx);
+  await page.goto(SHOP());
+  await rec(page);
+  await page.click('[data-shelfwise-item="SKU-010"] a');
+  await settle(page);
+  assert.equal((await storedEvents(page)).length, 1);
+  await page.evaluate(() => new Promise((r) => (window as any).shelfwise('forget', r)));
+  assert.equal((await storedEvents(page)).length, 0);
+  assert.equal(await page.evaluate(async () => (await (window as any).shelfwise.recommender.history()).length), 0);
+  await page.goto(srv.url + '/e2e/.fixture/blank.html');
+  const kind = await page.evaluate(async () => {
+    const { createRecommender } = await import('/dist/esm/index.js' as string);
+    const rec = await createRecommender({ model: '/e2e/.fixture/model/model.json', consent: false, backend: 'cpu' });
+    await rec.track({ type: 'view', itemId: 'SKU-001' });
+    return rec.storage;
+  });
+  assert.equal(kind, 'memory');
+  assert.equal((await storedEvents(page)).length, 0);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});

@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { initBackend, train, evaluateBaseline, evaluateModel } from './trainer.js';
+import { parseOnlineRetail, readText, SHARED } from './data.js';
+import { makeSplit } from './modeldir.js';
+import { popularity } from './baselines.js';
+import { defaultConfig } from '../../src/model/config.js';
+
+const file = path.join(SHARED, 'online-retail/online_retail_2010-2011.csv.gz');
+
+test('a tiny training run on a slice of Online Retail beats popularity, reproducibly', { skip: !fs.existsSync(file) && `no ${file}` }, async () => {
+  await initBackend('wasm');
+  const log = parseOnlineRetail([readText(file)]);
+  log.users = log.users.filter((u) => u.items.length >= 20).slice(0, 400);
+  const split = makeSplit(log, { cutoff: '2011-10-01' });
+  const cfg = defaultConfig(split.vocab.length + 1, { d: 32, blocks: 1, heads: 1, maxLen: 20, ffDim: 32, dropout: 0.1 });
+  const opts = { epochs: 8, batch: 64, lr: 0.005, seed: 3, patience: 5, sampled: 0, validUsers: 0, quiet: true, log: () => {} };
+  const r = await train(split, cfg, opts);
+  const model = evaluateModel(r.params, cfg, split.test, false);
+  const pop = evaluateBaseline(popularity(split.train, cfg.vocabSize), cfg.vocabSize, split.test, false);
+  assert.ok(model['ndcg@10'] > pop['ndcg@10'], `model NDCG@10 ${model['ndcg@10'].toFixed(4)} vs popularity ${pop['ndcg@10'].toFixed(4)}`);
+  const [a, b] = [await train(split, cfg, { ...opts, epochs: 1 }), await train(split, cfg, { ...opts, epochs: 1 })];
+  assert.deepEqual(Array.from(await a.params.item_emb.data()), Array.from(await b.params.item_emb.data()), 'a fixed seed gives the same model');
+});

@@ -1,0 +1,88 @@
+import 'fake-indexeddb/auto';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { normalizeInput, validateEvent } from './validate.js';
+import { IdbStore, MemoryStore, openStore } from './store.js';
+
+test('valid events normalize; ts defaults to now', () => {
+  assert.deepEqual(validateEvent({ type: 'click', itemId: 'A1', ts: 5 }), { type: 'click', itemId: 'A1', ts: 5 });
+  assert.equal(validateEvent({ type: 'view', itemId: 'A1' }, 123).ts, 123);
+  assert.deepEqual(validateEvent({ type: 'search', query: ' mugs ' }, 1), { type: 'search', ts: 1, query: 'mugs' });
+});
+
+test('invalid events are rejected with an error naming the problem', () => {
+  const bad: Array<[unknown, RegExp]> = [
+    [{ type: 'like', itemId: 'A' }, /unknown type "like"/],
+    [{ type: 'click' }, /itemId must be a string, got undefined/],
+    [{ type: 'click', itemId: 42 }, /itemId must be a string, got number/],
+    [{ type: 'click', itemId: 'x'.repeat(257) }, /257 characters/],
+    [{ type: 'click', itemId: 'A', ts: NaN }, /ts must be a finite/],
+    [{ type: 'click', itemId: 'A', ts: Infinity }, /ts must be a finite/],
+    [JSON.parse('{"type":"click","itemId":"A","__proto__":{"x":1}}'), /forbidden key "__proto__"/],
+    [{ type: 'click', itemId: '__proto__' }, /reserved/],
+    [null, /not an object/],
+    [[1], /not an object/],
+    [{ type: 'search' }, /non-empty query/],
+  ];
+  for (const [input, re] of bad) assert.throws(() => normalizeInput(input), re, JSON.stringify(input));
+});
+
+test('GA4 and Segment events map onto shelfwise events', () => {
+  assert.deepEqual(normalizeInput({ event: 'purchase', ecommerce: { items: [{ item_id: 'A' }, { item_id: 'B' }] } }, 7).map((e) => [e.type, e.itemId]), [['purchase', 'A'], ['purchase', 'B']]);
+  assert.equal(normalizeInput({ event: 'select_item', ecommerce: { items: [{ item_id: 'A' }] } })[0].type, 'click');
+  assert.equal(normalizeInput({ event: 'Product Added', properties: { product_id: 'Z' } })[0].type, 'add_to_cart');
+  assert.deepEqual(normalizeInput({ event: 'Order Completed', properties: { products: [{ product_id: 'P' }] } }).map((e) => e.itemId), ['P']);
+  assert.throws(() => normalizeInput({ event: 'add_to_cart', ecommerce: {} }), /without ecommerce.items/);
+  assert.throws(() => normalizeInput({ event: 'page_view' }), /unknown event "page_view"/);
+});
+
+test('IndexedDB store: capped to the most recent events, in order; clear empties it', async () => {
+  const s = await IdbStore.open(5);
+  await s.clear();
+  for (let i = 0; i < 8; i++) await s.add({ type: 'view', itemId: `i${i}`, ts: i });
+  assert.equal(await s.count(), 5);
+  assert.deepEqual((await s.recent(3)).map((e) => e.itemId), ['i5', 'i6', 'i7']);
+  await s.setKV('adapter', { v: 1 });
+  await s.clear();
+  assert.equal(await s.count(), 0);
+  assert.equal(await s.getKV('adapter'), undefined);
+  s.close();
+});
+
+test('two connections (two tabs) recording at once lose no event and see each other', async () => {
+  const a = await IdbStore.open(1000), b = await IdbStore.open(1000);
+  await a.clear();
+  const b2 = await IdbStore.open(1000);
+  await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b2).add({ type: 'click', itemId: `t${i}`, ts: i })));
+  assert.equal((await b2.recent(100)).length, 20);
+  assert.equal((await a.recent(100)).length, 20);
+  a.close(); b.close(); b2.close();
+});
+
+test('quota exceeded: the oldest events are trimmed and the new one kept', async () => {
+  const s = await IdbStore.open(100);
+  await s.clear();
+  for (let i = 0; i < 8; i++) await s.add({ type: 'view', itemId: `q${i}`, ts: i });
+  const db = (s as unknown as { db: { add: (...a: unknown[]) => Promise<unknown> } }).db;
+  const real = db.add.bind(db);
+  let fail = true;
+  db.add = async (...a: unknown[]) => { if (fail) { fail = false; throw Object.assign(new Error('full'), { name: 'QuotaExceededError' }); } return real(...a); };
+  await s.add({ type: 'view', itemId: 'new', ts: 99 });
+  const ids = (await s.recent(100)).map((e) => e.itemId);
+  assert.equal(ids[ids.length - 1], 'new');
+  assert.equal(ids.length, 7, 'a quarter of the 8 old events (the oldest) trimmed');
+  assert.deepEqual(ids.slice(0, 2), ['q2', 'q3']);
+  s.close();
+});
+
+test('no IndexedDB → memory store, with the reason reported; no consent → memory only', async () => {
+  const saved = globalThis.indexedDB;
+  (globalThis as { indexedDB?: unknown }).indexedDB = undefined;
+  const reasons: unknown[] = [];
+  const s = await openStore(10, true, (e) => reasons.push(e));
+  (globalThis as { indexedDB?: unknown }).indexedDB = saved;
+  assert.ok(s instanceof MemoryStore);
+  assert.match(String((reasons[0] as Error).message), /IndexedDB is not available/);
+  const m = await openStore(10, false, () => assert.fail('no fallback expected'));
+  assert.equal(m.kind, 'memory');
+});

@@ -1,0 +1,66 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../scripts/lib/trainer.js';
+import { defaultConfig } from './config.js';
+import { initParams } from './encoder.js';
+import { ModelRuntime, type ModelEvent } from './runtime.js';
+import { EVENT_TYPES } from './features.js';
+
+before(async () => { await initBackend('cpu'); });
+
+function runtime(maxLen = 12): ModelRuntime {
+  const cfg = defaultConfig(31, { d: 16, blocks: 2, heads: 2, maxLen, ffDim: 32, dropout: 0 });
+  return new ModelRuntime(cfg, initParams(cfg, 9), { ids: Array.from({ length: 30 }, (_, i) => `p${i}`) }, 'test', 'cpu');
+}
+
+function history(n: number): ModelEvent[] {
+  return Array.from({ length: n }, (_, i) => ({ itemId: i % 7 === 3 ? 'unknown-item' : `p${(i * 7) % 30}`, type: EVENT_TYPES[i % 5], ts: 1_000_000 + i * 37_000 }));
+}
+
+test('incremental re-embedding equals the full recompute, across window shifts', async () => {
+  const rt = runtime(12);
+  const h = history(40);
+  let steps = 0;
+  for (let n = 1; n <= h.length; n++) {
+    const inc = await rt.embed(h.slice(0, n));
+    if (inc.incremental) steps++;
+    const full = await rt.embed(h.slice(0, n), true);
+    for (let j = 0; j < full.user.length; j++) assert.ok(Math.abs(inc.user[j] - full.user[j]) < 1e-4, `n=${n} dim ${j}`);
+    assert.deepEqual(inc.rows, full.rows);
+  }
+  assert.ok(steps > 20, `most updates are incremental (${steps})`);
+  rt.dispose();
+});
+
+test('window start depends only on the history length and never exceeds maxLen', () => {
+  const rt = runtime(12);
+  for (let n = 0; n < 100; n++) {
+    const s = rt.windowStart(n);
+    assert.ok(n - s <= 12 && n - s >= Math.min(n, 9), `n=${n} start=${s}`);
+  }
+  rt.dispose();
+});
+
+test('no tensor leaks: after 300 interactions the tensor count is back to its baseline', async () => {
+  const rt = runtime(12);
+  await rt.embed(history(1));
+  const base = tf.memory().numTensors;
+  const h = history(301);
+  for (let n = 2; n <= h.length; n++) await rt.embed(h.slice(0, n));
+  await rt.embed(h.slice(0, 5)); // a history edit: full recompute path
+  await rt.embed(h.slice(0, 1));
+  assert.equal(tf.memory().numTensors, base);
+  rt.dispose();
+});
+
+test('scores and reasons: the reason is a history item', async () => {
+  const rt = runtime(12);
+  const h = history(6);
+  const e = await rt.embed(h);
+  const s = rt.score(e.user, [1, 2, 3]);
+  assert.equal(s.length, 3);
+  assert.ok([...s].every(Number.isFinite));
+  assert.ok(e.rows.includes(rt.reason(e, 4)));
+  rt.dispose();
+});

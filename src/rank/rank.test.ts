@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rankCandidates, type Candidate } from './rank.js';
+
+const ids = (r: { itemId: string }[]) => r.map((x) => x.itemId);
+const C = (s: string): Candidate[] => s.split('').map((id) => ({ id }));
+
+test('blend 1 follows the scores, blend 0 keeps the merchant order; ties stable', () => {
+  const c = C('abcd'), s = [0.1, 0.9, 0.5, 0.9];
+  assert.deepEqual(ids(rankCandidates(c, s, [], { blend: 1 })), ['b', 'd', 'c', 'a']);
+  assert.deepEqual(ids(rankCandidates(c, s, [], { blend: 0 })), ['a', 'b', 'c', 'd']);
+  assert.deepEqual(ids(rankCandidates(c, [1, 1, 1, 1], [], { blend: 1 })), ['a', 'b', 'c', 'd']);
+});
+
+test('unknown items keep their relative merchant order at the prior', () => {
+  const r = rankCandidates(C('abcde'), [null, 0.2, null, 0.9, 0.5], [], { blend: 1, unknownPrior: 1 });
+  // Prior 1 = level with the lowest-scored known item; ties keep the merchant order.
+  assert.deepEqual(ids(r), ['d', 'e', 'a', 'b', 'c']);
+  assert.equal(r[2].score, null);
+  assert.deepEqual(ids(rankCandidates(C('abcde'), [null, 0.2, null, 0.9, 0.5], [], { blend: 1, unknownPrior: 0 })), ['a', 'c', 'd', 'e', 'b']);
+});
+
+test('pin, boost, bury, hide unavailable, exclude purchased', () => {
+  const c: Candidate[] = [{ id: 'a' }, { id: 'b', available: false }, { id: 'c' }, { id: 'd' }, { id: 'e' }];
+  const s = [0.5, 0.9, 0.4, 0.3, 0.2];
+  const r = rankCandidates(c, s, [], { rules: { pin: { e: 0 }, bury: ['a'], boost: { d: 0.6 }, excludePurchased: true } }, new Set(['c']));
+  assert.deepEqual(ids(r), ['e', 'd', 'a', 'b', 'c']);
+  assert.deepEqual(r.map((x) => x.hidden), [false, false, false, true, true]);
+  assert.deepEqual(r.map((x) => x.position), [0, 1, 2, 3, 4]);
+  assert.equal(r[0].defaultPosition, 4);
+});
+
+test('category cap in the top k defers extra items of a category', () => {
+  const c: Candidate[] = ['a', 'b', 'c', 'd', 'e'].map((id, i) => ({ id, category: i < 3 ? 'mugs' : 'bags' }));
+  const r = rankCandidates(c, [0.9, 0.8, 0.7, 0.6, 0.5], [], { rules: { categoryCap: { top: 3, max: 2 } } });
+  assert.deepEqual(ids(r), ['a', 'b', 'd', 'c', 'e']);
+});
