@@ -67,6 +67,18 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
   let runtime: ModelRuntime | null = null;
   let disposed = false;
   const grids = new Set<GridBinding>();
+  // In-memory mirror of the stored history (oldest first). Another tab's writes invalidate it through a
+  // BroadcastChannel, so each tab ranks with the other's events on its next interaction without reading
+  // up to `cap` events from IndexedDB on every one.
+  let mirror: ShelfwiseEvent[] | null = null;
+  const channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel('shelfwise') : null;
+  if (channel) channel.onmessage = () => { mirror = null; };
+  const readHistory = async (): Promise<ShelfwiseEvent[]> => {
+    if (mirror && channel && store.kind === 'indexeddb') return mirror;
+    if (mirror && store.kind === 'memory') return mirror;
+    mirror = await store.recent(cap);
+    return mirror;
+  };
 
   const load = async (backend: BackendName | 'auto'): Promise<boolean> => {
     try {
@@ -102,7 +114,7 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
   const embedHistory = async (): Promise<{ emb: Embedding; history: ShelfwiseEvent[] } | null> => {
     const rt = runtime;
     if (!rt) return null;
-    const history = await store.recent(cap);
+    const history = await readHistory();
     // Only the events the model can read; search events carry no item.
     const modelEvents = history.filter((e) => e.itemId !== undefined && e.type !== 'search') as Array<{ itemId: string; type: ShelfwiseEvent['type']; ts: number }>;
     return { emb: await rt.embed(modelEvents), history };
@@ -116,8 +128,12 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
     async track(input) {
       let events: ShelfwiseEvent[];
       try { events = normalizeInput(input); } catch (e) { throw report(e); }
-      for (const e of events) await safeAdd(e);
+      // The ranking reads the in-memory mirror, so the grid re-ranks while the write is in flight;
+      // track() resolves once the events are stored.
+      if (mirror) { mirror.push(...events); if (mirror.length > cap) mirror.splice(0, mirror.length - cap); }
       for (const g of grids) g.refresh(events[events.length - 1]?.itemId);
+      for (const e of events) await safeAdd(e);
+      channel?.postMessage('events');
     },
     async rank(candidates, opts) {
       const t0 = performance.now();
@@ -157,6 +173,8 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
     },
     async forget() {
       try { await store.clear(); } catch (e) { report(e); }
+      mirror = null;
+      channel?.postMessage('forget');
       try { await runtime?.embed([], true); } catch { /* runtime state is rebuilt on the next ranking */ }
       for (const g of grids) g.refresh();
     },
@@ -165,10 +183,11 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
       for (const g of [...grids]) g.unbind();
       runtime?.dispose();
       runtime = null;
+      channel?.close();
       store.close();
     },
     async history() {
-      try { return await store.recent(cap); } catch (e) { report(e); return []; }
+      try { return [...(await readHistory())]; } catch (e) { report(e); return []; }
     },
     setOptions(o) {
       rankOpts = { ...rankOpts, ...o, rules: o.rules ?? rankOpts.rules };

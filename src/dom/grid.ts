@@ -32,6 +32,8 @@ interface Host {
   rank(c: Candidate[], o?: RankOptions): Promise<Ranked[]>;
 }
 
+type Stamped = HTMLElement & { __swIndex?: number };
+
 const ACTIONS = new Set(['add_to_cart', 'remove_from_cart', 'purchase']);
 
 function products(container: Element): HTMLElement[] {
@@ -98,15 +100,14 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
   };
 
   const run = async (clickedId?: string) => {
-    const els = products(container);
+    // The merchant's order is the order in which the page first rendered each product (stamped once).
+    const els = (products(container) as Stamped[]).sort((a, b) => (a.__swIndex ?? 0) - (b.__swIndex ?? 0));
     const cands: Candidate[] = els.map((e) => ({
       id: e.getAttribute('data-shelfwise-item') ?? '',
       category: e.getAttribute('data-shelfwise-category') ?? undefined,
       available: !(e.hasAttribute('data-shelfwise-hidden') || e.getAttribute('data-shelfwise-stock') === '0'),
     }));
     const { reorder: _r, animationMs: _a, capture: _c, onReorder: _o, ...rankOpts } = opts;
-    // The merchant's order is the order the page first rendered (stored once per element).
-    cands.sort((a, b) => merchantIndex(els, a.id) - merchantIndex(els, b.id));
     const ranked = await host.rank(cands, rankOpts);
     last = ranked;
     apply(ranked, clickedId);
@@ -114,11 +115,7 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
   };
 
   let seq = 0;
-  const merchantIndex = (els: HTMLElement[], id: string) => {
-    const e = els.find((x) => x.getAttribute('data-shelfwise-item') === id) as (HTMLElement & { __swIndex?: number }) | undefined;
-    return e?.__swIndex ?? 0;
-  };
-  const stamp = () => { for (const e of products(container) as Array<HTMLElement & { __swIndex?: number }>) if (e.__swIndex === undefined) e.__swIndex = seq++; };
+  const stamp = () => { for (const e of products(container) as Stamped[]) if (e.__swIndex === undefined) e.__swIndex = seq++; };
   stamp();
 
   const refresh = (clickedId?: string): Promise<void> => {

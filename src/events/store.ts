@@ -67,7 +67,15 @@ export class IdbStore implements EventStore {
 
   async add(e: ShelfwiseEvent): Promise<void> {
     try {
-      await this.db.add('events', { ...e });
+      // One transaction: add, then drop the oldest beyond the cap.
+      const tx = this.db.transaction('events', 'readwrite');
+      await tx.store.add({ ...e });
+      let excess = (await tx.store.count()) - this.cap;
+      if (excess > 0) {
+        let cursor = await tx.store.openCursor();
+        while (cursor && excess > 0) { await cursor.delete(); excess--; cursor = await cursor.continue(); }
+      }
+      await tx.done;
     } catch (err) {
       if (!isQuota(err)) throw new ShelfwiseError('storage_failed', `could not store the event: ${(err as Error)?.message}`, { cause: err });
       // Quota exceeded: trim the oldest quarter of the events (nothing else) and retry once.
@@ -75,7 +83,6 @@ export class IdbStore implements EventStore {
       await this.trim(Math.floor(n * 0.75));
       await this.db.add('events', { ...e });
     }
-    await this.trim(this.cap);
   }
 
   /** Deletes the oldest events beyond `keep`. */

@@ -1,0 +1,145 @@
+/**
+ * npm run bench: the SDK in headless Chromium with the shipped model, per backend (wasm, webgl, cpu;
+ * webgpu runs on SwiftShader here, so it is checked for correctness by the e2e tests, not timed):
+ *  - interaction → grid reordered latency, p50/p95, for 100 / 1,000 / 10,000 candidates, 50 events of history
+ *  - re-embedding one interaction: incremental (KV cache) vs full recompute
+ *  - script load → first ranking, model cached and not
+ *  - tensors alive after 1,000 interactions vs before
+ * Writes bench-out/sdk.json and the "SDK in the page" section of BENCHMARKS.md.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { launch, serve } from '../e2e/helpers.js';
+import { updateSection } from './lib/benchmd.js';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const MODEL = '/models/online-retail/model.json';
+const vocab: { ids: string[] } = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail/vocab.json'), 'utf8'));
+fs.writeFileSync(path.join(ROOT, 'dist/bench.html'), '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bench</title><link rel="icon" href="data:,"></head><body><div id="grid"></div></body></html>');
+const products = vocab.ids.slice(0, 24).map((id) => `<li data-shelfwise-item="${id}">${id}</li>`).join('');
+fs.writeFileSync(path.join(ROOT, 'dist/bench-shop.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bench shop</title><link rel="icon" href="data:,">
+<script>window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};
+addEventListener('shelfwise:rank',function(e){if(!window.__first){window.__first=performance.now();}});</script>
+<script async src="/dist/shelfwise.js" data-model="${MODEL}" data-backend="wasm"></script></head>
+<body><ul data-shelfwise-grid>${products}</ul></body></html>`);
+
+const srv = await serve();
+const browser = await launch();
+const pct = (a: number[], p: number) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+const results: Record<string, unknown> = {};
+const lines: string[] = [];
+try {
+  for (const backend of ['wasm', 'webgl', 'cpu']) {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await page.addInitScript('window.__name = window.__name || ((f) => f);');
+    page.on('console', (m) => { if (process.env.BENCH_VERBOSE || m.type() === 'error') console.log(`[${backend}] ${m.text()}`); });
+    page.on('crash', () => console.log(`[${backend}] page crashed`));
+    await page.goto(srv.url + '/dist/bench.html');
+    const r = await page.evaluate(async ({ backend, ids, MODEL }) => {
+      const { createRecommender } = await import('/dist/esm/index.js' as string);
+      const rt = await import('/dist/esm/runtime.js' as string);
+      const rec = await createRecommender({ model: MODEL, backend });
+      await rec.forget();
+      if (!(await rec.ready)) throw new Error('model failed on ' + backend);
+      const history = Array.from({ length: 50 }, (_, i) => ids[(i * 37) % 800]);
+      for (const [i, id] of history.entries()) await rec.track({ type: i % 5 === 4 ? 'add_to_cart' : 'view', itemId: id });
+      const out: Record<string, unknown> = { backend: rec.backend };
+      const grid = document.getElementById('grid')!;
+      for (const n of [100, 1000, 10000]) {
+        grid.innerHTML = '';
+        const cands = Array.from({ length: n }, (_, i) => (i < ids.length ? ids[(i * 13) % ids.length] : `unknown-${i}`));
+        const frag = document.createDocumentFragment();
+        for (const id of new Set(cands)) { const li = document.createElement('div'); li.setAttribute('data-shelfwise-item', id); li.textContent = id; frag.appendChild(li); }
+        grid.appendChild(frag);
+        let resolve: () => void = () => {};
+        const g = rec.bindGrid(grid, { reorder: 'immediate', animationMs: 0, capture: false, onReorder: () => resolve() });
+        await g.refresh();
+        const times: number[] = [];
+        for (let k = 0; k < 40; k++) {
+          const done = new Promise<void>((r) => { resolve = r; });
+          const t0 = performance.now();
+          await rec.track({ type: 'click', itemId: ids[(k * 101) % 800] });
+          await done;
+          times.push(performance.now() - t0);
+        }
+        g.unbind();
+        out[`n${n}`] = times;
+        console.log(`candidates ${n} done`);
+      }
+      // Re-embedding alone: incremental vs full recompute, 50 events of history.
+      const runtime = rec.runtime;
+      const hist = (await rec.history()).filter((e: any) => e.itemId);
+      const inc: number[] = [], full: number[] = [];
+      for (let k = 0; k < 30; k++) {
+        const h = [...hist.slice(-49), { type: 'view', itemId: ids[k], ts: Date.now() + k }];
+        await runtime.embed(h.slice(0, -1));
+        let t0 = performance.now(); const a = await runtime.embed(h); inc.push(performance.now() - t0);
+        if (!a.incremental) throw new Error('expected the incremental path');
+        t0 = performance.now(); await runtime.embed(h, true); full.push(performance.now() - t0);
+      }
+      out.incremental = inc; out.full = full;
+      // Tensor count after 1,000 interactions.
+      await rec.rank(ids.slice(0, 100));
+      const before = rt.tf.memory().numTensors;
+      for (let k = 0; k < 1000; k++) { await rec.track({ type: 'view', itemId: ids[(k * 7) % 900] }); if (k % 10 === 9) await rec.rank(ids.slice(0, 100)); }
+      await rec.rank(ids.slice(0, 100));
+      out.tensors = { before, after: rt.tf.memory().numTensors };
+      rec.dispose();
+      return out;
+    }, { backend, ids: vocab.ids, MODEL });
+    const row: Record<string, unknown> = { backend };
+    for (const n of [100, 1000, 10000]) {
+      const t = r[`n${n}`] as number[];
+      row[`n${n}`] = { p50: pct(t, 0.5), p95: pct(t, 0.95) };
+    }
+    row.incremental = pct(r.incremental as number[], 0.5);
+    row.full = pct(r.full as number[], 0.5);
+    row.tensors = r.tensors;
+    results[backend] = row;
+    console.log(JSON.stringify(row));
+    await ctx.close();
+  }
+  // Script load → first ranking, model not cached (fresh context) and cached (same context, reload).
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const first = async () => {
+    await page.waitForFunction(() => (window as any).__first, null, { timeout: 60_000 });
+    return page.evaluate(() => {
+      const s = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/dist/shelfwise.js'))!;
+      return { fromNavigation: (window as any).__first as number, fromScript: (window as any).__first - s.startTime };
+    });
+  };
+  const cold: Array<{ fromNavigation: number; fromScript: number }> = [], warm: typeof cold = [];
+  for (let i = 0; i < 5; i++) {
+    const c = await browser.newContext();
+    const p = await c.newPage();
+    await p.goto(srv.url + '/dist/bench-shop.html');
+    await p.waitForFunction(() => (window as any).__first, null, { timeout: 60_000 });
+    cold.push(await p.evaluate(() => { const s = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/dist/shelfwise.js'))!; return { fromNavigation: (window as any).__first, fromScript: (window as any).__first - s.startTime }; }));
+    await c.close();
+  }
+  await page.goto(srv.url + '/dist/bench-shop.html');
+  await first();
+  for (let i = 0; i < 5; i++) { await page.reload(); warm.push(await first()); }
+  await ctx.close();
+  results.firstRanking = { cold: { p50: pct(cold.map((x) => x.fromScript), 0.5), nav: pct(cold.map((x) => x.fromNavigation), 0.5) }, cached: { p50: pct(warm.map((x) => x.fromScript), 0.5), nav: pct(warm.map((x) => x.fromNavigation), 0.5) } };
+  console.log(JSON.stringify(results.firstRanking));
+} finally {
+  await browser.close();
+  await srv.close();
+}
+fs.mkdirSync(path.join(ROOT, 'bench-out'), { recursive: true });
+fs.writeFileSync(path.join(ROOT, 'bench-out/sdk.json'), JSON.stringify(results, null, 2));
+const f = (x: number) => x.toFixed(1);
+lines.push('Interaction → grid reordered (track into IndexedDB, re-embed, score, rank, DOM reorder), 50 events of history, 40 interactions each, ms:', '',
+  '| backend | 100 p50 | 100 p95 | 1,000 p50 | 1,000 p95 | 10,000 p50 | 10,000 p95 | re-embed incremental p50 | re-embed full p50 | full / incremental | tensors before → after 1,000 interactions |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const b of ['wasm', 'webgl', 'cpu']) {
+  const r = results[b] as any;
+  lines.push(`| ${b} | ${f(r.n100.p50)} | ${f(r.n100.p95)} | ${f(r.n1000.p50)} | ${f(r.n1000.p95)} | ${f(r.n10000.p50)} | ${f(r.n10000.p95)} | ${f(r.incremental)} | ${f(r.full)} | ${(r.full / r.incremental).toFixed(1)}× | ${r.tensors.before} → ${r.tensors.after} |`);
+}
+const fr = results.firstRanking as any;
+lines.push('', `Script load → first ranking (wasm, 24-product grid, median of 5): model not cached ${f(fr.cold.p50)} ms (${f(fr.cold.nav)} ms from navigation start); model cached ${f(fr.cached.p50)} ms (${f(fr.cached.nav)} ms from navigation start).`);
+updateSection(path.join(ROOT, 'BENCHMARKS.md'), 'sdk', `## SDK in the page (headless Chromium ${browser.version()})\n\nCommand: \`npm run bench\` (${new Date().toISOString().slice(0, 10)}, this 2-core machine; WebGL on SwiftShader)\n\n${lines.join('\n')}\n`);
+console.log(lines.join('\n'));
