@@ -1,0 +1,147 @@
+// The merchandiser's panel. It uses only shelfwise's public surface: the script tag's recommender
+// (shelfwise('ready')), and for the replay a second recommender from the ES module build.
+const $ = (id) => document.getElementById(id);
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+const FIRST_ROW = 12;
+let rec = null, catalog = [], byId = new Map();
+const rules = { pin: {}, boost: {}, bury: [], hideUnavailable: true };
+let panelRanking = false;
+
+const title = (id) => byId.get(id)?.title ?? id;
+const verb = { view: 'viewed', click: 'clicked', add_to_cart: 'added', remove_from_cart: 'removed', purchase: 'bought', search: 'searched' };
+
+function gridCandidates() {
+  // The grid's products in the merchant's order (the catalog order), as the binding ranks them.
+  const inGrid = new Set([...document.querySelectorAll('#grid > [data-shelfwise-item]')].map((e) => e.dataset.shelfwiseItem));
+  return catalog.filter((p) => inGrid.has(p.id)).map((p) => ({ id: p.id, category: p.category, available: !p.outOfStock }));
+}
+
+async function refresh() {
+  if (!rec) return;
+  const history = await rec.history();
+  $('timeline').innerHTML = history.slice().reverse().slice(0, 100).map((e) => `<li><time>${new Date(e.ts).toLocaleTimeString()}</time> ${esc(e.type.replace(/_/g, ' '))} ${e.itemId ? '“' + esc(title(e.itemId)) + '”' : '“' + esc(e.query ?? '') + '”'}</li>`).join('') || '<li>No events yet: click a product.</li>';
+  panelRanking = true;
+  const ranked = await rec.rank(gridCandidates()).finally(() => { panelRanking = false; });
+  $('before-after').querySelector('tbody').innerHTML = ranked.filter((r) => !r.hidden).slice(0, FIRST_ROW).map((r) => {
+    const d = r.defaultPosition - r.position;
+    const arrow = d > 0 ? `<span class="up" aria-label="up ${d}">▲${d}</span>` : d < 0 ? `<span class="down" aria-label="down ${-d}">▼${-d}</span>` : '=';
+    const ev = r.reason ? history.slice().reverse().find((e) => e.itemId === r.reason) : null;
+    return `<tr><td>${esc(title(r.itemId))}</td><td>${r.defaultPosition + 1}</td><td>${r.position + 1} ${arrow}</td><td>${r.score === null ? '–' : r.score.toFixed(2)}</td><td>${r.reason ? `${verb[ev?.type] ?? 'viewed'} “${esc(title(r.reason))}”` : '–'}</td></tr>`;
+  }).join('');
+  $('backend-now').textContent = rec.backend ?? 'none (merchant order)';
+  $('rules-list').textContent = [
+    ...Object.keys(rules.pin).map((id) => `pinned: ${title(id)}`), ...Object.keys(rules.boost).map((id) => `boosted: ${title(id)}`), ...rules.bury.map((id) => `buried: ${title(id)}`),
+  ].join(' · ');
+}
+
+function apply() {
+  shelfwise('options', { blend: Number($('blend').value) / 100, rules: { ...rules, categoryCap: $('cap').checked ? { top: FIRST_ROW, max: 2 } : undefined } });
+  document.body.classList.toggle('show-oos', !rules.hideUnavailable);
+  setTimeout(refresh, 50);
+}
+
+export function initPanel(cat) {
+  catalog = cat;
+  byId = new Map(cat.map((p) => [p.id, p]));
+  $('rule-item').innerHTML = cat.slice(0, 300).map((p) => `<option value="${esc(p.id)}">${esc(p.title)}</option>`).join('');
+  $('blend').addEventListener('input', () => { $('blend-out').textContent = `${$('blend').value}%`; apply(); });
+  $('pin').addEventListener('click', () => { rules.pin = { [$('rule-item').value]: 0 }; apply(); });
+  $('boost').addEventListener('click', () => { rules.boost[$('rule-item').value] = 0.3; apply(); });
+  $('bury').addEventListener('click', () => { rules.bury.push($('rule-item').value); apply(); });
+  $('clear-rules').addEventListener('click', () => { rules.pin = {}; rules.boost = {}; rules.bury = []; apply(); });
+  $('hide-oos').addEventListener('change', () => { rules.hideUnavailable = $('hide-oos').checked; apply(); });
+  $('cap').addEventListener('change', apply);
+  $('reset').addEventListener('click', () => shelfwise('forget', () => setTimeout(refresh, 50)));
+  $('backend').addEventListener('change', async () => {
+    $('backend-now').textContent = 'switching…';
+    const ok = await rec.setBackend($('backend').value);
+    if (!ok) $('backend-now').textContent = `${$('backend').value} failed (see the status line)`;
+    refresh();
+  });
+  window.addEventListener('shelfwise:rank', (e) => { if (!panelRanking) $('latency').textContent = `${e.detail.ms.toFixed(1)} ms${e.detail.incremental ? ' (incremental)' : ''}`; });
+  let timer = 0;
+  const later = () => { clearTimeout(timer); timer = setTimeout(refresh, 120); };
+  $('grid').addEventListener('click', later);
+  document.addEventListener('click', (e) => { if (e.target.closest('#cart, #detail, #checkout')) later(); });
+  $('search').addEventListener('submit', later);
+  shelfwise('ready', (r) => { rec = r; refresh(); });
+  initReplay();
+}
+
+// ---------- replay: real held-out customers, ranked by the model in this page ----------
+let replay = null, replayRec = null, one = null;
+
+async function replayRecommender() {
+  if (replayRec) return replayRec;
+  const { createRecommender } = await import('/dist/esm/index.js');
+  replayRec = await createRecommender({ model: '/models/online-retail/model.json', consent: false, backend: rec?.backend ?? 'auto' });
+  await replayRec.ready;
+  return replayRec;
+}
+
+/** 1-based position of `target` in the personalized ranking of the whole catalog and in the default order. */
+async function positions(r, target) {
+  const ranked = await r.rank(catalog.map((p) => p.id), { blend: 1, rules: { hideUnavailable: false } });
+  return { personalized: ranked.findIndex((x) => x.itemId === target) + 1, default: catalog.findIndex((p) => p.id === target) + 1 };
+}
+
+async function initReplay() {
+  const res = await fetch('/demo/.generated/replay.json').catch(() => null);
+  if (!res || !res.ok) { $('replay-note').textContent = 'Replay data is generated by npm start from ../shared/data; it is not available here.'; for (const id of ['replay-step', 'replay-play', 'replay-all']) $(id).disabled = true; return; }
+  replay = await res.json();
+  $('replay-note').textContent = `${replay.customers.length} customers held out by the ${replay.protocol}. For each: their real events before the cut-off, then where their actual next purchase sits.`;
+  $('customer').innerHTML = replay.customers.slice(0, 400).map((c, i) => `<option value="${i}">customer ${esc(c.customer)} (${c.historyLength} events)</option>`).join('');
+  $('customer').addEventListener('change', () => { one = null; $('replay-one').textContent = ''; });
+  $('replay-step').addEventListener('click', () => stepOne());
+  $('replay-play').addEventListener('click', async () => { do { await stepOne(); } while (one && one.k < one.c.events.length); });
+  $('replay-all').addEventListener('click', replayAll);
+}
+
+async function stepOne() {
+  const r = await replayRecommender();
+  if (!one || one.k >= one.c.events.length) { await r.forget(); one = { c: replay.customers[Number($('customer').value)], k: 0 }; }
+  const [id, type, ts] = one.c.events[one.k++];
+  await r.track({ type, itemId: id, ts });
+  const p = await positions(r, one.c.next);
+  $('replay-one').innerHTML = `After event ${one.k}/${one.c.events.length} (${esc(type.replace(/_/g, ' '))} “${esc(title(id))}”): the actual next purchase “${esc(title(one.c.next))}” is <strong>#${p.personalized}</strong> personalized vs <strong>#${p.default}</strong> in the default order.`;
+}
+
+async function replayAll() {
+  const r = await replayRecommender();
+  const n = $('sample').value === 'all' ? replay.customers.length : Number($('sample').value);
+  // A random sample (seeded per click) of the held-out customers.
+  const idx = replay.customers.map((_, i) => i);
+  for (let i = idx.length - 1; i > 0; i--) { const j = Math.floor(Math.random() * (i + 1)); [idx[i], idx[j]] = [idx[j], idx[i]]; }
+  const pick = idx.slice(0, n).map((i) => replay.customers[i]);
+  const prog = $('replay-progress');
+  prog.hidden = false; prog.max = pick.length; prog.value = 0;
+  $('replay-all').disabled = true;
+  const rows = [];
+  for (const c of pick) {
+    await r.forget();
+    for (const [id, type, ts] of c.events) await r.track({ type, itemId: id, ts });
+    rows.push({ ...(await positions(r, c.next)), len: c.historyLength });
+    prog.value = rows.length;
+    if (rows.length % 5 === 0) await new Promise((res) => setTimeout(res, 0));
+  }
+  $('replay-all').disabled = false;
+  prog.hidden = true;
+  const share = (a, k) => a.filter((x) => x[k] <= FIRST_ROW).length / Math.max(1, a.length);
+  const mean = (a, k) => a.reduce((s, x) => s + x[k], 0) / Math.max(1, a.length);
+  $('replay-results').innerHTML = `<table><caption class="small">${rows.length} customers replayed in this page on ${esc(r.backend)}</caption>
+    <thead><tr><th scope="col"></th><th scope="col">next purchase in first row (top ${FIRST_ROW})</th><th scope="col">mean rank</th></tr></thead>
+    <tbody><tr><th scope="row">personalized</th><td data-k="p-share">${(100 * share(rows, 'personalized')).toFixed(1)}%</td><td data-k="p-mean">${mean(rows, 'personalized').toFixed(0)}</td></tr>
+    <tr><th scope="row">default (bestsellers)</th><td data-k="d-share">${(100 * share(rows, 'default')).toFixed(1)}%</td><td data-k="d-mean">${mean(rows, 'default').toFixed(0)}</td></tr></tbody></table>`;
+  const buckets = [[1, 5], [6, 20], [21, 50], [51, Infinity]];
+  const svg = $('replay-chart');
+  const bars = buckets.map(([a, b], i) => {
+    const g = rows.filter((x) => x.len >= a && x.len <= b);
+    const p = share(g, 'personalized'), d = share(g, 'default');
+    const x = 20 + i * 75, H = 100;
+    return `<g><rect x="${x}" y="${120 - p * H}" width="28" height="${p * H}" fill="#0b5cad"><title>personalized ${(100 * p).toFixed(0)}% (${g.length} customers)</title></rect>
+      <rect x="${x + 30}" y="${120 - d * H}" width="28" height="${d * H}" fill="#9aa0aa"><title>default ${(100 * d).toFixed(0)}%</title></rect>
+      <text x="${x + 29}" y="134" font-size="9" text-anchor="middle">${b === Infinity ? a + '+' : a + '–' + b} events</text>
+      <text x="${x + 29}" y="145" font-size="8" text-anchor="middle" fill="#555">n=${g.length}</text></g>`;
+  }).join('');
+  svg.innerHTML = `<text x="4" y="10" font-size="9">share of next purchases in the first row, by history length</text>${bars}<text x="230" y="22" font-size="8" fill="#0b5cad">■ personalized</text><text x="230" y="32" font-size="8" fill="#777">■ default</text>`;
+}

@@ -1,0 +1,94 @@
+/** The merchandisers' demo shop, in a real Chromium, with the shipped model. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright';
+import { launch, serve, watchedPage, gridOrder } from './helpers.js';
+
+const OUT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../test-results');
+let browser: Browser;
+let srv: Awaited<ReturnType<typeof serve>>;
+before(async () => { srv = await serve(); browser = await launch(); fs.mkdirSync(OUT, { recursive: true }); });
+after(async () => { await browser?.close(); await srv?.close(); });
+
+async function open(page: Page) {
+  await page.goto(srv.url + '/demo/');
+  await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
+  assert.equal(await page.evaluate(() => (window as any).shelfwise.recommender.ready), true);
+  await page.waitForSelector('#grid > li');
+}
+const timeline = (page: Page) => page.$$eval('#timeline li', (l) => l.map((x) => x.textContent ?? ''));
+
+test('the demo loads, clicks reorder the grid, the panel updates, reset empties the timeline', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+  const { page, errors, requests } = await watchedPage(ctx);
+  await open(page);
+  const initial = await gridOrder(page, '#grid');
+  assert.equal(initial.length, 48);
+  await page.click('#grid > li:nth-child(30) [data-shelfwise-action="add_to_cart"]');
+  await page.waitForFunction((b) => [...document.querySelectorAll('#grid > li')].map((e) => (e as HTMLElement).dataset.shelfwiseItem).join() !== b.join(), initial, { timeout: 30_000 });
+  await page.waitForFunction(() => document.querySelectorAll('#before-after tbody tr').length > 0 && /add to cart/.test(document.querySelector('#timeline')!.textContent!), null, { timeout: 30_000 });
+  assert.match((await timeline(page))[0], /add to cart/);
+  assert.match(await page.textContent('#latency') ?? '', /ms/);
+  // Search records a search event; blend 0 restores the merchant order.
+  await page.fill('#q', 'heart');
+  await page.click('#search button');
+  await page.waitForFunction(() => /search/.test(document.querySelector('#timeline')!.textContent!), null, { timeout: 30_000 });
+  assert.ok((await gridOrder(page, '#grid')).length > 0);
+  await page.fill('#q', '');
+  await page.click('#search button');
+  await page.evaluate(() => { const b = document.getElementById('blend') as HTMLInputElement; b.value = '0'; b.dispatchEvent(new Event('input')); });
+  const merchant = await page.evaluate(() => (window as any).demoCatalog.slice(0, 48).filter((p: any) => !p.outOfStock).map((p: any) => p.id));
+  await page.waitForFunction((m) => [...document.querySelectorAll('#grid > li')].map((e) => (e as HTMLElement).dataset.shelfwiseItem).filter((id) => m.includes(id)).join() === m.join(), merchant, { timeout: 30_000 });
+  await page.click('#reset');
+  await page.waitForFunction(() => /No events yet/.test(document.querySelector('#timeline')!.textContent!), null, { timeout: 30_000 });
+  assert.equal(await page.evaluate(async () => (await (window as any).shelfwise.recommender.history()).length), 0);
+  for (const r of requests) assert.ok(r.startsWith(srv.url), `request outside localhost: ${r}`);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('a replay produces its numbers from the model in the page', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+  const { page, errors } = await watchedPage(ctx);
+  await open(page);
+  const disabled = await page.isDisabled('#replay-all');
+  if (disabled) { assert.match(await page.textContent('#replay-note') ?? '', /not available/); await ctx.close(); return; }
+  await page.waitForFunction(() => document.querySelectorAll('#customer option').length > 0);
+  await page.click('#replay-step');
+  await page.waitForFunction(() => /After event 1\//.test(document.querySelector('#replay-one')!.textContent!), null, { timeout: 60_000 });
+  await page.selectOption('#sample', '100');
+  await page.click('#replay-all');
+  await page.waitForSelector('#replay-results table', { timeout: 180_000 });
+  const v = await page.$$eval('#replay-results td', (tds) => Object.fromEntries(tds.map((t) => [(t as HTMLElement).dataset.k, t.textContent])));
+  for (const k of ['p-share', 'd-share']) assert.match(v[k]!, /^\d+(\.\d)?%$/);
+  for (const k of ['p-mean', 'd-mean']) assert.ok(Number(v[k]) >= 1);
+  assert.match(await page.textContent('#replay-results caption') ?? '', /100 customers replayed/);
+  assert.ok((await page.$$('#replay-chart rect')).length >= 8, 'chart drawn');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+for (const [name, viewport] of [['desktop', { width: 1360, height: 900 }], ['phone', { width: 390, height: 844 }]] as const) {
+  test(`screenshot at ${name} width shows the grid and the panel`, async () => {
+    const ctx = await browser.newContext({ viewport, isMobile: name === 'phone', deviceScaleFactor: 1 });
+    const { page, errors } = await watchedPage(ctx);
+    await open(page);
+    const file = path.join(OUT, `demo-${name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    assert.ok(fs.statSync(file).size > 20_000, 'a non-trivial screenshot');
+    for (const sel of ['#grid > li', '#panel']) {
+      const box = await page.locator(sel).first().boundingBox();
+      assert.ok(box && box.width > 100 && box.height > 50, `${sel} visible at ${name}`);
+      assert.ok(box!.x >= 0 && box!.x + box!.width <= viewport.width + 1, `${sel} fits the ${name} width`);
+    }
+    // Keyboard: the first product's title is reachable and opens the detail view with Enter.
+    await page.focus('#grid > li:first-child button.title');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#detail[open]');
+    await page.keyboard.press('Escape');
+    assert.deepEqual(errors, []);
+    await ctx.close();
+  });
+}
