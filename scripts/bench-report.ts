@@ -1,0 +1,35 @@
+/**
+ * tsx scripts/bench-report.ts: writes the "models" section of BENCHMARKS.md from the JSON files that
+ * `npm run train -- ... --json bench-out/<name>.json` wrote (scripts/bench-models.sh and the shipped model).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { updateSection } from './lib/benchmd.js';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const runs: Array<[string, string, string]> = [
+  ['online-retail.json', 'Online Retail (shipped model)', 'npm run train -- --dataset online-retail --out models/online-retail --epochs 5 --patience 2 --lr 0.002 --batch 64 --quantize float16 --json bench-out/online-retail.json'],
+  ['ml-1m.json', 'ML-1M', 'bash scripts/bench-models.sh ml-1m'],
+  ['beauty.json', 'Amazon Beauty (lr 0.001, dropout 0.5)', 'the first version of scripts/bench-models.sh beauty: --lr 0.001 --dropout 0.5 --patience 3 --epochs 20 --batch 128'],
+  ['beauty-lr5.json', 'Amazon Beauty (lr 0.005, dropout 0.3)', 'bash scripts/bench-models.sh beauty'],
+  ['taobao-types.json', 'Taobao, with event-type embeddings', 'bash scripts/bench-models.sh taobao'],
+  ['taobao-notypes.json', 'Taobao, without event-type embeddings', 'bash scripts/bench-models.sh taobao'],
+];
+const cols = ['ndcg@10', 'hr@10', 'ndcg@20', 'hr@20', 'mrr'];
+const out: string[] = [];
+for (const [file, title, cmd] of runs) {
+  const f = path.join(ROOT, 'bench-out', file);
+  if (!fs.existsSync(f)) { out.push(`### ${title}\n\nNot measured in this round (\`${cmd}\`).\n`); continue; }
+  const s = JSON.parse(fs.readFileSync(f, 'utf8'));
+  const best = s.metrics[s.bestBaseline];
+  out.push(`### ${title}`, '', `Command: \`${cmd}\``, '', `${s.protocol}; ${s.metrics.model.users} test users. Config \`${JSON.stringify(s.config)}\`.`, '',
+    `| method | ${cols.join(' | ')} |`, `| --- | ${cols.map(() => '---').join(' | ')} |`,
+    ...Object.entries(s.metrics as Record<string, Record<string, number>>).map(([n, m]) => `| ${n} | ${cols.map((c) => m[c].toFixed(4)).join(' | ')} |`), '',
+    `Model / best baseline (${s.bestBaseline}) NDCG@10: **${(s.metrics.model['ndcg@10'] / best['ndcg@10']).toFixed(3)}×**. ` +
+    `Training: ${s.epochs} epochs, ${s.minutes.toFixed(1)} min, ${s.seqPerSec.toFixed(0)} sequences/s, ${s.gflops.toFixed(2)} effective GFLOPS (${s.backend} matmul peak in the same run: ${s.peakGflops.toFixed(1)} GFLOPS).`,
+    '', 'Validation per epoch: ' + s.history.map((h: string) => h.replace(/^epoch (\d+): loss ([\d.]+) valid ndcg@10 ([\d.]+).*/, 'e$1 $3')).join(', ') + '.', '');
+  const q = Object.entries(s.quantization as Record<string, { bytes: number; model: Record<string, number> }>);
+  if (q.length > 1) out.push('| weights | files with vocabulary | NDCG@10 |', '| --- | --- | --- |', ...q.map(([k, v]) => `| ${k} | ${(v.bytes / 1024).toFixed(0)} KiB | ${v.model['ndcg@10'].toFixed(4)} |`), '');
+}
+updateSection(path.join(ROOT, 'BENCHMARKS.md'), 'models', `## Models: full ranking against baselines in the same run\n\nAll items are ranked for every test user (no sampled negatives). Baselines are fitted on the same training sequences: popularity; co-occurrence (cosine-normalized counts within 5 positions, last 10 history items with decay 0.8); first-order Markov (last-item transitions, popularity tie-break).\n\n${out.join('\n')}`);
+console.log('updated BENCHMARKS.md (models)');
