@@ -103,9 +103,9 @@ try {
   // Script load → first ranking, model not cached (fresh context) and cached (same context, reload).
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
-  const first = async () => {
-    await page.waitForFunction(() => (window as any).__first, null, { timeout: 60_000 });
-    return page.evaluate(() => {
+  const first = async (p = page) => {
+    await p.waitForFunction(() => (window as any).__first, null, { timeout: 60_000 });
+    return p.evaluate(() => {
       const s = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/dist/shelfwise.js'))!;
       return { fromNavigation: (window as any).__first as number, fromScript: (window as any).__first - s.startTime };
     });
@@ -115,8 +115,7 @@ try {
     const c = await browser.newContext();
     const p = await c.newPage();
     await p.goto(srv.url + '/dist/bench-shop.html');
-    await p.waitForFunction(() => (window as any).__first, null, { timeout: 60_000 });
-    cold.push(await p.evaluate(() => { const s = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/dist/shelfwise.js'))!; return { fromNavigation: (window as any).__first, fromScript: (window as any).__first - s.startTime }; }));
+    cold.push(await first(p));
     await c.close();
   }
   await page.goto(srv.url + '/dist/bench-shop.html');

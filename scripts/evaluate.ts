@@ -1,19 +1,21 @@
 /**
  * npm run evaluate -- --model <dir> --dataset <online-retail|ml-1m|beauty|taobao|file.tsv> [--json FILE]
- *   [--exclude-seen | --include-seen] [--cutoff YYYY-MM-DD] [--max-users N]
+ *   [--exclude-seen | --include-seen] [--cutoff YYYY-MM-DD] [--max-users N] [--finetune]
  * Full ranking of all items for every test user; the model and the baselines on the same split.
+ * --finetune also simulates the on-device adaptation per user (only their own history) and reports it
+ * as `finetuned` beside `model`.
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadLog } from './lib/data.js';
 import { loadModelDir, makeSplit, remapSplit } from './lib/modeldir.js';
-import { initBackend } from './lib/trainer.js';
+import { initBackend, evaluateFinetuned } from './lib/trainer.js';
 import { evaluateAll, table } from './lib/report.js';
 
 const { values: a } = parseArgs({
   options: {
     model: { type: 'string' }, dataset: { type: 'string' }, json: { type: 'string' }, 'exclude-seen': { type: 'boolean' },
-    'include-seen': { type: 'boolean' }, cutoff: { type: 'string' }, 'max-users': { type: 'string' }, backend: { type: 'string' },
+    'include-seen': { type: 'boolean' }, cutoff: { type: 'string' }, 'max-users': { type: 'string' }, backend: { type: 'string' }, finetune: { type: 'boolean' },
   },
 });
 if (!a.model || !a.dataset) { console.error('usage: npm run evaluate -- --model <dir> --dataset <name|file.tsv> [--json out.json]'); process.exit(2); }
@@ -23,6 +25,12 @@ const log = loadLog(a.dataset);
 if (a['max-users']) log.users = log.users.slice(0, Number(a['max-users']));
 const split = remapSplit(makeSplit(log, { cutoff: a.cutoff, excludeSeen: a['exclude-seen'] ? true : a['include-seen'] ? false : undefined }), m.vocab.ids);
 const t0 = performance.now();
-const report = evaluateAll(m.params, m.cfg, split);
+let extra = {};
+if (a.finetune) {
+  const f = evaluateFinetuned(m.params, m.cfg, split.test, split.excludeSeen);
+  console.log(`fine-tuning kept for ${(100 * f.kept).toFixed(1)}% of users (guard on each user's most recent event)`);
+  extra = { finetuned: f };
+}
+const report = evaluateAll(m.params, m.cfg, split, extra);
 console.log(`backend ${backend}, model ${a.model} (version ${m.version}), ${((performance.now() - t0) / 1000).toFixed(1)} s\n${table(report)}`);
 if (a.json) fs.writeFileSync(a.json, JSON.stringify({ dataset: report.dataset, protocol: report.protocol, users: report.users, items: report.items, metrics: report.metrics }, null, 2));

@@ -11,6 +11,7 @@ import { forward, initParams, mm, nextItemLoss, type Params } from '../../src/mo
 import type { ModelConfig } from '../../src/model/config.js';
 import { lastWindow, packBatch, type RowSeq } from '../../src/model/inputs.js';
 import { REMOVE, type Example, type Seq, type Split } from './split.js';
+import { guardedFinetune, scoreAll, type FinetuneOptions } from '../../src/model/finetune.js';
 import { MetricSum, rankOf, type Metrics } from './metrics.js';
 import type { Baseline } from './baselines.js';
 
@@ -258,4 +259,34 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   for (const v of Object.values(params)) v.dispose();
   opt.dispose();
   return { params: bestParams, best, epochs: epoch, seqPerSec: seqs / Math.max(1e-9, computeSec), gflops: flops / Math.max(1e-9, computeSec) / 1e9, peak, seconds, history };
+}
+
+/**
+ * Simulates the on-device recipe for each example (src/model/finetune.ts, the code the page's worker
+ * runs): only that user's own history, the guard on their most recent event. Returns metrics and how
+ * often the adaptation was kept.
+ */
+export function evaluateFinetuned(params: Params, cfg: ModelConfig, examples: Example[], excludeSeen: boolean, o: FinetuneOptions = {}): Metrics & { kept: number } {
+  const sum = new MetricSum();
+  const E = params.item_emb.dataSync() as Float32Array;
+  const V = cfg.vocabSize, d = cfg.d;
+  let kept = 0;
+  const B = 64;
+  for (let i = 0; i < examples.length; i += B) {
+    const part = examples.slice(i, i + B).map((s) => lastWindow(s, cfg.maxLen));
+    const len = Math.max(1, ...part.map((s) => s.items.length));
+    const h = tf.tidy(() => forward(params, cfg, packBatch(part, len, cfg.numTimeBuckets)).hidden);
+    const all = h.dataSync() as Float32Array;
+    h.dispose();
+    part.forEach((s, b) => {
+      const n = s.items.length;
+      const states = all.subarray((b * len + len - n) * d, (b + 1) * len * d);
+      const r = guardedFinetune(states, s.items, E, V, d, o);
+      if (r.bias) kept++;
+      const scores = scoreAll(states.subarray((n - 1) * d, n * d), E, V, d, r.bias);
+      const ex = examples[i + b];
+      sum.add(rankOf(scores, ex.target, excludeSeen ? ex.items : undefined));
+    });
+  }
+  return { ...sum.result(), kept: kept / Math.max(1, examples.length) };
 }

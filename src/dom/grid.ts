@@ -85,8 +85,13 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
     const first = ms > 0 ? new Map(els.map((e) => [e, e.getBoundingClientRect()])) : null;
     const active = document.activeElement as HTMLElement | null;
     const hadFocus = active && container.contains(active) ? active : null;
-    const anchor = els[els.length - 1].nextSibling;
-    for (const e of next) container.insertBefore(e, anchor);
+    // Move only elements that are not already where they belong (walking the live child list).
+    let cur: Element | null = els[0];
+    for (const e of next) {
+      while (cur && !cur.hasAttribute('data-shelfwise-item')) cur = cur.nextElementSibling;
+      if (cur === e) { cur = cur.nextElementSibling; continue; }
+      container.insertBefore(e, cur);
+    }
     mo?.takeRecords(); // our own moves are not new products
     if (hadFocus && document.activeElement !== hadFocus) hadFocus.focus({ preventScroll: true });
     if (first) {
@@ -99,14 +104,22 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
     }
   };
 
-  const run = async (clickedId?: string) => {
-    // The merchant's order is the order in which the page first rendered each product (stamped once).
+  // Candidates in the merchant's order (the order in which the page first rendered each product), rebuilt
+  // only when products or their availability / category attributes change.
+  let cached: { els: Stamped[]; cands: Candidate[] } | null = null;
+  const candidates = () => {
+    if (cached) return cached;
     const els = (products(container) as Stamped[]).sort((a, b) => (a.__swIndex ?? 0) - (b.__swIndex ?? 0));
     const cands: Candidate[] = els.map((e) => ({
       id: e.getAttribute('data-shelfwise-item') ?? '',
       category: e.getAttribute('data-shelfwise-category') ?? undefined,
       available: !(e.hasAttribute('data-shelfwise-hidden') || e.getAttribute('data-shelfwise-stock') === '0'),
     }));
+    return (cached = { els, cands });
+  };
+
+  const run = async (clickedId?: string) => {
+    const { cands } = candidates();
     const { reorder: _r, animationMs: _a, capture: _c, onReorder: _o, ...rankOpts } = opts;
     const ranked = await host.rank(cands, rankOpts);
     last = ranked;
@@ -132,12 +145,15 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
   };
 
   mo = typeof MutationObserver !== 'undefined' ? new MutationObserver((records) => {
-    if (records.some((r) => Array.from(r.addedNodes).some((n) => n instanceof Element && n.hasAttribute('data-shelfwise-item')))) {
+    const isProduct = (n: Node) => n instanceof Element && n.hasAttribute('data-shelfwise-item');
+    if (records.some((r) => r.type === 'attributes' || Array.from(r.removedNodes).some(isProduct))) cached = null;
+    if (records.some((r) => Array.from(r.addedNodes).some(isProduct))) {
+      cached = null;
       stamp();
       refresh();
     }
   }) : null;
-  mo?.observe(container, { childList: true });
+  mo?.observe(container, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-shelfwise-item', 'data-shelfwise-hidden', 'data-shelfwise-stock', 'data-shelfwise-category'] });
   refresh();
   return {
     refresh,

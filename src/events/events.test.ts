@@ -63,10 +63,15 @@ test('quota exceeded: the oldest events are trimmed and the new one kept', async
   const s = await IdbStore.open(100);
   await s.clear();
   for (let i = 0; i < 8; i++) await s.add({ type: 'view', itemId: `q${i}`, ts: i });
-  const db = (s as unknown as { db: { add: (...a: unknown[]) => Promise<unknown> } }).db;
-  const real = db.add.bind(db);
+  // The next write transaction's add fails as a full disk would.
+  const db = (s as unknown as { db: { transaction: (...a: unknown[]) => { store: { add: (...a: unknown[]) => Promise<unknown> } } } }).db;
+  const realTx = db.transaction.bind(db);
   let fail = true;
-  db.add = async (...a: unknown[]) => { if (fail) { fail = false; throw Object.assign(new Error('full'), { name: 'QuotaExceededError' }); } return real(...a); };
+  db.transaction = (...a: unknown[]) => {
+    const tx = realTx(...a);
+    if (fail && a[1] === 'readwrite') { fail = false; tx.store.add = async () => { throw Object.assign(new Error('full'), { name: 'QuotaExceededError' }); }; }
+    return tx;
+  };
   await s.add({ type: 'view', itemId: 'new', ts: 99 });
   const ids = (await s.recent(100)).map((e) => e.itemId);
   assert.equal(ids[ids.length - 1], 'new');
