@@ -11,6 +11,9 @@ import { EVENT_TYPES } from '../src/model/features.js';
 
 const out = path.join(ROOT, 'demo/.generated/replay.json');
 if (!fs.existsSync(path.join(SHARED, 'online-retail'))) {
+  // The page shows why instead of failing on a missing file.
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({ unavailable: `no ${SHARED}/online-retail on this machine` }));
   console.log(`no ${SHARED}/online-retail: the demo's replay is disabled`);
   process.exit(0);
 }

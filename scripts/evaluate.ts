@@ -33,4 +33,4 @@ if (a.finetune) {
 }
 const report = evaluateAll(m.params, m.cfg, split, extra);
 console.log(`backend ${backend}, model ${a.model} (version ${m.version}), ${((performance.now() - t0) / 1000).toFixed(1)} s\n${table(report)}`);
-if (a.json) fs.writeFileSync(a.json, JSON.stringify({ dataset: report.dataset, protocol: report.protocol, users: report.users, items: report.items, metrics: report.metrics }, null, 2));
+if (a.json) fs.writeFileSync(a.json, JSON.stringify({ command: `npm run evaluate -- ${process.argv.slice(2).join(' ')}`, dataset: report.dataset, protocol: report.protocol, users: report.users, items: report.items, metrics: report.metrics }, null, 2));
