@@ -85,14 +85,16 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
     const first = ms > 0 ? new Map(els.map((e) => [e, e.getBoundingClientRect()])) : null;
     const active = document.activeElement as HTMLElement | null;
     const hadFocus = active && container.contains(active) ? active : null;
-    // Move only elements that are not already where they belong (walking the live child list).
+    // Move only elements that are not already where they belong (walking the live child list), with the
+    // observer off: our own moves are not new products, and recording them costs more than the moves.
+    if (mo) { const pending = mo.takeRecords(); if (pending.length) onRecords(pending); mo.disconnect(); }
     let cur: Element | null = els[0];
     for (const e of next) {
       while (cur && !cur.hasAttribute('data-shelfwise-item')) cur = cur.nextElementSibling;
       if (cur === e) { cur = cur.nextElementSibling; continue; }
       container.insertBefore(e, cur);
     }
-    mo?.takeRecords(); // our own moves are not new products
+    observe();
     if (hadFocus && document.activeElement !== hadFocus) hadFocus.focus({ preventScroll: true });
     if (first) {
       for (const e of next) {
@@ -144,7 +146,7 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
     return running;
   };
 
-  mo = typeof MutationObserver !== 'undefined' ? new MutationObserver((records) => {
+  const onRecords = (records: MutationRecord[]) => {
     const isProduct = (n: Node) => n instanceof Element && n.hasAttribute('data-shelfwise-item');
     if (records.some((r) => r.type === 'attributes' || Array.from(r.removedNodes).some(isProduct))) cached = null;
     if (records.some((r) => Array.from(r.addedNodes).some(isProduct))) {
@@ -152,8 +154,10 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
       stamp();
       refresh();
     }
-  }) : null;
-  mo?.observe(container, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-shelfwise-item', 'data-shelfwise-hidden', 'data-shelfwise-stock', 'data-shelfwise-category'] });
+  };
+  mo = typeof MutationObserver !== 'undefined' ? new MutationObserver(onRecords) : null;
+  const observe = () => mo?.observe(container, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-shelfwise-item', 'data-shelfwise-hidden', 'data-shelfwise-stock', 'data-shelfwise-category'] });
+  observe();
   refresh();
   return {
     refresh,
