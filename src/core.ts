@@ -74,8 +74,8 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
   const channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel('shelfwise') : null;
   if (channel) channel.onmessage = () => { mirror = null; };
   const readHistory = async (): Promise<ShelfwiseEvent[]> => {
-    if (mirror && channel && store.kind === 'indexeddb') return mirror;
-    if (mirror && store.kind === 'memory') return mirror;
+    // Without a BroadcastChannel another tab's writes could go unseen, so IndexedDB is read every time.
+    if (mirror && (store.kind === 'memory' || channel)) return mirror;
     mirror = await store.recent(cap);
     return mirror;
   };

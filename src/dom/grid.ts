@@ -108,20 +108,19 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
 
   // Candidates in the merchant's order (the order in which the page first rendered each product), rebuilt
   // only when products or their availability / category attributes change.
-  let cached: { els: Stamped[]; cands: Candidate[] } | null = null;
-  const candidates = () => {
+  let cached: Candidate[] | null = null;
+  const candidates = (): Candidate[] => {
     if (cached) return cached;
     const els = (products(container) as Stamped[]).sort((a, b) => (a.__swIndex ?? 0) - (b.__swIndex ?? 0));
-    const cands: Candidate[] = els.map((e) => ({
+    return (cached = els.map((e) => ({
       id: e.getAttribute('data-shelfwise-item') ?? '',
       category: e.getAttribute('data-shelfwise-category') ?? undefined,
       available: !(e.hasAttribute('data-shelfwise-hidden') || e.getAttribute('data-shelfwise-stock') === '0'),
-    }));
-    return (cached = { els, cands });
+    })));
   };
 
   const run = async (clickedId?: string) => {
-    const { cands } = candidates();
+    const cands = candidates();
     const { reorder: _r, animationMs: _a, capture: _c, onReorder: _o, ...rankOpts } = opts;
     const ranked = await host.rank(cands, rankOpts);
     last = ranked;
