@@ -58,6 +58,7 @@ export function fitBias(hidden: Float32Array, targets: ArrayLike<number>, itemEm
   // Base logits h_t · E for every used position, computed once.
   const base = rows.map((t) => scoreAll(hidden.subarray(t * d, (t + 1) * d), itemEmb, V, d));
   const eb = new Float32Array(V), s = new Float32Array(V), g = new Float32Array(d);
+  const ex = new Float64Array(V); // exp(logit - max) of one position, computed once per step
   for (let k = 0; k < steps; k++) {
     for (let r = 1; r < V; r++) { let v = 0; const off = r * d; for (let j = 0; j < d; j++) v += b[j] * itemEmb[off + j]; eb[r] = v; }
     s.fill(0);
@@ -66,8 +67,8 @@ export function fitBias(hidden: Float32Array, targets: ArrayLike<number>, itemEm
       let m = -Infinity;
       for (let r = 1; r < V; r++) m = Math.max(m, L[r] + eb[r]);
       let z = 0;
-      for (let r = 1; r < V; r++) z += Math.exp(L[r] + eb[r] - m);
-      for (let r = 1; r < V; r++) s[r] += Math.exp(L[r] + eb[r] - m) / z;
+      for (let r = 1; r < V; r++) z += (ex[r] = Math.exp(L[r] + eb[r] - m));
+      for (let r = 1; r < V; r++) s[r] += ex[r] / z;
       s[targets[t]] -= 1;
     });
     // g = (Σ_t (p_t - y_t)) · E / n + 2·l2·b
