@@ -286,7 +286,7 @@ export function step(
 }
 
 export interface LossOptions extends RunOptions {
-  /** Negatives sampled per batch for sampled softmax; 0 = full softmax over all items. */
+  /** Uniform negatives drawn per batch for sampled softmax, on top of the batch's own items; 0 = full softmax over all items. */
   sampled?: number;
 }
 
@@ -304,13 +304,15 @@ export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, t
   const targetLogit = tf.sum(tf.mul(h, lookup(params.item_emb, tgIds)), 1);
   let lse: tf.Tensor;
   if (opts.sampled && opts.sampled > 0) {
-    // Shared uniform negatives (a target drawn as a negative is harmless at this size); the target column
-    // is always included so the loss stays a proper softmax.
-    const neg = new Int32Array(opts.sampled);
+    // Mixed negatives: every item of the batch (its inputs and targets, so popular and repeated items are
+    // always contrasted, as in-batch sampling does) plus `sampled` uniform draws for the long tail. Each id
+    // appears once and every row's target is among them, so this is a proper softmax over that set.
+    const set = new Set<number>();
+    for (const t of tgIds) set.add(t);
+    for (const t of inp.items) if (t > 0) set.add(t);
     let s = ((opts.seed ?? 1) * 2654435761) >>> 0;
-    for (let i = 0; i < neg.length; i++) { s = (s * 1664525 + 1013904223) >>> 0; neg[i] = 1 + (s % (cfg.vocabSize - 1)); }
-    const negLogits = mm(h, lookup(params.item_emb, neg), true);
-    lse = logSumExpRows(tf.concat([tf.expandDims(targetLogit, 1), negLogits], 1) as tf.Tensor2D);
+    for (let i = 0; i < opts.sampled; i++) { s = (s * 1664525 + 1013904223) >>> 0; set.add(1 + (s % (cfg.vocabSize - 1))); }
+    lse = logSumExpRows(mm(h, lookup(params.item_emb, Int32Array.from(set)), true));
   } else {
     const table = tf.slice(params.item_emb, [1, 0]) as tf.Tensor2D;
     lse = logSumExpRows(mm(h, table, true));
