@@ -1,6 +1,6 @@
 /**
  * npm run build: dist/shelfwise.js (IIFE for the script tag), dist/esm/ (ES module entry, the lazily loaded
- * runtime and one chunk per tfjs backend, plus the wasm binaries), dist/types (.d.ts).
+ * runtime, the fine-tuning worker and one chunk per tfjs backend, plus the wasm binaries), dist/types (.d.ts).
  */
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
@@ -15,7 +15,7 @@ fs.rmSync(dist, { recursive: true, force: true });
 
 const common: esbuild.BuildOptions = { bundle: true, minify: true, target: 'es2020', platform: 'browser', legalComments: 'none', logLevel: 'warning', define: { 'process.env.NODE_ENV': '"production"' } };
 const esm = await esbuild.build({
-  ...common, entryPoints: { index: 'src/index.ts', runtime: 'src/model/runtime.ts' }, outdir: path.join(dist, 'esm'), format: 'esm',
+  ...common, entryPoints: { index: 'src/index.ts', runtime: 'src/model/runtime.ts', 'adapt-worker': 'src/model/adapt-worker.ts' }, outdir: path.join(dist, 'esm'), format: 'esm',
   splitting: true, chunkNames: 'chunks/[name]-[hash]', metafile: true,
 });
 const iife = await esbuild.build({ ...common, entryPoints: ['src/browser.ts'], outfile: path.join(dist, 'shelfwise.js'), format: 'iife', metafile: true });

@@ -4,6 +4,7 @@
  *   <script async src="/shelfwise/shelfwise.js" data-model="/models/online-retail/model.json"></script>
  * Commands: shelfwise('track', event), shelfwise('rank', ids, callback), shelfwise('forget'),
  * shelfwise('options', {blend, rules}), shelfwise('ready', callback(recommender)).
+ * data-finetune="true" turns on on-device fine-tuning (in a worker); data-backend, data-blend, data-consent.
  * With data-model it binds every [data-shelfwise-grid] on the page (and grids added later), and records
  * GA4 dataLayer e-commerce events and Segment `analytics` track calls.
  */
@@ -44,7 +45,7 @@ interface Stub { (...a: unknown[]): void; q?: ArrayLike<unknown>[]; recommender?
   const init = (opts: Partial<RecommenderOptions>) => {
     createRecommenderWith(() => import(/* runtime chunk, lazily */ base + 'esm/runtime.js'), {
       model: model ?? '', backend: (ds.backend as RecommenderOptions['backend']) ?? 'auto',
-      blend: ds.blend !== undefined ? Number(ds.blend) : undefined, consent: ds.consent !== 'false',
+      blend: ds.blend !== undefined ? Number(ds.blend) : undefined, consent: ds.consent !== 'false', finetune: ds.finetune === 'true',
       wasmPaths: base + 'esm/',
       onError: (e) => window.dispatchEvent(new CustomEvent('shelfwise:error', { detail: e })),
       onRank: (info) => window.dispatchEvent(new CustomEvent('shelfwise:rank', { detail: info })),

@@ -5,7 +5,8 @@
 import { normalizeInput, openStore, ShelfwiseError, type EventStore, type ShelfwiseEvent } from './events/index.js';
 import { rankCandidates, type Candidate, type RankOptions, type Ranked } from './rank/index.js';
 import { bindGrid as bindGridImpl, type GridBinding, type GridOptions } from './dom/index.js';
-import type { BackendName, Embedding, ModelRuntime } from './model/runtime.js';
+import type { Adapter, BackendName, Embedding, ModelRuntime, UpdateResult } from './model/runtime.js';
+import type { FinetuneOptions } from './model/finetune.js';
 
 export type RuntimeModule = typeof import('./model/runtime.js');
 
@@ -26,7 +27,44 @@ export interface RecommenderOptions extends RankOptions {
   wasmPaths?: string;
   /** Called after each re-ranking with the latency of the last interaction (ms). */
   onRank?: (info: { ms: number; backend: BackendName | null; incremental: boolean }) => void;
+  /**
+   * On-device fine-tuning (off by default): true or options. A Web Worker adapts a per-shopper bias on
+   * the user vector to this shopper's own history, keeps it only when it ranks their most recent event at
+   * least as well, and stores it in IndexedDB with the model's version. With it off no worker starts.
+   */
+  finetune?: boolean | FinetuneConfig;
+  /** Called after every fine-tuning update (kept, rejected by the guard, or discarded). */
+  onFinetune?: (info: FinetuneInfo) => void;
 }
+
+export interface FinetuneConfig extends FinetuneOptions {
+  /** An update runs after this many new events (default 5), when the page is idle. */
+  everyEvents?: number;
+  /** The worker's backend (default 'wasm': the update is small and must not compete with the page's GPU). */
+  backend?: BackendName | 'auto';
+}
+
+/** The state of the shopper's adaptation after an update, or restored from storage. */
+export interface FinetuneInfo {
+  /** kept: applied; worse: the guard rejected it (the pretrained model is used); not-finite: discarded;
+   * too-short: under 3 known events; restored: loaded from storage for this model version. */
+  status: 'kept' | 'worse' | 'not-finite' | 'too-short' | 'restored';
+  version: string;
+  /** Rank of the held-back most recent event without and with the adaptation (0 = first). */
+  before: number;
+  after: number;
+  /** Events in the window fitted on. */
+  events: number;
+  /** Whether an adaptation is applied to the rankings now. */
+  active: boolean;
+  at: number;
+  timings?: UpdateResult['timings'];
+  memory?: UpdateResult['memory'];
+}
+
+/** What is stored in the kv store under ADAPT_KEY. */
+interface StoredAdaptation { version: string; bias: number[] | null; before: number; after: number; events: number; at: number }
+const ADAPT_KEY = 'adaptation';
 
 export interface Recommender {
   /** Records an event (shelfwise, GA4 or Segment shape). Rejects with a ShelfwiseError on invalid input. */
@@ -49,6 +87,10 @@ export interface Recommender {
   setOptions(o: RankOptions): void;
   /** Switches backend (re-loads the model there). */
   setBackend(b: BackendName | 'auto'): Promise<boolean>;
+  /** The shopper's current adaptation (null: none, or fine-tuning is off). */
+  readonly adaptation: FinetuneInfo | null;
+  /** Runs a fine-tuning update now (when `finetune` is on); resolves with its outcome, or null. */
+  finetune(): Promise<FinetuneInfo | null>;
 }
 
 export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeModule>, options: RecommenderOptions): Promise<Recommender> {
@@ -87,6 +129,8 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
       if (disposed) { rt.dispose(); return false; }
       runtime?.dispose();
       runtime = rt;
+      runtimeMod = mod;
+      await restoreAdaptation(rt);
       for (const g of grids) g.refresh();
       return true;
     } catch (e) {
@@ -94,7 +138,80 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
       return false;
     }
   };
+
+  // On-device fine-tuning: a worker started on the first update, never when `finetune` is off.
+  const ft: FinetuneConfig | null = options.finetune ? (options.finetune === true ? {} : options.finetune) : null;
+  let runtimeMod: RuntimeModule | null = null;
+  let adapter: Promise<Adapter> | null = null;
+  let adaptation: FinetuneInfo | null = null;
+  let newEvents = 0, ftGen = 0, ftScheduled = false;
+  let ftRun: Promise<FinetuneInfo | null> = Promise.resolve(null);
+  const finetuned = (info: FinetuneInfo) => {
+    adaptation = info;
+    try { options.onFinetune?.(info); } catch { /* the shop's handler must not break us */ }
+    return info;
+  };
+  const restoreAdaptation = async (rt: ModelRuntime) => {
+    if (!ft) return;
+    let saved: StoredAdaptation | undefined;
+    try { saved = await store.getKV<StoredAdaptation>(ADAPT_KEY); } catch (e) { report(e); return; }
+    if (!saved) return;
+    if (saved.version !== rt.version) { await store.deleteKV(ADAPT_KEY).catch(report); return; } // another model's
+    try { rt.setBias(saved.bias); } catch (e) {
+      report(new ShelfwiseError('finetune_invalid', `the stored adaptation was invalid and is discarded: ${(e as Error).message}`));
+      await store.deleteKV(ADAPT_KEY).catch(report);
+      return;
+    }
+    finetuned({ status: 'restored', version: saved.version, before: saved.before, after: saved.after, events: saved.events, active: !!saved.bias, at: saved.at });
+  };
+  const update = async (): Promise<FinetuneInfo | null> => {
+    const gen = ftGen;
+    await ready;
+    const rt = runtime, mod = runtimeMod;
+    if (!ft || !rt || !mod || disposed) return null;
+    newEvents = 0;
+    const history = modelHistory(await readHistory());
+    if (!adapter) {
+      adapter = mod.Adapter.start(options.model, ft.backend ?? 'wasm', options.wasmPaths ?? new URL('.', mod.RUNTIME_URL).href, options.cacheModel !== false);
+      adapter.catch(() => { adapter = null; });
+    }
+    const r = await (await adapter).update(history, { steps: ft.steps, lr: ft.lr, l2: ft.l2 });
+    if (gen !== ftGen || runtime !== rt || disposed) return null; // forgotten or replaced meanwhile
+    if (r.version !== rt.version) throw new ShelfwiseError('finetune_failed', `the worker has model version ${r.version}, the page ${rt.version}`);
+    const info: FinetuneInfo = { status: r.reason, version: r.version, before: r.before, after: r.after, events: r.events, active: false, at: Date.now(), timings: r.timings, memory: r.memory };
+    if (r.reason === 'too-short') return finetuned({ ...info, active: !!rt.bias });
+    if (r.reason === 'not-finite') {
+      report(new ShelfwiseError('finetune_discarded', 'a fine-tuning update produced non-finite values and was discarded'));
+      return finetuned({ ...info, active: !!rt.bias });
+    }
+    try { rt.setBias(r.reason === 'kept' ? r.bias : null); } catch (e) {
+      report(new ShelfwiseError('finetune_discarded', `a fine-tuning update was discarded: ${(e as Error).message}`));
+      return finetuned({ ...info, status: 'not-finite', active: !!rt.bias });
+    }
+    const saved: StoredAdaptation = { version: r.version, bias: r.bias ? Array.from(r.bias) : null, before: r.before, after: r.after, events: r.events, at: info.at };
+    await store.setKV(ADAPT_KEY, saved).catch(report);
+    return finetuned({ ...info, active: !!r.bias });
+  };
+  const runFinetune = (): Promise<FinetuneInfo | null> => {
+    ftRun = ftRun.then(update, () => null).catch((e) => { report(e instanceof ShelfwiseError ? e : new ShelfwiseError('finetune_failed', String((e as Error)?.message ?? e), { cause: e })); return null; });
+    return ftRun;
+  };
+  const scheduleFinetune = () => {
+    if (ftScheduled || disposed) return;
+    ftScheduled = true;
+    const go = () => { ftScheduled = false; void runFinetune(); };
+    const ric = (globalThis as { requestIdleCallback?: (f: () => void, o: { timeout: number }) => void }).requestIdleCallback;
+    if (ric) ric(go, { timeout: 5000 }); else setTimeout(go, 300);
+  };
+
   let ready = load(options.backend ?? 'auto');
+  // New events since the stored adaptation (another visit, another tab): update once the page is idle.
+  if (ft) ready.then(async (ok) => {
+    if (!ok) return;
+    const h = modelHistory(await readHistory().catch(() => []));
+    const last = h[h.length - 1];
+    if (h.length >= 3 && (!adaptation || adaptation.at < last.ts)) scheduleFinetune();
+  });
 
   /** Storage failure mid-session: switch to memory, keeping what this page already knows. */
   const safeAdd = async (e: ShelfwiseEvent) => {
@@ -115,9 +232,7 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
     const rt = runtime;
     if (!rt) return null;
     const history = await readHistory();
-    // Only the events the model can read; search events carry no item.
-    const modelEvents = history.filter((e) => e.itemId !== undefined && e.type !== 'search') as Array<{ itemId: string; type: ShelfwiseEvent['type']; ts: number }>;
-    return { emb: await rt.embed(modelEvents), history };
+    return { emb: await rt.embed(modelHistory(history)), history };
   };
 
   const rec: Recommender = {
@@ -134,6 +249,7 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
       for (const g of grids) g.refresh(events[events.length - 1]?.itemId);
       for (const e of events) await safeAdd(e);
       channel?.postMessage('events');
+      if (ft && (newEvents += events.length) >= (ft.everyEvents ?? 5)) scheduleFinetune();
     },
     async rank(candidates, opts) {
       const t0 = performance.now();
@@ -172,6 +288,10 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
       return g;
     },
     async forget() {
+      ftGen++;
+      newEvents = 0;
+      adaptation = null;
+      runtime?.setBias(null);
       try { await store.clear(); } catch (e) { report(e); }
       mirror = null;
       channel?.postMessage('forget');
@@ -183,6 +303,8 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
       for (const g of [...grids]) g.unbind();
       runtime?.dispose();
       runtime = null;
+      adapter?.then((a) => a.dispose(), () => undefined);
+      adapter = null;
       channel?.close();
       store.close();
     },
@@ -197,6 +319,13 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
       ready = load(b);
       return ready;
     },
+    get adaptation() { return adaptation; },
+    finetune() { return ft ? runFinetune() : Promise.resolve(null); },
   };
   return rec;
+}
+
+/** Only the events the model can read; search events carry no item. */
+function modelHistory(history: ShelfwiseEvent[]) {
+  return history.filter((e) => e.itemId !== undefined && e.type !== 'search') as Array<{ itemId: string; type: ShelfwiseEvent['type']; ts: number }>;
 }

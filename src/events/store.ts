@@ -18,6 +18,7 @@ export interface EventStore {
   count(): Promise<number>;
   getKV<T>(key: string): Promise<T | undefined>;
   setKV(key: string, value: unknown): Promise<void>;
+  deleteKV(key: string): Promise<void>;
   /** Deletes everything this SDK stored. */
   clear(): Promise<void>;
   close(): void;
@@ -33,6 +34,7 @@ export class MemoryStore implements EventStore {
   async count() { return this.events.length; }
   async getKV<T>(k: string) { return this.kv.get(k) as T | undefined; }
   async setKV(k: string, v: unknown) { this.kv.set(k, v); }
+  async deleteKV(k: string) { this.kv.delete(k); }
   async clear() { this.events = []; this.kv.clear(); }
   close() {}
 }
@@ -110,6 +112,7 @@ export class IdbStore implements EventStore {
   count() { return this.db.count('events'); }
   async getKV<T>(k: string) { return (await this.db.get('kv', k)) as T | undefined; }
   async setKV(k: string, v: unknown) { await this.db.put('kv', v, k); }
+  async deleteKV(k: string) { await this.db.delete('kv', k); }
   async clear(): Promise<void> {
     this.db.close();
     await deleteDB(DB_NAME);

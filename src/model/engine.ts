@@ -1,7 +1,8 @@
 /**
- * The in-page model runtime: the lazily loaded part of the SDK that holds tfjs. It picks a backend, loads
- * a model directory (Cache API, revalidated by version), and re-embeds the shopper's history after each
- * interaction, incrementally (one new position with cached keys/values) when the history only grew.
+ * The model engine, shared by the page's lazily loaded runtime chunk and the fine-tuning worker: it picks
+ * a backend, loads a model directory (Cache API, revalidated by version), and re-embeds the shopper's
+ * history after each interaction, incrementally (one new position with cached keys/values) when the
+ * history only grew.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { forward, step, type KVCache, type Params } from './encoder.js';
@@ -130,6 +131,8 @@ export class ModelRuntime {
   readonly itemEmb: Float32Array;
   private state: { start: number; window: Known[]; cache: KVCache } | null = null;
   private disposed = false;
+  /** The shopper's adaptation (finetune.ts): added to the user vector when scoring. */
+  private userBias: Float32Array | null = null;
 
   constructor(readonly cfg: ModelConfig, readonly params: Params, readonly vocab: Vocab, readonly version: string, readonly backend: BackendName) {
     this.rowOf = new Map(vocab.ids.map((id, i) => [id, i + 1]));
@@ -214,9 +217,42 @@ export class ModelRuntime {
     return { user: uv as Float32Array, attention: pv as Float32Array, rows: win.map((k) => k.row), incremental: !!canStep };
   }
 
-  /** Dot-product scores of embedding rows against a user vector. */
-  score(user: Float32Array, rows: ArrayLike<number>): Float32Array {
+  get bias(): Float32Array | null { return this.userBias; }
+
+  /** Sets (or with null removes) the shopper's adaptation. It must be d finite numbers. */
+  setBias(b: ArrayLike<number> | null): void {
+    if (b === null) { this.userBias = null; return; }
+    if (b.length !== this.cfg.d || !Array.prototype.every.call(b, (x: number) => Number.isFinite(x))) {
+      throw new ShelfwiseError('finetune_invalid', `an adaptation must be ${this.cfg.d} finite numbers`);
+    }
+    this.userBias = Float32Array.from(b);
+  }
+
+  /**
+   * The encoder's hidden states at every position of the window the model reads for this history
+   * (full recompute, [n, d] row-major), with the window's embedding rows: what fine-tuning fits on.
+   */
+  async hiddenStates(history: ModelEvent[]): Promise<{ hidden: Float32Array; rows: number[] }> {
+    if (this.disposed) throw new ShelfwiseError('disposed', 'the recommender was disposed');
+    const all = this.known(history);
+    const start = this.windowStart(all.length);
+    const win = all.slice(start);
+    if (win.length === 0) return { hidden: new Float32Array(0), rows: [] };
+    const prevTs = start > 0 ? all[start - 1].ts : undefined;
+    const h = tf.tidy(() => {
+      const inp = packBatch([{ items: win.map((k) => k.row), types: win.map((k) => k.type), ts: win.map((k) => k.ts), prevTs }], win.length, this.cfg.numTimeBuckets);
+      return forward(this.params, this.cfg, inp).hidden;
+    });
+    const hidden = (await h.data()) as Float32Array;
+    h.dispose();
+    return { hidden, rows: win.map((k) => k.row) };
+  }
+
+  /** Dot-product scores of embedding rows against a user vector (plus the shopper's adaptation, if any). */
+  score(userVec: Float32Array, rows: ArrayLike<number>): Float32Array {
     const d = this.cfg.d, E = this.itemEmb, out = new Float32Array(rows.length);
+    const b = this.userBias;
+    const user = b ? userVec.map((v, j) => v + b[j]) : userVec;
     for (let i = 0; i < rows.length; i++) {
       const off = rows[i] * d;
       let s = 0;
@@ -258,6 +294,3 @@ function disposeCache(c: KVCache): void {
 }
 
 export { tf };
-
-/** Where this chunk was loaded from: the default base for the wasm binaries. */
-export const RUNTIME_URL: string = import.meta.url;

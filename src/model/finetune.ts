@@ -23,6 +23,9 @@ export interface FinetuneResult {
   before: number;
   after: number;
   reason: 'kept' | 'worse' | 'not-finite' | 'too-short';
+  /** Time spent fitting (all steps) and in the guard, ms. */
+  fitMs?: number;
+  guardMs?: number;
 }
 
 /** Scores of every item row for a user vector (+ optional bias). Row 0 (padding) gets -Infinity. */
@@ -89,10 +92,14 @@ export function guardedFinetune(hidden: Float32Array, rows: ArrayLike<number>, i
   if (n < 3) return { bias: null, before: -1, after: -1, reason: 'too-short' };
   const targets = new Int32Array(n);
   for (let t = 0; t < n - 2; t++) targets[t] = rows[t + 1];
+  const t0 = performance.now();
   const b = fitBias(hidden, targets, itemEmb, V, d, o);
+  const t1 = performance.now();
   const h = hidden.subarray((n - 2) * d, (n - 1) * d);
   const before = rankIn(scoreAll(h, itemEmb, V, d), rows[n - 1]);
-  if (!b.every(Number.isFinite)) return { bias: null, before, after: -1, reason: 'not-finite' };
+  const fitMs = t1 - t0;
+  if (!b.every(Number.isFinite)) return { bias: null, before, after: -1, reason: 'not-finite', fitMs, guardMs: performance.now() - t1 };
   const after = rankIn(scoreAll(h, itemEmb, V, d, b), rows[n - 1]);
-  return after <= before ? { bias: b, before, after, reason: 'kept' } : { bias: null, before, after, reason: 'worse' };
+  const guardMs = performance.now() - t1;
+  return after <= before ? { bias: b, before, after, reason: 'kept', fitMs, guardMs } : { bias: null, before, after, reason: 'worse', fitMs, guardMs };
 }

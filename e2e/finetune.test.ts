@@ -1,0 +1,125 @@
+/** On-device fine-tuning in a real Chromium: the worker, the guard, persistence by model version, forget(). */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright';
+import { launch, serve, watchedPage } from './helpers.js';
+
+let browser: Browser;
+let srv: Awaited<ReturnType<typeof serve>>;
+before(async () => { srv = await serve(); browser = await launch(); });
+after(async () => { await browser?.close(); await srv?.close(); });
+
+const BLANK = () => srv.url + '/e2e/.fixture/blank.html';
+const storedAdaptation = (page: Page) => page.evaluate(() => new Promise<any>((res, rej) => {
+  const r = indexedDB.open('shelfwise');
+  r.onsuccess = () => { const db = r.result; if (!db.objectStoreNames.contains('kv')) { db.close(); res(undefined); return; } const q = db.transaction('kv').objectStore('kv').get('adaptation'); q.onsuccess = () => { db.close(); res(q.result); }; q.onerror = () => rej(q.error); };
+  r.onerror = () => rej(r.error);
+}));
+
+/** Creates the recommender in the page as `window.rec`, fine-tuning options given; `window.ft` and `window.errs` collect callbacks. */
+const start = (page: Page, finetune: unknown) => page.evaluate(async (ft) => {
+  const w = window as any;
+  const { createRecommender } = await import('/dist/esm/index.js' as string);
+  w.ft = []; w.errs = [];
+  w.rec = await createRecommender({ model: '/e2e/.fixture/model/model.json', backend: 'cpu', finetune: ft, onFinetune: (i: unknown) => w.ft.push(i), onError: (e: any) => w.errs.push(e.code) });
+  return w.rec.ready;
+}, finetune);
+
+// A shopper who keeps coming back to the same handful of products: what adaptation is for.
+const SHOPPER = ['SKU-040', 'SKU-077', 'SKU-113', 'SKU-040', 'SKU-151', 'SKU-077', 'SKU-113', 'SKU-151', 'SKU-040', 'SKU-077'];
+const trackAll = (page: Page, ids = SHOPPER) => page.evaluate(async (list) => {
+  for (const [i, id] of list.entries()) await (window as any).rec.track({ type: i % 3 === 2 ? 'add_to_cart' : 'view', itemId: id, ts: Date.now() - (list.length - i) * 60_000 });
+}, ids);
+
+test('fine-tuning on: the worker adapts after enough events; the update is stored, restored after a reload, removed by forget()', async () => {
+  const ctx = await browser.newContext();
+  const { page, errors } = await watchedPage(ctx);
+  const workers: string[] = [];
+  page.on('worker', (w) => workers.push(w.url()));
+  await page.goto(BLANK());
+  assert.equal(await start(page, { everyEvents: 5 }), true);
+  const before = await page.evaluate(async () => (await (window as any).rec.rank(['SKU-040', 'SKU-077', 'SKU-113', 'SKU-151', 'SKU-002', 'SKU-090'])).map((r: any) => r.score));
+  await trackAll(page);
+  // Two updates are due (after 5 and 10 events); wait for one that ran on the whole history.
+  await page.waitForFunction(() => (window as any).ft.some((i: any) => i.events === 10), null, { timeout: 60_000 });
+  const info = await page.evaluate(() => (window as any).ft.find((i: any) => i.events === 10));
+  assert.ok(workers.some((u) => u.endsWith('/dist/esm/adapt-worker.js')), `workers: ${workers}`);
+  assert.equal(info.status, 'kept', JSON.stringify(info));
+  assert.ok(info.after <= info.before);
+  assert.ok(info.timings.totalMs > 0 && info.timings.stepMs > 0);
+  const stored = await storedAdaptation(page);
+  assert.equal(stored.version, info.version);
+  assert.equal(stored.bias.length, 32);
+  assert.ok(stored.bias.every(Number.isFinite) && stored.bias.some((x: number) => x !== 0));
+  const after = await page.evaluate(async () => (await (window as any).rec.rank(['SKU-040', 'SKU-077', 'SKU-113', 'SKU-151', 'SKU-002', 'SKU-090'])).map((r: any) => r.score));
+  assert.notDeepEqual(after, before);
+
+  await page.reload();
+  assert.equal(await start(page, true), true);
+  const restored = await page.evaluate(() => ({ a: (window as any).rec.adaptation, bias: Array.from((window as any).rec.runtime.bias ?? []) as number[] }));
+  assert.equal(restored.a.status, 'restored');
+  assert.equal(restored.a.active, true);
+  assert.deepEqual(restored.bias.map((x: number) => Math.fround(x)), stored.bias.map((x: number) => Math.fround(x)));
+
+  await page.evaluate(() => (window as any).rec.forget());
+  assert.equal(await storedAdaptation(page), undefined);
+  assert.deepEqual(await page.evaluate(() => [(window as any).rec.adaptation, (window as any).rec.runtime.bias]), [null, null]);
+  assert.deepEqual(await page.evaluate(() => (window as any).errs), []);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('a poisoned update (non-finite) is discarded; a corrupt or other-version stored adaptation is dropped', async () => {
+  const ctx = await browser.newContext();
+  const { page, errors } = await watchedPage(ctx);
+  await page.goto(BLANK());
+  // A step size this large overflows float32 within a few steps: the update comes back non-finite.
+  await start(page, { lr: 1e30, everyEvents: 1000 });
+  await trackAll(page);
+  const r = await page.evaluate(() => (window as any).rec.finetune());
+  assert.equal(r.status, 'not-finite');
+  assert.equal(r.active, false);
+  assert.equal(await storedAdaptation(page), undefined);
+  assert.equal(await page.evaluate(() => (window as any).rec.runtime.bias), null);
+  assert.deepEqual(await page.evaluate(() => (window as any).errs), ['finetune_discarded']);
+  const scores = await page.evaluate(async () => (await (window as any).rec.rank(['SKU-040', 'SKU-002'])).map((x: any) => x.score));
+  assert.ok(scores.every(Number.isFinite));
+
+  // A stored adaptation with NaN in it (written behind the SDK's back) is discarded on load, with an error.
+  const version = await page.evaluate(() => (window as any).rec.runtime.version);
+  const put = (rec: unknown) => page.evaluate((v) => new Promise<void>((res, rej) => {
+    const o = indexedDB.open('shelfwise');
+    o.onsuccess = () => { const tx = o.result.transaction('kv', 'readwrite'); tx.objectStore('kv').put(v, 'adaptation'); tx.oncomplete = () => { o.result.close(); res(); }; tx.onerror = () => rej(tx.error); };
+  }), rec);
+  await put({ version, bias: [NaN, ...Array(31).fill(0.1)], before: 5, after: 1, events: 10, at: Date.now() + 3_600_000 });
+  await page.reload();
+  await start(page, true);
+  assert.deepEqual(await page.evaluate(() => [(window as any).rec.runtime.bias, (window as any).errs]), [null, ['finetune_invalid']]);
+  assert.equal(await storedAdaptation(page), undefined);
+  // One stored for another model version is dropped silently.
+  await put({ version: 'another-version', bias: Array(32).fill(0.1), before: 5, after: 1, events: 10, at: Date.now() + 3_600_000 });
+  await page.reload();
+  await start(page, true);
+  assert.deepEqual(await page.evaluate(() => [(window as any).rec.runtime.bias, (window as any).errs, (window as any).rec.adaptation]), [null, [], null]);
+  assert.equal(await storedAdaptation(page), undefined);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('fine-tuning off (the default): no worker starts', async () => {
+  const ctx = await browser.newContext();
+  const { page, errors, requests } = await watchedPage(ctx);
+  const workers: string[] = [];
+  page.on('worker', (w) => workers.push(w.url()));
+  await page.goto(BLANK());
+  await start(page, undefined);
+  await trackAll(page);
+  await page.evaluate(() => (window as any).rec.rank(['SKU-040', 'SKU-002']));
+  assert.equal(await page.evaluate(() => (window as any).rec.finetune()), null);
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 1500)));
+  assert.deepEqual(workers, []);
+  assert.ok(!requests.some((u) => u.includes('adapt-worker')));
+  assert.equal(await storedAdaptation(page), undefined);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
