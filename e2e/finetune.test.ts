@@ -40,9 +40,13 @@ test('fine-tuning on: the worker adapts after enough events; the update is store
   assert.equal(await start(page, { everyEvents: 5 }), true);
   const before = await page.evaluate(async () => (await (window as any).rec.rank(['SKU-040', 'SKU-077', 'SKU-113', 'SKU-151', 'SKU-002', 'SKU-090'])).map((r: any) => r.score));
   await trackAll(page);
-  // Two updates are due (after 5 and 10 events); wait for one that ran on the whole history.
-  await page.waitForFunction(() => (window as any).ft.some((i: any) => i.events === 10), null, { timeout: 60_000 });
-  const info = await page.evaluate(() => (window as any).ft.find((i: any) => i.events === 10));
+  // The 5th event schedules an update for when the page is idle.
+  await page.waitForFunction(() => (window as any).ft.length > 0, null, { timeout: 60_000 });
+  const auto = await page.evaluate(() => (window as any).ft[0]);
+  assert.ok(auto.events >= 5, JSON.stringify(auto));
+  // One more on the whole history, awaited.
+  const info = await page.evaluate(() => (window as any).rec.finetune());
+  assert.equal(info.events, 10);
   assert.ok(workers.some((u) => u.endsWith('/dist/esm/adapt-worker.js')), `workers: ${workers}`);
   assert.equal(info.status, 'kept', JSON.stringify(info));
   assert.ok(info.after <= info.before);
@@ -73,6 +77,12 @@ test('a poisoned update (non-finite) is discarded; a corrupt or other-version st
   const ctx = await browser.newContext();
   const { page, errors } = await watchedPage(ctx);
   await page.goto(BLANK());
+  // Invalid options are a clear error at creation.
+  const bad = await page.evaluate(async () => {
+    const { createRecommender } = await import('/dist/esm/index.js' as string);
+    try { await createRecommender({ model: '/e2e/.fixture/model/model.json', finetune: { lr: -1 } }); return 'created'; } catch (e: any) { return `${e.code}: ${e.message}`; }
+  });
+  assert.match(bad, /^invalid_options: .*finetune\.lr/);
   // A step size this large overflows float32 within a few steps: the update comes back non-finite.
   await start(page, { lr: 1e30, everyEvents: 1000 });
   await trackAll(page);

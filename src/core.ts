@@ -103,6 +103,13 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
     return err;
   };
   if (!options || typeof options.model !== 'string' || !options.model) throw report(new ShelfwiseError('invalid_options', 'createRecommender: options.model (URL of model.json) is required'));
+  const ft: FinetuneConfig | null = options.finetune ? (options.finetune === true ? {} : options.finetune) : null;
+  for (const k of ['everyEvents', 'steps', 'lr', 'l2'] as const) {
+    const v = ft?.[k];
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= (k === 'l2' ? 0 : k === 'lr' ? Number.MIN_VALUE : 1))) {
+      throw report(new ShelfwiseError('invalid_options', `createRecommender: finetune.${k} must be a ${k === 'l2' ? 'non-negative' : 'positive'} finite number, got ${String(v)}`));
+    }
+  }
   const cap = options.maxEvents ?? 1000;
   let store: EventStore = await openStore(cap, options.consent !== false, report);
   let rankOpts: RankOptions = { blend: options.blend, unknownPrior: options.unknownPrior, rules: options.rules };
@@ -140,7 +147,6 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
   };
 
   // On-device fine-tuning: a worker started on the first update, never when `finetune` is off.
-  const ft: FinetuneConfig | null = options.finetune ? (options.finetune === true ? {} : options.finetune) : null;
   let runtimeMod: RuntimeModule | null = null;
   let adapter: Promise<Adapter> | null = null;
   let adaptation: FinetuneInfo | null = null;
