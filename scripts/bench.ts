@@ -29,14 +29,16 @@ const pct = (a: number[], p: number) => { const s = [...a].sort((x, y) => x - y)
 const results: Record<string, unknown> = {};
 const lines: string[] = [];
 try {
-  for (const backend of ['wasm', 'webgl', 'cpu']) {
+  // BENCH_QUICK=1: wasm at 1,000 candidates only, printed, BENCHMARKS.md untouched (for trying changes).
+  const QUICK = !!process.env.BENCH_QUICK;
+  for (const backend of QUICK ? ['wasm'] : ['wasm', 'webgl', 'cpu']) {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
     await page.addInitScript('window.__name = window.__name || ((f) => f);');
     page.on('console', (m) => { if (process.env.BENCH_VERBOSE || m.type() === 'error') console.log(`[${backend}] ${m.text()}`); });
     page.on('crash', () => console.log(`[${backend}] page crashed`));
     await page.goto(srv.url + '/dist/bench.html');
-    const r = await page.evaluate(async ({ backend, ids, MODEL }) => {
+    const r = await page.evaluate(async ({ backend, ids, MODEL, QUICK }) => {
       const { createRecommender } = await import('/dist/esm/index.js' as string);
       const rt = await import('/dist/esm/runtime.js' as string);
       const rec = await createRecommender({ model: MODEL, backend });
@@ -46,7 +48,7 @@ try {
       for (const [i, id] of history.entries()) await rec.track({ type: i % 5 === 4 ? 'add_to_cart' : 'view', itemId: id });
       const out: Record<string, unknown> = { backend: rec.backend };
       const grid = document.getElementById('grid')!;
-      for (const n of [100, 1000, 10000]) {
+      for (const n of QUICK ? [1000] : [100, 1000, 10000]) {
         grid.innerHTML = '';
         const cands = Array.from({ length: n }, (_, i) => (i < ids.length ? ids[(i * 13) % ids.length] : `unknown-${i}`));
         const frag = document.createDocumentFragment();
@@ -70,6 +72,7 @@ try {
         out[`s${n}`] = stored;
         console.log(`candidates ${n} done`);
       }
+      if (QUICK) return out;
       // Re-embedding alone: incremental vs full recompute, 50 events of history.
       const runtime = rec.runtime;
       const hist = (await rec.history()).filter((e: any) => e.itemId);
@@ -90,7 +93,13 @@ try {
       out.tensors = { before, after: rt.tf.memory().numTensors };
       rec.dispose();
       return out;
-    }, { backend, ids: vocab.ids, MODEL });
+    }, { backend, ids: vocab.ids, MODEL, QUICK });
+    if (QUICK) {
+      const t = r.n1000 as number[];
+      console.log(`wasm 1,000 candidates: p50 ${pct(t, 0.5).toFixed(2)} ms, p95 ${pct(t, 0.95).toFixed(2)} ms`);
+      await ctx.close();
+      continue;
+    }
     const row: Record<string, unknown> = { backend };
     for (const n of [100, 1000, 10000]) {
       const t = r[`n${n}`] as number[];
@@ -103,6 +112,7 @@ try {
     console.log(JSON.stringify(row));
     await ctx.close();
   }
+  if (QUICK) process.exit(0);
   // Script load → first ranking, model not cached (fresh context) and cached (same context, reload).
   const ctx = await browser.newContext();
   const page = await ctx.newPage();

@@ -85,15 +85,14 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
     const first = ms > 0 ? new Map(els.map((e) => [e, e.getBoundingClientRect()])) : null;
     const active = document.activeElement as HTMLElement | null;
     const hadFocus = active && container.contains(active) ? active : null;
-    // Move only elements that are not already where they belong (walking the live child list), with the
-    // observer off: our own moves are not new products, and recording them costs more than the moves.
+    // The fewest moves: elements on a longest run that is already in order stay, each other element is
+    // inserted before its successor (from the end). With the observer off: our own moves are not new
+    // products, and recording them costs more than the moves.
     if (mo) { const pending = mo.takeRecords(); if (pending.length) onRecords(pending); mo.disconnect(); }
-    let cur: Element | null = els[0];
-    for (const e of next) {
-      while (cur && !cur.hasAttribute('data-shelfwise-item')) cur = cur.nextElementSibling;
-      if (cur === e) { cur = cur.nextElementSibling; continue; }
-      container.insertBefore(e, cur);
-    }
+    const at = new Map(els.map((e, i) => [e, i]));
+    const stay = longestIncreasing(next.map((e) => at.get(e)!));
+    const tail = els[els.length - 1].nextSibling;
+    for (let i = next.length - 1; i >= 0; i--) if (!stay[i]) container.insertBefore(next[i], i + 1 < next.length ? next[i + 1] : tail);
     observe();
     if (hadFocus && document.activeElement !== hadFocus) hadFocus.focus({ preventScroll: true });
     if (first) {
@@ -163,4 +162,18 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
     unbind() { container.removeEventListener('click', onClick); mo?.disconnect(); },
     get last() { return last; },
   };
+}
+
+/** Marks the members of one longest strictly increasing subsequence of `a` (O(n log n)). */
+export function longestIncreasing(a: number[]): Uint8Array {
+  const tails: number[] = [], prev = new Int32Array(a.length).fill(-1);
+  for (let i = 0; i < a.length; i++) {
+    let lo = 0, hi = tails.length;
+    while (lo < hi) { const m = (lo + hi) >> 1; if (a[tails[m]] < a[i]) lo = m + 1; else hi = m; }
+    if (lo > 0) prev[i] = tails[lo - 1];
+    tails[lo] = i;
+  }
+  const keep = new Uint8Array(a.length);
+  for (let i = tails.length ? tails[tails.length - 1] : -1; i >= 0; i = prev[i]) keep[i] = 1;
+  return keep;
 }
