@@ -58,7 +58,7 @@ try {
         const g = rec.bindGrid(grid, { reorder: 'immediate', animationMs: 0, capture: false, onReorder: () => resolve() });
         await g.refresh();
         const times: number[] = [], stored: number[] = [];
-        for (let k = 0; k < 40; k++) {
+        for (let k = 0; k < (n > 1000 ? 40 : 100); k++) {
           const done = new Promise<void>((r) => { resolve = r; });
           const t0 = performance.now();
           const tracked = rec.track({ type: 'click', itemId: ids[(k * 101) % 800] });
@@ -144,7 +144,7 @@ try {
 fs.mkdirSync(path.join(ROOT, 'bench-out'), { recursive: true });
 fs.writeFileSync(path.join(ROOT, 'bench-out/sdk.json'), JSON.stringify(results, null, 2));
 const f = (x: number) => x.toFixed(1);
-lines.push('Interaction → grid reordered (track, re-embed, score, rank, DOM reorder; the IndexedDB write runs alongside and is the last column), 50 events of history, 40 interactions each, ms:', '',
+lines.push('Interaction → grid reordered (track, re-embed, score, rank, DOM reorder; the IndexedDB write runs alongside and is the last column), 50 events of history, 100 interactions each (40 at 10,000), ms:', '',
   '| backend | 100 p50 | 100 p95 | 1,000 p50 | 1,000 p95 | 10,000 p50 | 10,000 p95 | re-embed incremental p50 | re-embed full p50 | full / incremental | tensors before → after 1,000 interactions | event stored in IndexedDB p50 (1,000) |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const b of ['wasm', 'webgl', 'cpu']) {

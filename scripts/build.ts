@@ -13,7 +13,7 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const dist = path.join(ROOT, 'dist');
 fs.rmSync(dist, { recursive: true, force: true });
 
-const common: esbuild.BuildOptions = { bundle: true, minify: true, target: 'es2020', platform: 'browser', legalComments: 'none', logLevel: 'warning', define: { 'process.env.NODE_ENV': '"production"' } };
+const common: esbuild.BuildOptions = { bundle: true, minify: !process.env.NO_MINIFY, target: 'es2020', platform: 'browser', legalComments: 'none', logLevel: 'warning', define: { 'process.env.NODE_ENV': '"production"' } };
 const esm = await esbuild.build({
   ...common, entryPoints: { index: 'src/index.ts', runtime: 'src/model/runtime.ts', 'adapt-worker': 'src/model/adapt-worker.ts' }, outdir: path.join(dist, 'esm'), format: 'esm',
   splitting: true, chunkNames: 'chunks/[name]-[hash]', metafile: true,

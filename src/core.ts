@@ -249,10 +249,15 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
     async track(input) {
       let events: ShelfwiseEvent[];
       try { events = normalizeInput(input); } catch (e) { throw report(e); }
-      // The ranking reads the in-memory mirror, so the grid re-ranks while the write is in flight;
+      // The ranking reads the in-memory mirror, so the grid re-ranks before the write;
       // track() resolves once the events are stored.
       if (mirror) { mirror.push(...events); if (mirror.length > cap) mirror.splice(0, mirror.length - cap); }
-      for (const g of grids) g.refresh(events[events.length - 1]?.itemId);
+      // What the shopper sees comes first: the write starts once the grids have reordered (at most 50 ms
+      // later, so a stuck ranking never holds an event back).
+      if (grids.size) {
+        const refreshed = Promise.all([...grids].map((g) => g.refresh(events[events.length - 1]?.itemId)));
+        await Promise.race([refreshed, new Promise((r) => setTimeout(r, 50))]);
+      }
       for (const e of events) await safeAdd(e);
       channel?.postMessage('events');
       if (ft && (newEvents += events.length) >= (ft.everyEvents ?? 5)) scheduleFinetune();

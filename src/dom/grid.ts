@@ -40,6 +40,8 @@ function products(container: Element): HTMLElement[] {
   return Array.from(container.children).filter((c): c is HTMLElement => c instanceof HTMLElement && c.hasAttribute('data-shelfwise-item'));
 }
 
+const reducedMotion = typeof matchMedia === 'function' ? matchMedia('(prefers-reduced-motion: reduce)') : null;
+
 function inViewport(el: Element): boolean {
   const r = el.getBoundingClientRect();
   return r.bottom > 0 && r.right > 0 && r.top < (window.innerHeight || 0) && r.left < (window.innerWidth || 0) && r.width > 0;
@@ -67,9 +69,17 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
   };
   if (opts.capture !== false) container.addEventListener('click', onClick);
 
+  // The product elements in DOM order and by id, as of our last look: rebuilt only after the page changes
+  // the grid's children or a product's id (the observer's records), not on every reorder.
+  let dom: { els: HTMLElement[]; byId: Map<string, HTMLElement> } | null = null;
+  const current = () => {
+    if (mo) { const pending = mo.takeRecords(); if (pending.length) onRecords(pending); }
+    if (!dom) { const els = products(container); dom = { els, byId: new Map(els.map((e) => [e.getAttribute('data-shelfwise-item')!, e])) }; }
+    return dom;
+  };
+
   const apply = (ranked: Ranked[], clickedId?: string) => {
-    const els = products(container);
-    const byId = new Map(els.map((e) => [e.getAttribute('data-shelfwise-item')!, e]));
+    const { els, byId } = current();
     const target = ranked.map((r) => byId.get(r.itemId)).filter((e): e is HTMLElement => !!e);
     if (target.length !== els.length) return;
     const immediate = opts.reorder === 'immediate';
@@ -80,7 +90,7 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
     let k = 0;
     const next = els.map((e) => (fixed.has(e) ? e : movable[k++]));
     if (next.every((e, i) => e === els[i])) return;
-    const reduce = typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;
+    const reduce = !!reducedMotion?.matches;
     const ms = reduce ? 0 : opts.animationMs ?? 250;
     const first = ms > 0 ? new Map(els.map((e) => [e, e.getBoundingClientRect()])) : null;
     const active = document.activeElement as HTMLElement | null;
@@ -88,11 +98,12 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
     // The fewest moves: elements on a longest run that is already in order stay, each other element is
     // inserted before its successor (from the end). With the observer off: our own moves are not new
     // products, and recording them costs more than the moves.
-    if (mo) { const pending = mo.takeRecords(); if (pending.length) onRecords(pending); mo.disconnect(); }
+    mo?.disconnect();
     const at = new Map(els.map((e, i) => [e, i]));
     const stay = longestIncreasing(next.map((e) => at.get(e)!));
     const tail = els[els.length - 1].nextSibling;
     for (let i = next.length - 1; i >= 0; i--) if (!stay[i]) container.insertBefore(next[i], i + 1 < next.length ? next[i + 1] : tail);
+    dom = { els: next, byId };
     observe();
     if (hadFocus && document.activeElement !== hadFocus) hadFocus.focus({ preventScroll: true });
     if (first) {
@@ -146,6 +157,7 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
 
   const onRecords = (records: MutationRecord[]) => {
     const isProduct = (n: Node) => n instanceof Element && n.hasAttribute('data-shelfwise-item');
+    if (records.some((r) => (r.type === 'childList' && r.target === container) || (r.type === 'attributes' && r.attributeName === 'data-shelfwise-item'))) dom = null;
     if (records.some((r) => r.type === 'attributes' || Array.from(r.removedNodes).some(isProduct))) cached = null;
     if (records.some((r) => Array.from(r.addedNodes).some(isProduct))) {
       cached = null;

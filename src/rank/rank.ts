@@ -62,12 +62,14 @@ export function rankCandidates(
   const pct = new Float64Array(n).fill(prior);
   known.forEach(([, i], r) => { pct[i] = known.length > 1 ? r / (known.length - 1) : 0; });
   const denom = Math.max(1, n - 1);
-  const key = cands.map((c, i) => blend * pct[i] + (1 - blend) * (i / denom) - (rules.boost?.[c.id] ?? 0));
+  const boost = rules.boost;
+  const key = Float64Array.from(cands, (c, i) => blend * pct[i] + (1 - blend) * (i / denom) - (boost?.[c.id] ?? 0));
   const hideUnavail = rules.hideUnavailable ?? true;
   const hidden = cands.map((c) => (hideUnavail && c.available === false) || (!!rules.excludePurchased && purchased.has(c.id)));
   const buried = new Set(rules.bury ?? []);
-  const group = (i: number) => (hidden[i] ? 2 : buried.has(cands[i].id) ? 1 : 0);
-  let order = cands.map((_, i) => i).sort((a, b) => group(a) - group(b) || key[a] - key[b] || a - b);
+  // Sort key: group (0 normal, 1 buried, 2 hidden), then blended key, then merchant position (stable ties).
+  const group = Uint8Array.from(cands, (c, i) => (hidden[i] ? 2 : buried.has(c.id) ? 1 : 0));
+  let order = Array.from(Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => group[a] - group[b] || key[a] - key[b] || a - b));
 
   const cap = rules.categoryCap;
   if (cap && cap.top > 0 && cap.max >= 0) {

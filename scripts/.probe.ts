@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import { launch, serve } from '../e2e/helpers.js';
+const vocab: { ids: string[] } = JSON.parse(fs.readFileSync('models/online-retail/vocab.json', 'utf8'));
+const srv = await serve();
+const browser = await launch();
+const page = await browser.newPage();
+const cdp = await page.context().newCDPSession(page);
+await page.addInitScript('window.__name = window.__name || ((f) => f);');
+await page.goto(srv.url + '/dist/bench.html');
+let prof: any;
+await page.exposeFunction('__startProf', async () => { await cdp.send('Profiler.enable'); await cdp.send('Profiler.setSamplingInterval', { interval: 50 }); await cdp.send('Profiler.start'); });
+await page.exposeFunction('__stopProf', async () => { prof = (await cdp.send('Profiler.stop')).profile; });
+const r = await page.evaluate(async ({ ids }) => {
+  const { createRecommender } = await import('/dist/esm/index.js' as string);
+  const rankMs: number[] = [];
+  const rec = await createRecommender({ model: '/models/online-retail/model.json', backend: 'wasm', onRank: (i: any) => rankMs.push(i.ms) });
+  await rec.forget(); await rec.ready;
+  const history = Array.from({ length: 50 }, (_, i) => ids[(i * 37) % 800]);
+  for (const [i, id] of history.entries()) await rec.track({ type: i % 5 === 4 ? 'add_to_cart' : 'view', itemId: id });
+  const grid = document.getElementById('grid')!;
+  const cands = Array.from({ length: 1000 }, (_, i) => ids[(i * 13) % ids.length]);
+  for (const id of new Set(cands)) { const li = document.createElement('div'); li.setAttribute('data-shelfwise-item', id); li.textContent = id; grid.appendChild(li); }
+  let resolve: () => void = () => {};
+  let tApply = 0;
+  const g = rec.bindGrid(grid, { reorder: 'immediate', animationMs: 0, capture: false, onReorder: () => { tApply = performance.now(); resolve(); } });
+  await g.refresh();
+  const tot: number[] = [], rk: number[] = [], trackToRank: number[] = [], emb: number[] = [];
+  const origRank = rec.rank.bind(rec);
+  let tRankStart = 0;
+  (rec as any).rank = async (...a: any[]) => { tRankStart = performance.now(); return origRank(...a); };
+  const rt = rec.runtime;
+  const origEmbed = rt.embed.bind(rt);
+  rt.embed = async (...a: any[]) => { const t = performance.now(); const x = await origEmbed(...a); emb.push(performance.now() - t); return x; };
+  await (window as any).__startProf();
+  for (let k = 0; k < 60; k++) {
+    rankMs.length = 0;
+    const done = new Promise<void>((r) => { resolve = r; });
+    const t0 = performance.now();
+    const tr = rec.track({ type: 'click', itemId: ids[(k * 101) % 800] });
+    await done;
+    tot.push(performance.now() - t0); rk.push(rankMs[0]); trackToRank.push(tRankStart - t0);
+    await tr;
+  }
+  await (window as any).__stopProf();
+  const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+  return { total: med(tot), rank: med(rk), trackToRank: med(trackToRank), embed: med(emb) };
+}, { ids: vocab.ids });
+console.log(r);
+const self = new Map<string, number>();
+const dt = prof.timeDeltas as number[];
+const byId = new Map(prof.nodes.map((n: any) => [n.id, n]));
+prof.samples.forEach((id: number, i: number) => { const n: any = byId.get(id); const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`; self.set(k, (self.get(k) ?? 0) + (dt[i] ?? 0)); });
+const tot = [...self.values()].reduce((a, b) => a + b, 0);
+for (const [k, v] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log((v / 1000).toFixed(1).padStart(7), 'ms', (100 * v / tot).toFixed(1).padStart(5) + '%', k);
+await browser.close(); await srv.close();
