@@ -64,6 +64,14 @@ export function initParams(cfg: ModelConfig, seed = 42): Params {
   return params;
 }
 
+/**
+ * Whether a gradient is being taken (tf.grad / optimizer.minimize). Outside one, as in the page's inference,
+ * the custom-gradient wrappers below are skipped: same values, less per-op overhead.
+ */
+function recordingGradients(): boolean {
+  return ((tf.engine() as unknown as { state: { gradientDepth: number } }).state?.gradientDepth ?? 1) > 0;
+}
+
 let scatterCheck: { backend: string; native: boolean } | null = null;
 function hasNativeGatherGrad(): boolean {
   const backend = tf.getBackend();
@@ -80,7 +88,7 @@ function hasNativeGatherGrad(): boolean {
  */
 export function lookup(table: tf.Tensor, ids: Int32Array | tf.Tensor1D): tf.Tensor2D {
   const idsT = ids instanceof Int32Array ? tf.tensor1d(ids, 'int32') : ids;
-  if (hasNativeGatherGrad()) return tf.gather(table, idsT) as tf.Tensor2D;
+  if (!recordingGradients() || hasNativeGatherGrad()) return tf.gather(table, idsT) as tf.Tensor2D;
   const [rows, d] = table.shape as [number, number];
   const iv = ids instanceof Int32Array ? ids : (ids.dataSync() as Int32Array);
   const f = tf.customGrad(((t: tf.Tensor) => {
@@ -106,7 +114,7 @@ export function lookup(table: tf.Tensor, ids: Int32Array | tf.Tensor1D): tf.Tens
  * matMul's own gradients are exactly such products (dA = dY·Bᵀ, dB = Aᵀ·dY). Elsewhere, plain tf.matMul.
  */
 export function mm(a: tf.Tensor2D, b: tf.Tensor2D, transposeB = false): tf.Tensor2D {
-  if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, false, transposeB);
+  if (!recordingGradients() || tf.getBackend() !== 'wasm') return tf.matMul(a, b, false, transposeB);
   const bb = transposeB ? tf.transpose(b) : b;
   const f = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
     save([x, w]);
@@ -139,8 +147,10 @@ export function logSumExpRows(x: tf.Tensor2D): tf.Tensor1D {
 }
 
 function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-6))), g), b) as tf.Tensor2D;
+  // tf.moments' math with fewer kernels (it casts and subtracts the mean twice): 9 per call, not 11.
+  const xc = tf.sub(x, tf.mean(x, -1, true));
+  const variance = tf.mean(tf.square(xc), -1, true);
+  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, 1e-6))), g), b) as tf.Tensor2D;
 }
 
 export interface RunOptions {
