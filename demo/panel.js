@@ -51,7 +51,15 @@ export function initPanel(cat) {
   $('clear-rules').addEventListener('click', () => { rules.pin = {}; rules.boost = {}; rules.bury = []; apply(); });
   $('hide-oos').addEventListener('change', () => { rules.hideUnavailable = $('hide-oos').checked; apply(); });
   $('cap').addEventListener('change', apply);
-  $('reset').addEventListener('click', () => shelfwise('forget', () => setTimeout(refresh, 50)));
+  $('reset').addEventListener('click', () => shelfwise('forget', () => { $('adapt-state').textContent = 'waiting for events'; setTimeout(refresh, 50); }));
+  addEventListener('shelfwise:finetune', (e) => { $('adapt-state').textContent = describeAdaptation(e.detail); });
+  $('adapt').addEventListener('click', async () => {
+    if (!rec) return;
+    $('adapt-state').textContent = 'adapting…';
+    const info = await rec.finetune();
+    if (!info) $('adapt-state').textContent = 'not available (no model)';
+    refresh();
+  });
   $('backend').addEventListener('change', async () => {
     $('backend-now').textContent = 'switching…';
     const ok = await rec.setBackend($('backend').value);
@@ -144,4 +152,13 @@ async function replayAll() {
       <text x="${x + 29}" y="145" font-size="8" text-anchor="middle" fill="#555">n=${g.length}</text></g>`;
   }).join('');
   svg.innerHTML = `<text x="4" y="10" font-size="9">share of next purchases in the first row, by history length</text>${bars}<text x="230" y="22" font-size="8" fill="#0b5cad">■ personalized</text><text x="230" y="32" font-size="8" fill="#777">■ default</text>`;
+}
+
+function describeAdaptation(i) {
+  const ms = i.timings ? ` in ${i.timings.totalMs.toFixed(0)} ms` : '';
+  if (i.status === 'kept') return `kept: the latest event ranks #${i.after + 1} (was #${i.before + 1}), fitted on ${i.events} events${ms}`;
+  if (i.status === 'worse') return `rejected by the guard (#${i.after + 1} vs #${i.before + 1} for the latest event): the pretrained model is used`;
+  if (i.status === 'restored') return i.active ? `restored from this browser (kept: #${i.after + 1} vs #${i.before + 1})` : 'restored: the pretrained model (the last update was rejected)';
+  if (i.status === 'too-short') return 'needs at least 3 events the model knows';
+  return 'discarded (non-finite values)';
 }

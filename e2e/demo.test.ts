@@ -41,6 +41,10 @@ test('the demo loads, clicks reorder the grid, the panel updates, reset empties 
   await page.evaluate(() => { const b = document.getElementById('blend') as HTMLInputElement; b.value = '0'; b.dispatchEvent(new Event('input')); });
   const merchant = await page.evaluate(() => (window as any).demoCatalog.slice(0, 48).filter((p: any) => !p.outOfStock).map((p: any) => p.id));
   await page.waitForFunction((m) => [...document.querySelectorAll('#grid > li')].map((e) => (e as HTMLElement).dataset.shelfwiseItem).filter((id) => m.includes(id)).join() === m.join(), merchant, { timeout: 30_000 });
+  // On-device adaptation (data-finetune on the demo's script tag): the panel shows the worker's outcome.
+  for (const n of [3, 7, 12]) await page.click(`#grid > li:nth-child(${n}) [data-shelfwise-action="add_to_cart"]`);
+  await page.click('#adapt');
+  await page.waitForFunction(() => /^(kept|rejected)/.test(document.querySelector('#adapt-state')!.textContent!), null, { timeout: 60_000 });
   await page.click('#reset');
   await page.waitForFunction(() => /No events yet/.test(document.querySelector('#timeline')!.textContent!), null, { timeout: 30_000 });
   assert.equal(await page.evaluate(async () => (await (window as any).shelfwise.recommender.history()).length), 0);

@@ -49,6 +49,7 @@ interface Stub { (...a: unknown[]): void; q?: ArrayLike<unknown>[]; recommender?
       wasmPaths: base + 'esm/',
       onError: (e) => window.dispatchEvent(new CustomEvent('shelfwise:error', { detail: e })),
       onRank: (info) => window.dispatchEvent(new CustomEvent('shelfwise:rank', { detail: info })),
+      onFinetune: (info) => window.dispatchEvent(new CustomEvent('shelfwise:finetune', { detail: info })),
       ...opts,
     }).then((r) => {
       rec = r;
