@@ -64,3 +64,29 @@ test('scores and reasons: the reason is a history item', async () => {
   assert.ok(e.rows.includes(rt.reason(e, 4)));
   rt.dispose();
 });
+
+test('the worker\'s hidden states end in the page\'s user vector; a bias shifts scores by its dot product; invalid biases are refused', async () => {
+  const rt = runtime(12);
+  const h = history(30);
+  const e = await rt.embed(h);
+  const { hidden, rows } = await rt.hiddenStates(h);
+  const d = rt.cfg.d;
+  assert.deepEqual(rows, e.rows);
+  const last = hidden.subarray((rows.length - 1) * d);
+  for (let j = 0; j < d; j++) assert.ok(Math.abs(last[j] - e.user[j]) < 1e-4);
+  const plain = rt.score(e.user, [1, 5, 9]);
+  const bias = Float32Array.from({ length: d }, (_, j) => (j % 3) * 0.1);
+  rt.setBias(bias);
+  const biased = rt.score(e.user, [1, 5, 9]);
+  [1, 5, 9].forEach((r, i) => {
+    let dot = 0;
+    for (let j = 0; j < d; j++) dot += bias[j] * rt.itemEmb[r * d + j];
+    assert.ok(Math.abs(biased[i] - plain[i] - dot) < 1e-4);
+  });
+  assert.throws(() => rt.setBias([1, 2]), /16 finite numbers/);
+  assert.throws(() => rt.setBias(Array(d).fill(NaN)), /finite/);
+  assert.deepEqual(rt.bias, bias); // a refused bias leaves the current one
+  rt.setBias(null);
+  assert.deepEqual(rt.score(e.user, [1, 5, 9]), plain);
+  rt.dispose();
+});
