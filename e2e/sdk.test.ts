@@ -66,6 +66,29 @@ test('GA4 dataLayer pushes and queued snippet calls are recorded', async () => {
   await ctx.close();
 });
 
+test('Segment analytics.js track calls are recorded through analytics.on', async () => {
+  const ctx = await browser.newContext();
+  const { page, errors } = await watchedPage(ctx);
+  // A minimal analytics.js stand-in: on('track', cb) registers cb; track(name, props) calls it, as analytics.js does.
+  await page.addInitScript(() => {
+    const cbs: Array<(e: string, p: unknown) => void> = [];
+    (window as any).analytics = { on: (ev: string, cb: (e: string, p: unknown) => void) => { if (ev === 'track') cbs.push(cb); }, track: (e: string, p: unknown) => cbs.forEach((cb) => cb(e, p)) };
+  });
+  await page.goto(SHOP());
+  await rec(page);
+  await page.evaluate(() => {
+    const a = (window as any).analytics;
+    a.track('Product Viewed', { product_id: 'SKU-031' });
+    a.track('Order Completed', { products: [{ product_id: 'SKU-032' }, { product_id: 'SKU-033' }] });
+    a.track('Signed Up', { plan: 'pro' }); // not e-commerce: ignored
+  });
+  await settle(page);
+  const ids = (await storedEvents(page)).map((e) => `${e.type}:${e.itemId}`).sort();
+  assert.deepEqual(ids, ['purchase:SKU-032', 'purchase:SKU-033', 'view:SKU-031']);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
 test('webgpu, webgl, wasm and cpu give the same top 10 for a fixed history', async () => {
   const results: Record<string, { ids: string[]; scores: number[] }> = {};
   for (const backend of ['webgpu', 'webgl', 'wasm', 'cpu']) {
