@@ -195,6 +195,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   let startEpoch = 0, best: Metrics | null = null, bestEpoch = -1, stepSeed = o.seed * 1000;
   let bestParams: Record<string, tf.Tensor> = {};
   const history: string[] = [];
+  let priorSeconds = 0; // wall time of the runs this one resumes
   const ckJson = o.checkpointDir ? path.join(o.checkpointDir, 'ckpt.json') : '';
   if (ckJson && fs.existsSync(ckJson)) {
     const ck = JSON.parse(fs.readFileSync(ckJson, 'utf8'));
@@ -206,6 +207,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
       opt.applyGradients(Object.fromEntries(Object.entries(params).map(([k, v]) => [k, tf.zerosLike(v)])));
       await opt.setWeights(ow);
       startEpoch = ck.state.epoch; best = ck.state.best; bestEpoch = ck.state.bestEpoch; stepSeed = ck.state.stepSeed;
+      history.push(...(ck.state.history ?? [])); priorSeconds = ck.state.seconds ?? 0;
       for (let i = 0; i < startEpoch; i++) batches(windows, o.batch, rand); // replay the shuffles
       for (const [k, v] of Object.entries(params)) bestParams[k] = tf.clone(named['p/best/' + k] ?? v);
       log(`resumed from ${o.checkpointDir} at epoch ${startEpoch}`);
@@ -251,11 +253,11 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
     }
     if (o.checkpointDir) {
       const withBest = { ...params, ...Object.fromEntries(Object.entries(bestParams).map(([k, v]) => ['best/' + k, v])) } as Params;
-      await saveCheckpoint(o.checkpointDir, withBest, opt, { cfg, epoch: epoch + 1, best, bestEpoch, stepSeed });
+      await saveCheckpoint(o.checkpointDir, withBest, opt, { cfg, epoch: epoch + 1, best, bestEpoch, stepSeed, history, seconds: priorSeconds + (performance.now() - t0) / 1000 });
     }
     if (epoch - bestEpoch >= o.patience) { log(`early stop: no gain for ${o.patience} epochs (best epoch ${bestEpoch + 1})`); epoch++; break; }
   }
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = priorSeconds + (performance.now() - t0) / 1000; // all runs of this model, resumed ones included
   for (const v of Object.values(params)) v.dispose();
   opt.dispose();
   return { params: bestParams, best, epochs: epoch, seqPerSec: seqs / Math.max(1e-9, computeSec), gflops: flops / Math.max(1e-9, computeSec) / 1e9, peak, seconds, history };
