@@ -133,3 +133,21 @@ test('fine-tuning off (the default): no worker starts', async () => {
   assert.deepEqual(errors, []);
   await ctx.close();
 });
+
+test('a fine-tuning worker that cannot start: a clear error, rankings unaffected, and no retry after three failures', async () => {
+  const ctx = await browser.newContext();
+  await ctx.route('**/adapt-worker.js', (r) => r.abort());
+  const { page, errors } = await watchedPage(ctx);
+  await page.goto(BLANK());
+  await start(page, { everyEvents: 1000 });
+  await trackAll(page);
+  const results = await page.evaluate(async () => { const out = []; for (let i = 0; i < 4; i++) out.push(await (window as any).rec.finetune()); return out; });
+  assert.deepEqual(results, [null, null, null, null]);
+  const codes: string[] = await page.evaluate(() => (window as any).errs);
+  assert.ok(codes.length >= 1 && codes.every((c) => c === 'finetune_failed'), JSON.stringify(codes));
+  assert.ok(codes.length <= 3, 'no fourth attempt');
+  const ranked = await page.evaluate(async () => (await (window as any).rec.rank(['SKU-040', 'SKU-002', 'SKU-077'])).map((r: any) => r.score));
+  assert.ok(ranked.every(Number.isFinite));
+  assert.deepEqual(errors.filter((e) => e.startsWith('pageerror')), []);
+  await ctx.close();
+});

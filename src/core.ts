@@ -150,7 +150,7 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
   let runtimeMod: RuntimeModule | null = null;
   let adapter: Promise<Adapter> | null = null;
   let adaptation: FinetuneInfo | null = null;
-  let newEvents = 0, ftGen = 0, ftScheduled = false;
+  let newEvents = 0, ftGen = 0, ftScheduled = false, ftFailures = 0, ftOff = false;
   let ftRun: Promise<FinetuneInfo | null> = Promise.resolve(null);
   const finetuned = (info: FinetuneInfo) => {
     adaptation = info;
@@ -174,14 +174,23 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
     const gen = ftGen;
     await ready;
     const rt = runtime, mod = runtimeMod;
-    if (!ft || !rt || !mod || disposed) return null;
+    if (!ft || ftOff || !rt || !mod || disposed) return null;
     newEvents = 0;
     const history = modelHistory(await readHistory());
     if (!adapter) {
       adapter = mod.Adapter.start(options.model, ft.backend ?? 'wasm', options.wasmPaths ?? new URL('.', mod.RUNTIME_URL).href, options.cacheModel !== false);
-      adapter.catch(() => { adapter = null; });
     }
-    const r = await (await adapter).update(history, { steps: ft.steps, lr: ft.lr, l2: ft.l2 });
+    let r: UpdateResult;
+    try {
+      const a = await adapter;
+      r = await a.update(history, { steps: ft.steps, lr: ft.lr, l2: ft.l2 });
+    } catch (e) {
+      // A worker that cannot start or that died is replaced on the next update; after three failures
+      // fine-tuning stays off for this page (the rankings never depended on it).
+      const a = await adapter?.catch(() => null);
+      if (!a?.alive) { adapter = null; if (++ftFailures >= 3) ftOff = true; }
+      throw e;
+    }
     if (gen !== ftGen || runtime !== rt || disposed) return null; // forgotten or replaced meanwhile
     if (r.version !== rt.version) throw new ShelfwiseError('finetune_failed', `the worker has model version ${r.version}, the page ${rt.version}`);
     const info: FinetuneInfo = { status: r.reason, version: r.version, before: r.before, after: r.after, events: r.events, active: false, at: Date.now(), timings: r.timings, memory: r.memory };

@@ -38,6 +38,7 @@ export class Adapter {
   private seq = 0;
   private pending = new Map<number, { resolve: (m: FromWorker) => void; reject: (e: ShelfwiseError) => void }>();
   private closed = false;
+  get alive(): boolean { return !this.closed; }
   backend: BackendName | null = null;
   version: string | null = null;
 
@@ -49,7 +50,10 @@ export class Adapter {
       if (e.data.type === 'error') p.reject(new ShelfwiseError(e.data.code, `fine-tuning worker: ${e.data.message}`));
       else p.resolve(e.data);
     };
+    // A worker that errors is finished: what is pending is rejected, and so is every later request.
     const fail = (why: string) => {
+      this.closed = true;
+      worker.terminate();
       for (const p of this.pending.values()) p.reject(new ShelfwiseError('finetune_failed', `fine-tuning worker: ${why}`));
       this.pending.clear();
     };
