@@ -6,7 +6,7 @@ import { normalizeInput, openStore, ShelfwiseError, type EventStore, type Shelfw
 import { rankCandidates, type Candidate, type RankOptions, type Ranked } from './rank/index.js';
 import { bindGrid as bindGridImpl, type GridBinding, type GridOptions } from './dom/index.js';
 import type { Adapter, BackendName, Embedding, ModelRuntime, UpdateResult } from './model/runtime.js';
-import type { FinetuneOptions } from './model/finetune.js';
+import type { FinetuneOptions } from './model/index.js';
 
 export type RuntimeModule = typeof import('./model/runtime.js');
 
