@@ -27,8 +27,10 @@ const start = (page: Page, finetune: unknown) => page.evaluate(async (ft) => {
 
 // A shopper who keeps coming back to the same handful of products: what adaptation is for.
 const SHOPPER = ['SKU-040', 'SKU-077', 'SKU-113', 'SKU-040', 'SKU-151', 'SKU-077', 'SKU-113', 'SKU-151', 'SKU-040', 'SKU-077'];
+// Exact 90 s gaps (timestamps taken once), so the time-gap buckets and hence the outcome are deterministic.
 const trackAll = (page: Page, ids = SHOPPER) => page.evaluate(async (list) => {
-  for (const [i, id] of list.entries()) await (window as any).rec.track({ type: i % 3 === 2 ? 'add_to_cart' : 'view', itemId: id, ts: Date.now() - (list.length - i) * 60_000 });
+  const base = Math.floor(Date.now() / 1000) * 1000 - list.length * 90_000;
+  for (const [i, id] of list.entries()) await (window as any).rec.track({ type: i % 3 === 2 ? 'add_to_cart' : 'view', itemId: id, ts: base + i * 90_000 });
 }, ids);
 
 test('fine-tuning on: the worker adapts after enough events; the update is stored, restored after a reload, removed by forget()', async () => {
@@ -149,5 +151,22 @@ test('a fine-tuning worker that cannot start: a clear error, rankings unaffected
   const ranked = await page.evaluate(async () => (await (window as any).rec.rank(['SKU-040', 'SKU-002', 'SKU-077'])).map((r: any) => r.score));
   assert.ok(ranked.every(Number.isFinite));
   assert.deepEqual(errors.filter((e) => e.startsWith('pageerror')), []);
+  await ctx.close();
+});
+
+test('forget() in another tab drops this tab\'s adaptation too', async () => {
+  const ctx = await browser.newContext();
+  const a = await watchedPage(ctx), b = await watchedPage(ctx);
+  await a.page.goto(BLANK());
+  await start(a.page, { everyEvents: 1000 });
+  await trackAll(a.page);
+  assert.equal((await a.page.evaluate(() => (window as any).rec.finetune())).status, 'kept');
+  await b.page.goto(BLANK());
+  await start(b.page, true);
+  assert.equal(await b.page.evaluate(() => (window as any).rec.adaptation?.status), 'restored');
+  await b.page.evaluate(() => (window as any).rec.forget());
+  await a.page.waitForFunction(() => (window as any).rec.runtime.bias === null && (window as any).rec.adaptation === null, null, { timeout: 10_000 });
+  assert.equal(await storedAdaptation(a.page), undefined);
+  assert.deepEqual([...a.errors, ...b.errors], []);
   await ctx.close();
 });

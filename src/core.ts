@@ -121,7 +121,8 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
   // up to `cap` events from IndexedDB on every one.
   let mirror: ShelfwiseEvent[] | null = null;
   const channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel('shelfwise') : null;
-  if (channel) channel.onmessage = () => { mirror = null; };
+  // Another tab's forget() also drops this tab's adaptation: it was fitted on the erased history.
+  if (channel) channel.onmessage = (m) => { mirror = null; if (m.data === 'forget') dropAdaptation(); };
   const readHistory = async (): Promise<ShelfwiseEvent[]> => {
     // Without a BroadcastChannel another tab's writes could go unseen, so IndexedDB is read every time.
     if (mirror && (store.kind === 'memory' || channel)) return mirror;
@@ -152,6 +153,7 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
   let adaptation: FinetuneInfo | null = null;
   let newEvents = 0, ftGen = 0, ftScheduled = false, ftFailures = 0, ftOff = false;
   let ftRun: Promise<FinetuneInfo | null> = Promise.resolve(null);
+  const dropAdaptation = () => { ftGen++; newEvents = 0; adaptation = null; runtime?.setBias(null); };
   const finetuned = (info: FinetuneInfo) => {
     adaptation = info;
     try { options.onFinetune?.(info); } catch { /* the shop's handler must not break us */ }
@@ -308,10 +310,7 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
       return g;
     },
     async forget() {
-      ftGen++;
-      newEvents = 0;
-      adaptation = null;
-      runtime?.setBias(null);
+      dropAdaptation();
       try { await store.clear(); } catch (e) { report(e); }
       mirror = null;
       channel?.postMessage('forget');
