@@ -10,16 +10,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { launch, serve } from '../e2e/helpers.js';
 import { updateSection } from './lib/benchmd.js';
+import { writeBenchPage, pct } from './lib/benchpage.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const MODEL = '/models/online-retail/model.json';
 const vocab: { ids: string[] } = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail/vocab.json'), 'utf8'));
-fs.mkdirSync(path.join(ROOT, 'dist'), { recursive: true });
-fs.writeFileSync(path.join(ROOT, 'dist/bench.html'), '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bench</title><link rel="icon" href="data:,"></head><body><div id="grid"></div></body></html>');
+writeBenchPage(ROOT);
 
 const srv = await serve();
 const browser = await launch(['--js-flags=--expose-gc', '--enable-precise-memory-info']);
-const med = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+const med = (a: number[]) => pct(a, 0.5);
 const results: Record<string, any> = {};
 try {
   for (const backend of ['wasm', 'webgl']) {

@@ -11,11 +11,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { launch, serve } from '../e2e/helpers.js';
 import { updateSection } from './lib/benchmd.js';
+import { writeBenchPage, pct } from './lib/benchpage.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const MODEL = '/models/online-retail/model.json';
 const vocab: { ids: string[] } = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail/vocab.json'), 'utf8'));
-fs.writeFileSync(path.join(ROOT, 'dist/bench.html'), '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bench</title><link rel="icon" href="data:,"></head><body><div id="grid"></div></body></html>');
+writeBenchPage(ROOT);
 const products = vocab.ids.slice(0, 24).map((id) => `<li data-shelfwise-item="${id}">${id}</li>`).join('');
 fs.writeFileSync(path.join(ROOT, 'dist/bench-shop.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bench shop</title><link rel="icon" href="data:,">
 <script>window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};
@@ -25,7 +26,6 @@ addEventListener('shelfwise:rank',function(e){if(!window.__first){window.__first
 
 const srv = await serve();
 const browser = await launch();
-const pct = (a: number[], p: number) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
 const results: Record<string, unknown> = {};
 const lines: string[] = [];
 try {

@@ -210,7 +210,7 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
     return finetuned({ ...info, active: !!r.bias });
   };
   const runFinetune = (): Promise<FinetuneInfo | null> => {
-    ftRun = ftRun.then(update, () => null).catch((e) => { report(e instanceof ShelfwiseError ? e : new ShelfwiseError('finetune_failed', String((e as Error)?.message ?? e), { cause: e })); return null; });
+    ftRun = ftRun.then(update).catch((e) => { report(e instanceof ShelfwiseError ? e : new ShelfwiseError('finetune_failed', String((e as Error)?.message ?? e), { cause: e })); return null; });
     return ftRun;
   };
   const scheduleFinetune = () => {

@@ -5,7 +5,7 @@
  * applies what it sends back; nothing here touches the page's thread.
  */
 import { ModelRuntime } from './engine.js';
-import { guardedFinetune } from './finetune.js';
+import { guardedFinetune, FINETUNE_DEFAULTS } from './finetune.js';
 import type { FromWorker, ToWorker } from './adapt-protocol.js';
 import { ShelfwiseError } from '../events/types.js';
 import * as tf from '@tensorflow/tfjs-core';
@@ -29,7 +29,7 @@ async function handle(m: ToWorker): Promise<void> {
     const t1 = performance.now();
     const r = guardedFinetune(hidden, rows, rt.itemEmb, rt.cfg.vocabSize, rt.cfg.d, m.options);
     const totalMs = performance.now() - t0;
-    const steps = m.options.steps ?? 20;
+    const steps = m.options.steps ?? FINETUNE_DEFAULTS.steps;
     const fitMs = r.fitMs ?? 0;
     const mem = tf.memory();
     scope.postMessage({

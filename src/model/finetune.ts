@@ -16,6 +16,9 @@ export interface FinetuneOptions {
   l2?: number;
 }
 
+/** The recipe's defaults (also what the worker reports per-step timings against). */
+export const FINETUNE_DEFAULTS = { steps: 20, lr: 0.5, l2: 0.05 } as const;
+
 export interface FinetuneResult {
   /** The adapted bias (d floats), or null when the guard rejected it. */
   bias: Float32Array | null;
@@ -53,7 +56,7 @@ function rankIn(scores: Float32Array, target: number): number {
  * mean softmax cross-entropy + l2·|b|². `hidden` is [n, d] row-major.
  */
 export function fitBias(hidden: Float32Array, targets: ArrayLike<number>, itemEmb: Float32Array, V: number, d: number, o: FinetuneOptions = {}): Float32Array {
-  const steps = o.steps ?? 20, lr = o.lr ?? 0.5, l2 = o.l2 ?? 0.05;
+  const steps = o.steps ?? FINETUNE_DEFAULTS.steps, lr = o.lr ?? FINETUNE_DEFAULTS.lr, l2 = o.l2 ?? FINETUNE_DEFAULTS.l2;
   const rows: number[] = [];
   for (let t = 0; t < targets.length; t++) if (targets[t] > 0) rows.push(t);
   const b = new Float32Array(d);
