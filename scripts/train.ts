@@ -1,6 +1,6 @@
 /**
  * npm run train -- --dataset <online-retail|ml-1m|beauty|taobao|file.tsv> [--out DIR] [--epochs 30] [--batch 64]
- *   [--lr 0.001] [--d 64] [--blocks 2] [--heads 1] [--max-len 50] [--ff 64] [--dropout 0.2] [--no-types]
+ *   [--lr 0.001] [--lr-drop EPOCH:FACTOR,...] [--d 64] [--blocks 2] [--heads 1] [--max-len 50] [--ff 64] [--dropout 0.2] [--no-types]
  *   [--no-time] [--sampled 0] [--seed 42] [--patience 3] [--cutoff 2011-09-01] [--min-count 1]
  *   [--quantize float32|float16|uint8] [--max-users N] [--valid-users N] [--json FILE] [--no-card]
  * Trains the encoder, evaluates on the test split against the baselines, exports the model directory.
@@ -11,14 +11,14 @@ import { parseArgs } from 'node:util';
 import { defaultConfig } from '../src/model/config.js';
 import { loadLog, ROOT } from './lib/data.js';
 import { makeSplit, saveModelDir, loadModelDir, disposeParams } from './lib/modeldir.js';
-import { initBackend, train } from './lib/trainer.js';
+import { initBackend, parseLrDrops, train } from './lib/trainer.js';
 import { evaluateAll, table, bestBaseline, type EvalReport } from './lib/report.js';
 import { writeModelCard } from './lib/card.js';
 
 const { values: a } = parseArgs({
   options: {
     dataset: { type: 'string', default: 'online-retail' }, out: { type: 'string' }, epochs: { type: 'string', default: '30' },
-    batch: { type: 'string', default: '64' }, lr: { type: 'string', default: '0.001' }, d: { type: 'string', default: '64' },
+    batch: { type: 'string', default: '64' }, lr: { type: 'string', default: '0.001' }, 'lr-drop': { type: 'string' }, d: { type: 'string', default: '64' },
     blocks: { type: 'string', default: '2' }, heads: { type: 'string', default: '1' }, 'max-len': { type: 'string', default: '50' },
     ff: { type: 'string' }, dropout: { type: 'string', default: '0.2' }, 'no-types': { type: 'boolean' }, 'no-time': { type: 'boolean' },
     sampled: { type: 'string', default: '0' }, seed: { type: 'string', default: '42' }, patience: { type: 'string', default: '3' },
@@ -41,7 +41,7 @@ const out = a.out ?? path.join(ROOT, '.cache/models', log.name);
 console.log(`backend ${backend}; ${split.dataset}: ${split.train.length} training sequences, ${split.valid.length} validation and ${split.test.length} test users, ${split.vocab.length} items; ${split.protocol}`);
 console.log(`config ${JSON.stringify(cfg)}`);
 const r = await train(split, cfg, {
-  epochs: Number(a.epochs), batch: Number(a.batch), lr: Number(a.lr), seed: Number(a.seed), patience: Number(a.patience),
+  epochs: Number(a.epochs), batch: Number(a.batch), lr: Number(a.lr), lrDrops: parseLrDrops(a['lr-drop']), seed: Number(a.seed), patience: Number(a.patience),
   sampled: Number(a.sampled), validUsers: Number(a['valid-users']), checkpointDir: path.join(ROOT, '.cache/checkpoints', path.basename(out)),
 });
 console.log(`trained ${r.epochs} epochs in ${(r.seconds / 60).toFixed(1)} min: ${r.seqPerSec.toFixed(0)} sequences/s, ${r.gflops.toFixed(2)} effective GFLOPS (${backend} matmul peak in this run ${r.peak.toFixed(1)} GFLOPS)`);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { initBackend, train, evaluateBaseline, evaluateModel } from './trainer.js';
+import { initBackend, train, evaluateBaseline, evaluateModel, lrAt, parseLrDrops } from './trainer.js';
 import { parseOnlineRetail, readText, SHARED } from './data.js';
 import { makeSplit } from './modeldir.js';
 import { popularity } from './baselines.js';
@@ -23,4 +23,14 @@ test('a tiny training run on a slice of Online Retail beats popularity, reproduc
   assert.ok(model['ndcg@10'] > pop['ndcg@10'], `model NDCG@10 ${model['ndcg@10'].toFixed(4)} vs popularity ${pop['ndcg@10'].toFixed(4)}`);
   const [a, b] = [await train(split, cfg, { ...opts, epochs: 1 }), await train(split, cfg, { ...opts, epochs: 1 })];
   assert.deepEqual(Array.from(await a.params.item_emb.data()), Array.from(await b.params.item_emb.data()), 'a fixed seed gives the same model');
+});
+
+test('a step schedule multiplies the learning rate from the given epochs on; bad specs are refused', () => {
+  const drops = parseLrDrops('22:0.3,27:0.5');
+  assert.deepEqual(drops, [{ epoch: 22, factor: 0.3 }, { epoch: 27, factor: 0.5 }]);
+  assert.equal(lrAt(0.001, 21, drops), 0.001); // the 22nd epoch still runs at the base rate
+  assert.ok(Math.abs(lrAt(0.001, 22, drops) - 0.0003) < 1e-12);
+  assert.ok(Math.abs(lrAt(0.001, 30, drops) - 0.00015) < 1e-12);
+  assert.deepEqual(parseLrDrops(undefined), []);
+  for (const bad of ['22', '0:0.5', 'x:0.5', '3:-1']) assert.throws(() => parseLrDrops(bad), /--lr-drop expects/);
 });

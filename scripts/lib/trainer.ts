@@ -57,6 +57,8 @@ export interface TrainOptions {
   seed: number;
   patience: number;
   sampled: number;
+  /** Step schedule: from epoch `epoch` on (1-based, after that many epochs), the rate is multiplied by `factor`. */
+  lrDrops?: Array<{ epoch: number; factor: number }>;
   /** Evaluate on at most this many validation users per epoch (0 = all). */
   validUsers: number;
   checkpointDir?: string;
@@ -84,6 +86,21 @@ export function makeWindows(train: Seq[], maxLen: number): Window[] {
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; };
+}
+
+/** Learning rate of epoch `e` (0-based) under a step schedule. */
+export function lrAt(lr: number, e: number, drops: TrainOptions['lrDrops'] = []): number {
+  return drops.reduce((r, d) => (e >= d.epoch ? r * d.factor : r), lr);
+}
+
+/** Parses `--lr-drop 22:0.3,30:0.3`. */
+export function parseLrDrops(s: string | undefined): Array<{ epoch: number; factor: number }> {
+  if (!s) return [];
+  return s.split(',').map((part) => {
+    const [e, f] = part.split(':').map(Number);
+    if (!Number.isInteger(e) || e < 1 || !(f > 0)) throw new Error(`--lr-drop expects EPOCH:FACTOR[,...], got "${part}"`);
+    return { epoch: e, factor: f };
+  });
 }
 
 /** Shuffled batches; within groups of 32 batches, windows are sorted by length so padding stays small. */
@@ -220,6 +237,8 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   let epoch = startEpoch;
   for (; epoch < o.epochs; epoch++) {
     const bs = batches(windows, o.batch, rand);
+    const lr = lrAt(o.lr, epoch, o.lrDrops);
+    (opt as unknown as { learningRate: number }).learningRate = lr; // Adam reads it on every step
     const te = performance.now();
     let lossSum = 0, lossN = 0;
     for (let bi = 0; bi < bs.length; bi++) {
@@ -239,12 +258,12 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
         const done = (bi + 1) / bs.length;
         const el = (performance.now() - te) / 1000;
         const bar = '#'.repeat(Math.round(done * 24)).padEnd(24, '.');
-        process.stderr.write(`\repoch ${epoch + 1}/${o.epochs} [${bar}] ${(done * 100).toFixed(0)}% loss ${(lossSum / lossN).toFixed(3)} ${(seqs / ((performance.now() - t0) / 1000)).toFixed(0)} seq/s ETA ${fmtTime(el / done - el)}  `);
+        process.stderr.write(`\repoch ${epoch + 1}/${o.epochs} [${bar}] ${(done * 100).toFixed(0)}% lr ${lr} loss ${(lossSum / lossN).toFixed(3)} ${(seqs / ((performance.now() - t0) / 1000)).toFixed(0)} seq/s ETA ${fmtTime(el / done - el)}  `);
       }
     }
     if (!o.quiet) process.stderr.write('\n');
     const m = evaluateModel(params, cfg, validSet, split.excludeSeen);
-    const line = `epoch ${epoch + 1}: loss ${(lossSum / lossN).toFixed(4)} valid ndcg@10 ${m['ndcg@10'].toFixed(4)} hr@10 ${m['hr@10'].toFixed(4)} (${((performance.now() - te) / 1000).toFixed(0)} s)`;
+    const line = `epoch ${epoch + 1}: lr ${lr} loss ${(lossSum / lossN).toFixed(4)} valid ndcg@10 ${m['ndcg@10'].toFixed(4)} hr@10 ${m['hr@10'].toFixed(4)} (${((performance.now() - te) / 1000).toFixed(0)} s)`;
     history.push(line); log(line);
     if (!best || m['ndcg@10'] > best['ndcg@10']) {
       best = m; bestEpoch = epoch;
@@ -255,7 +274,9 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
       const withBest = { ...params, ...Object.fromEntries(Object.entries(bestParams).map(([k, v]) => ['best/' + k, v])) } as Params;
       await saveCheckpoint(o.checkpointDir, withBest, opt, { cfg, epoch: epoch + 1, best, bestEpoch, stepSeed, history, seconds: priorSeconds + (performance.now() - t0) / 1000 });
     }
-    if (epoch - bestEpoch >= o.patience) { log(`early stop: no gain for ${o.patience} epochs (best epoch ${bestEpoch + 1})`); epoch++; break; }
+    // A drop in the learning rate restarts the patience count.
+    const lastDrop = Math.max(-1, ...(o.lrDrops ?? []).filter((d) => d.epoch <= epoch).map((d) => d.epoch - 1));
+    if (epoch - Math.max(bestEpoch, lastDrop) >= o.patience) { log(`early stop: no gain for ${o.patience} epochs (best epoch ${bestEpoch + 1})`); epoch++; break; }
   }
   const seconds = priorSeconds + (performance.now() - t0) / 1000; // all runs of this model, resumed ones included
   for (const v of Object.values(params)) v.dispose();
