@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 // The union package's Node build registers every gradient (tfjs-core's Node build alone has none).
 import '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
-import { forward, initParams, mm, nextItemLoss, type Params } from '../../src/model/encoder.js';
+import { forward, initParams, nextItemLoss, type Params } from '../../src/model/encoder.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import { lastWindow, packBatch, type RowSeq } from '../../src/model/inputs.js';
 import { REMOVE, type Example, type Seq, type Split } from './split.js';
@@ -135,9 +135,15 @@ function stepFlops(cfg: ModelConfig, B: number, L: number, nTargets: number, sam
 
 /** User vectors (hidden state at the last position) for a list of histories: [n, d] row-major. */
 export function userVectors(params: Params, cfg: ModelConfig, hist: RowSeq[], batch = 256): Float32Array {
-  const out = new Float32Array(hist.length * cfg.d);
-  for (let i = 0; i < hist.length; i += batch) {
-    const part = hist.slice(i, i + batch).map((s) => lastWindow(s, cfg.maxLen));
+  const d = cfg.d;
+  const out = new Float32Array(hist.length * d);
+  const windows = hist.map((s) => lastWindow(s, cfg.maxLen));
+  // Batches of similar lengths: padding every history to the longest of a random batch costs up to
+  // maxLen / (mean length) more (about 5× on Beauty).
+  const order = windows.map((_, i) => i).sort((a, b) => windows[a].items.length - windows[b].items.length);
+  for (let i = 0; i < order.length; i += batch) {
+    const idx = order.slice(i, i + batch);
+    const part = idx.map((k) => windows[k]);
     const len = Math.max(1, ...part.map((s) => s.items.length));
     const v = tf.tidy(() => {
       const inp = packBatch(part, len, cfg.numTimeBuckets);
@@ -145,8 +151,9 @@ export function userVectors(params: Params, cfg: ModelConfig, hist: RowSeq[], ba
       const lastRows = part.map((_, b) => b * len + len - 1);
       return tf.gather(hidden, tf.tensor1d(lastRows, 'int32'));
     });
-    out.set(v.dataSync() as Float32Array, i * cfg.d);
+    const rows = v.dataSync() as Float32Array;
     v.dispose();
+    idx.forEach((k, b) => out.set(rows.subarray(b * d, (b + 1) * d), k * d));
   }
   return out;
 }
@@ -155,15 +162,20 @@ export function userVectors(params: Params, cfg: ModelConfig, hist: RowSeq[], ba
 export function evaluateModel(params: Params, cfg: ModelConfig, examples: Example[], excludeSeen: boolean): Metrics {
   const sum = new MetricSum();
   const B = 256;
-  for (let i = 0; i < examples.length; i += B) {
-    const part = examples.slice(i, i + B);
+  // The item table transposed once: a matmul with a transposed operand is several times slower on wasm.
+  const itemsT = tf.transpose(params.item_emb) as tf.Tensor2D;
+  // Similar lengths in each batch (see userVectors); the metrics are sums, so the order doesn't matter.
+  const byLen = [...examples].sort((a, b) => Math.min(a.items.length, cfg.maxLen) - Math.min(b.items.length, cfg.maxLen));
+  for (let i = 0; i < byLen.length; i += B) {
+    const part = byLen.slice(i, i + B);
     const u = userVectors(params, cfg, part, B);
-    const scores = tf.tidy(() => mm(tf.tensor2d(u, [part.length, cfg.d]), params.item_emb as tf.Tensor2D, true));
+    const scores = tf.tidy(() => tf.matMul(tf.tensor2d(u, [part.length, cfg.d]), itemsT));
     const s = scores.dataSync() as Float32Array;
     scores.dispose();
     const V = cfg.vocabSize;
     part.forEach((ex, b) => sum.add(rankOf(s.subarray(b * V, (b + 1) * V), ex.target, excludeSeen ? ex.items : undefined)));
   }
+  itemsT.dispose();
   return sum.result();
 }
 
