@@ -2,7 +2,7 @@
  * npm run train -- --dataset <online-retail|ml-1m|beauty|taobao|file.tsv> [--out DIR] [--epochs 30] [--batch 64]
  *   [--lr 0.001] [--lr-drop EPOCH:FACTOR,...] [--d 64] [--blocks 2] [--heads 1] [--max-len 50] [--ff 64] [--dropout 0.2] [--no-types]
  *   [--no-time] [--sampled 0] [--seed 42] [--patience 3] [--cutoff 2011-09-01] [--min-count 1]
- *   [--quantize float32|float16|uint8] [--max-users N] [--valid-users N] [--json FILE] [--no-card]
+ *   [--quantize float32|float16|uint8] [--workers 1] [--max-users N] [--valid-users N] [--json FILE] [--no-card]
  * Trains the encoder, evaluates on the test split against the baselines, exports the model directory.
  */
 import fs from 'node:fs';
@@ -24,7 +24,7 @@ const { values: a } = parseArgs({
     sampled: { type: 'string', default: '0' }, seed: { type: 'string', default: '42' }, patience: { type: 'string', default: '3' },
     cutoff: { type: 'string' }, 'min-count': { type: 'string' }, quantize: { type: 'string', default: 'float16' },
     'max-users': { type: 'string' }, 'valid-users': { type: 'string', default: '0' }, json: { type: 'string' }, 'no-card': { type: 'boolean' },
-    'exclude-seen': { type: 'boolean' }, 'include-seen': { type: 'boolean' }, backend: { type: 'string' },
+    'exclude-seen': { type: 'boolean' }, 'include-seen': { type: 'boolean' }, backend: { type: 'string' }, workers: { type: 'string', default: '1' },
   },
 });
 
@@ -42,7 +42,7 @@ console.log(`backend ${backend}; ${split.dataset}: ${split.train.length} trainin
 console.log(`config ${JSON.stringify(cfg)}`);
 const r = await train(split, cfg, {
   epochs: Number(a.epochs), batch: Number(a.batch), lr: Number(a.lr), lrDrops: parseLrDrops(a['lr-drop']), seed: Number(a.seed), patience: Number(a.patience),
-  sampled: Number(a.sampled), validUsers: Number(a['valid-users']), checkpointDir: path.join(ROOT, '.cache/checkpoints', path.basename(out)),
+  sampled: Number(a.sampled), validUsers: Number(a['valid-users']), workers: Number(a.workers), checkpointDir: path.join(ROOT, '.cache/checkpoints', path.basename(out)),
 });
 console.log(`trained ${r.epochs} epochs in ${(r.seconds / 60).toFixed(1)} min: ${r.seqPerSec.toFixed(0)} sequences/s, ${r.gflops.toFixed(2)} effective GFLOPS (${backend} matmul peak in this run ${r.peak.toFixed(1)} GFLOPS)`);
 

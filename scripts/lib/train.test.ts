@@ -34,3 +34,19 @@ test('a step schedule multiplies the learning rate from the given epochs on; bad
   assert.deepEqual(parseLrDrops(undefined), []);
   for (const bad of ['22', '0:0.5', 'x:0.5', '3:-1']) assert.throws(() => parseLrDrops(bad), /--lr-drop expects/);
 });
+
+test('data-parallel training on worker threads follows the single-threaded run (no dropout: same gradients)', { skip: !fs.existsSync(file) && `no ${file}` }, async () => {
+  await initBackend('wasm');
+  const log = parseOnlineRetail([readText(file)]);
+  log.users = log.users.filter((u) => u.items.length >= 20).slice(0, 120);
+  const split = makeSplit(log, { cutoff: '2011-10-01' });
+  const cfg = defaultConfig(split.vocab.length + 1, { d: 16, blocks: 1, heads: 1, maxLen: 20, ffDim: 16, dropout: 0 });
+  const opts = { epochs: 2, batch: 32, lr: 0.003, seed: 5, patience: 5, sampled: 0, validUsers: 0, quiet: true, log: () => {} };
+  const one = await train(split, cfg, opts);
+  const two = await train(split, cfg, { ...opts, workers: 2 });
+  const a = await one.params.item_emb.data(), b = await two.params.item_emb.data();
+  let maxDiff = 0;
+  for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+  assert.ok(maxDiff < 1e-4, `item embeddings differ by up to ${maxDiff}`);
+  assert.ok(Math.abs(one.best!['ndcg@10'] - two.best!['ndcg@10']) < 1e-3);
+});

@@ -4,10 +4,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 // The union package's Node build registers every gradient (tfjs-core's Node build alone has none).
 import '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
-import { forward, initParams, nextItemLoss, type Params } from '../../src/model/encoder.js';
+import { forward, initParams, nextItemLoss, paramShapes, type Params, type SeqInputs } from '../../src/model/encoder.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import { lastWindow, packBatch, type RowSeq } from '../../src/model/inputs.js';
 import { REMOVE, type Example, type Seq, type Split } from './split.js';
@@ -62,6 +63,11 @@ export interface TrainOptions {
   /** Evaluate on at most this many validation users per epoch (0 = all). */
   validUsers: number;
   checkpointDir?: string;
+  /**
+   * Threads that compute gradients (data parallel: each batch is split into this many shares, one per
+   * thread, the main thread included). 1 = single-threaded, the reference path.
+   */
+  workers?: number;
   log?: (line: string) => void;
   quiet?: boolean;
 }
@@ -208,6 +214,90 @@ function saveCheckpoint(dir: string, params: Params, opt: tf.Optimizer, state: o
   })();
 }
 
+/**
+ * Gradient helpers on worker threads (scripts/lib/grad-worker.ts). `grads` returns, for one share of a
+ * batch, the loss and the flattened gradient in `paramShapes` order.
+ */
+class GradWorkers {
+  private ws: Worker[];
+  private constructor(ws: Worker[]) { this.ws = ws; }
+
+  static async start(n: number, cfg: ModelConfig): Promise<GradWorkers> {
+    // The worker is TypeScript: it registers tsx's loader in its own thread, then imports the file.
+    const url = new URL('./grad-worker.ts', import.meta.url).href;
+    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
+    const ws = Array.from({ length: n }, () => new Worker(boot, { eval: true }));
+    await Promise.all(ws.map((w) => GradWorkers.call(w, { init: cfg })));
+    return new GradWorkers(ws);
+  }
+
+  private static call<T>(w: Worker, msg: unknown, transfer: ArrayBuffer[] = []): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const onMsg = (m: T & { error?: string }) => { off(); m.error ? reject(new Error('gradient worker: ' + m.error)) : resolve(m); };
+      const onErr = (e: Error) => { off(); reject(e); };
+      const off = () => { w.off('message', onMsg); w.off('error', onErr); };
+      w.on('message', onMsg); w.on('error', onErr);
+      w.postMessage(msg, transfer);
+    });
+  }
+
+  grads(i: number, share: { params: Float32Array; inp: SeqInputs; targets: Int32Array; seed: number; sampled: number }): Promise<{ loss: number; grads: Float32Array }> {
+    return GradWorkers.call(this.ws[i], { share });
+  }
+
+  async close(): Promise<void> { await Promise.all(this.ws.map((w) => w.terminate())); }
+}
+
+/** The parameters flattened in `paramShapes` order (what the gradient workers load). */
+function flatParams(params: Record<string, tf.Variable>, names: string[]): Float32Array {
+  const parts = names.map((k) => params[k].dataSync() as Float32Array);
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) { out.set(p, off); off += p.length; }
+  return out;
+}
+
+/**
+ * One data-parallel step: the batch is dealt into shares (alternating windows, so lengths stay balanced),
+ * the main thread takes the first, the workers the rest; the gradients are averaged with weights equal to
+ * each share's number of targets (the full batch's mean loss) and Adam applies them once.
+ */
+async function parallelStep(
+  params: Record<string, tf.Variable>, names: string[], cfg: ModelConfig, opt: tf.Optimizer, ws: GradWorkers,
+  batch: Window[], seed: number, sampled: number,
+): Promise<{ loss: number; flops: number }> {
+  const W = 1 + (ws as unknown as { ws: Worker[] }).ws.length;
+  const shares = Array.from({ length: W }, (_, k) => batch.filter((_, i) => i % W === k)).filter((s) => s.length > 0);
+  const packed = shares.map((s) => packWindows(s, cfg));
+  const counts = packed.map((p) => p.targets.reduce((n, t) => n + (t > 0 ? 1 : 0), 0));
+  const total = Math.max(1, counts.reduce((a, b) => a + b, 0));
+  const flat = packed.length > 1 ? flatParams(params, names) : new Float32Array(0);
+  // Share k > 0 runs on worker k-1; each share draws its own dropout masks and negatives (seed + k).
+  const remote = packed.slice(1).map((p, k) => ws.grads(k, { params: flat, inp: p.inp, targets: p.targets, seed: seed * W + k + 1, sampled }));
+  const local = tf.variableGrads(() => nextItemLoss(params, cfg, packed[0].inp, packed[0].targets, { training: true, seed: seed * W, sampled }), names.map((k) => params[k]));
+  const localLoss = (await local.value.data())[0];
+  local.value.dispose();
+  const results = await Promise.all(remote);
+  let loss = localLoss * counts[0] / total;
+  const avg: Record<string, tf.Tensor> = {};
+  let off = 0;
+  for (const k of names) {
+    const v = params[k];
+    avg[k] = tf.tidy(() => {
+      let g = tf.mul(local.grads[k] ?? tf.zerosLike(v), counts[0] / total);
+      results.forEach((r, j) => { g = tf.add(g, tf.mul(tf.tensor(r.grads.subarray(off, off + v.size), v.shape), counts[j + 1] / total)); });
+      return g;
+    });
+    off += v.size;
+  }
+  results.forEach((r, j) => { loss += r.loss * counts[j + 1] / total; });
+  for (const g of Object.values(local.grads)) g.dispose();
+  opt.applyGradients(avg);
+  for (const g of Object.values(avg)) g.dispose();
+  const flops = packed.reduce((f, p, k) => f + stepFlops(cfg, p.inp.batch, p.inp.len, counts[k], sampled), 0);
+  return { loss, flops };
+}
+
 export interface TrainResult { params: Params; best: Metrics | null; epochs: number; seqPerSec: number; gflops: number; peak: number; seconds: number; history: string[] }
 
 /**
@@ -243,52 +333,64 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
     }
   }
   const peak = matmulPeak(cfg.d, cfg.vocabSize);
+  const names = paramShapes(cfg).map(([k]) => k);
+  const workers = (o.workers ?? 1) > 1 ? await GradWorkers.start((o.workers ?? 1) - 1, cfg) : null;
   let flops = 0, computeSec = 0, seqs = 0;
   const t0 = performance.now();
   const validSet = o.validUsers > 0 ? split.valid.slice(0, o.validUsers) : split.valid;
   let epoch = startEpoch;
-  for (; epoch < o.epochs; epoch++) {
-    const bs = batches(windows, o.batch, rand);
-    const lr = lrAt(o.lr, epoch, o.lrDrops);
-    (opt as unknown as { learningRate: number }).learningRate = lr; // Adam reads it on every step
-    const te = performance.now();
-    let lossSum = 0, lossN = 0;
-    for (let bi = 0; bi < bs.length; bi++) {
-      const { inp, targets } = packWindows(bs[bi], cfg);
-      const nT = targets.reduce((n, t) => n + (t > 0 ? 1 : 0), 0);
-      const seed = ++stepSeed;
-      const ts = performance.now();
-      const loss = opt.minimize(() => nextItemLoss(params, cfg, inp, targets, { training: true, seed, sampled: o.sampled }), true, Object.values(params));
-      const l = (await loss!.data())[0];
-      loss!.dispose();
-      computeSec += (performance.now() - ts) / 1000;
-      flops += stepFlops(cfg, inp.batch, inp.len, nT, o.sampled);
-      seqs += bs[bi].length;
-      if (!Number.isFinite(l)) throw new Error(`training diverged: loss ${l} at epoch ${epoch + 1}, step ${bi + 1}`);
-      lossSum += l; lossN++;
-      if (!o.quiet && (bi % 5 === 0 || bi === bs.length - 1)) {
-        const done = (bi + 1) / bs.length;
-        const el = (performance.now() - te) / 1000;
-        const bar = '#'.repeat(Math.round(done * 24)).padEnd(24, '.');
-        process.stderr.write(`\repoch ${epoch + 1}/${o.epochs} [${bar}] ${(done * 100).toFixed(0)}% lr ${lr} loss ${(lossSum / lossN).toFixed(3)} ${(seqs / ((performance.now() - t0) / 1000)).toFixed(0)} seq/s ETA ${fmtTime(el / done - el)}  `);
+  try {
+    for (; epoch < o.epochs; epoch++) {
+      const bs = batches(windows, o.batch, rand);
+      const lr = lrAt(o.lr, epoch, o.lrDrops);
+      (opt as unknown as { learningRate: number }).learningRate = lr; // Adam reads it on every step
+      const te = performance.now();
+      let lossSum = 0, lossN = 0;
+      for (let bi = 0; bi < bs.length; bi++) {
+        const seed = ++stepSeed;
+        const ts = performance.now();
+        let l: number;
+        if (workers) {
+          const r = await parallelStep(params, names, cfg, opt, workers, bs[bi], seed, o.sampled);
+          l = r.loss; flops += r.flops;
+        } else {
+          const { inp, targets } = packWindows(bs[bi], cfg);
+          const nT = targets.reduce((n, t) => n + (t > 0 ? 1 : 0), 0);
+          const loss = opt.minimize(() => nextItemLoss(params, cfg, inp, targets, { training: true, seed, sampled: o.sampled }), true, Object.values(params));
+          l = (await loss!.data())[0];
+          loss!.dispose();
+          flops += stepFlops(cfg, inp.batch, inp.len, nT, o.sampled);
+        }
+        computeSec += (performance.now() - ts) / 1000;
+        seqs += bs[bi].length;
+        if (!Number.isFinite(l)) throw new Error(`training diverged: loss ${l} at epoch ${epoch + 1}, step ${bi + 1}`);
+        lossSum += l; lossN++;
+        if (!o.quiet && (bi % 5 === 0 || bi === bs.length - 1)) {
+          const done = (bi + 1) / bs.length;
+          const el = (performance.now() - te) / 1000;
+          const bar = '#'.repeat(Math.round(done * 24)).padEnd(24, '.');
+          process.stderr.write(`\repoch ${epoch + 1}/${o.epochs} [${bar}] ${(done * 100).toFixed(0)}% lr ${+lr.toPrecision(3)} loss ${(lossSum / lossN).toFixed(3)} ${(seqs / ((performance.now() - t0) / 1000)).toFixed(0)} seq/s ETA ${fmtTime(el / done - el)}  `);
+        }
       }
+      if (!o.quiet) process.stderr.write('\n');
+      const m = evaluateModel(params, cfg, validSet, split.excludeSeen);
+      const line = `epoch ${epoch + 1}: lr ${+lr.toPrecision(3)} loss ${(lossSum / lossN).toFixed(4)} valid ndcg@10 ${m['ndcg@10'].toFixed(4)} hr@10 ${m['hr@10'].toFixed(4)} (${((performance.now() - te) / 1000).toFixed(0)} s)`;
+      history.push(line); log(line);
+      if (!best || m['ndcg@10'] > best['ndcg@10']) {
+        best = m; bestEpoch = epoch;
+        for (const t of Object.values(bestParams)) t.dispose();
+        bestParams = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, tf.clone(v)]));
+      }
+      if (o.checkpointDir) {
+        const withBest = { ...params, ...Object.fromEntries(Object.entries(bestParams).map(([k, v]) => ['best/' + k, v])) } as Params;
+        await saveCheckpoint(o.checkpointDir, withBest, opt, { cfg, epoch: epoch + 1, best, bestEpoch, stepSeed, history, seconds: priorSeconds + (performance.now() - t0) / 1000 });
+      }
+      // A drop in the learning rate restarts the patience count.
+      const lastDrop = Math.max(-1, ...(o.lrDrops ?? []).filter((d) => d.epoch <= epoch).map((d) => d.epoch - 1));
+      if (epoch - Math.max(bestEpoch, lastDrop) >= o.patience) { log(`early stop: no gain for ${o.patience} epochs (best epoch ${bestEpoch + 1})`); epoch++; break; }
     }
-    if (!o.quiet) process.stderr.write('\n');
-    const m = evaluateModel(params, cfg, validSet, split.excludeSeen);
-    const line = `epoch ${epoch + 1}: lr ${lr} loss ${(lossSum / lossN).toFixed(4)} valid ndcg@10 ${m['ndcg@10'].toFixed(4)} hr@10 ${m['hr@10'].toFixed(4)} (${((performance.now() - te) / 1000).toFixed(0)} s)`;
-    history.push(line); log(line);
-    if (!best || m['ndcg@10'] > best['ndcg@10']) {
-      best = m; bestEpoch = epoch;
-      for (const t of Object.values(bestParams)) t.dispose();
-      bestParams = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, tf.clone(v)]));
-    }
-    if (o.checkpointDir) {
-      const withBest = { ...params, ...Object.fromEntries(Object.entries(bestParams).map(([k, v]) => ['best/' + k, v])) } as Params;
-      await saveCheckpoint(o.checkpointDir, withBest, opt, { cfg, epoch: epoch + 1, best, bestEpoch, stepSeed, history, seconds: priorSeconds + (performance.now() - t0) / 1000 });
-    }
-    // A drop in the learning rate restarts the patience count.
-    const lastDrop = Math.max(-1, ...(o.lrDrops ?? []).filter((d) => d.epoch <= epoch).map((d) => d.epoch - 1));
-    if (epoch - Math.max(bestEpoch, lastDrop) >= o.patience) { log(`early stop: no gain for ${o.patience} epochs (best epoch ${bestEpoch + 1})`); epoch++; break; }
+  } finally {
+    await workers?.close();
   }
   const seconds = priorSeconds + (performance.now() - t0) / 1000; // all runs of this model, resumed ones included
   for (const v of Object.values(params)) v.dispose();
