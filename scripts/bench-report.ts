@@ -10,9 +10,9 @@ import { updateSection } from './lib/benchmd.js';
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const runs: Array<[string, string, string]> = [
   ['online-retail.json', 'Online Retail (shipped model)', 'npm run train -- --dataset online-retail --out models/online-retail --epochs 5 --patience 2 --lr 0.002 --batch 64 --quantize float16 --json bench-out/online-retail.json'],
-  ['ml-1m.json', 'ML-1M (len 200; 8 epochs (57 min) in an earlier session, then resumed from the checkpoint: the minutes and the validation list below are the resumed part only)', 'bash scripts/bench-models.sh ml-1m'],
+  ['ml-1m-drop.json', 'ML-1M (len 200; lr 0.001, × 0.3 after epochs 22 and 27. Epochs 1-8 (57 min) and 9-22 (79 min) ran in earlier sessions, then resumed from the checkpoint: the minutes and the validation list below are the last part only)', 'bash scripts/bench-models.sh ml-1m'],
   ['beauty.json', 'Amazon Beauty (lr 0.001, dropout 0.5)', 'the first version of scripts/bench-models.sh beauty: --lr 0.001 --dropout 0.5 --patience 3 --epochs 20 --batch 128'],
-  ['beauty-lr5.json', 'Amazon Beauty (lr 0.005, dropout 0.3; 15 epochs (34.1 min) in an earlier session, then resumed: the minutes and the validation list below are the resumed part only)', 'bash scripts/bench-models.sh beauty'],
+  ['beauty-drop.json', 'Amazon Beauty (lr 0.005, × 0.2 after epoch 27, × 0.3 after 32; dropout 0.3. Epochs 1-15 (34.1 min) and 16-27 (17.4 min) ran in earlier sessions, then resumed: the minutes and the validation list below are the last part only)', 'bash scripts/bench-models.sh beauty'],
   ['taobao-types.json', 'Taobao, with event-type embeddings (sampled softmax: every item of the batch + 2,048 uniform negatives)', 'bash scripts/bench-models.sh taobao'],
   ['taobao-notypes.json', 'Taobao, without event-type embeddings (same sampling)', 'bash scripts/bench-models.sh taobao'],
 ];
@@ -28,7 +28,7 @@ for (const [file, title, cmd] of runs) {
     ...Object.entries(s.metrics as Record<string, Record<string, number>>).map(([n, m]) => `| ${n} | ${cols.map((c) => m[c].toFixed(4)).join(' | ')} |`), '',
     `Model / best baseline (${s.bestBaseline}) NDCG@10: **${(s.metrics.model['ndcg@10'] / best['ndcg@10']).toFixed(3)}×**. ` +
     `Training: ${s.epochs} epochs, ${s.minutes.toFixed(1)} min, ${s.seqPerSec.toFixed(0)} sequences/s, ${s.gflops.toFixed(2)} effective GFLOPS (${s.backend} matmul peak in the same run: ${s.peakGflops.toFixed(1)} GFLOPS).`,
-    '', 'Validation per epoch: ' + s.history.map((h: string) => h.replace(/^epoch (\d+): loss ([\d.]+) valid ndcg@10 ([\d.]+).*/, 'e$1 $3')).join(', ') + '.', '');
+    '', 'Validation per epoch: ' + s.history.map((h: string) => h.replace(/^epoch (\d+): (?:lr [\d.e-]+ )?loss ([\d.]+) valid ndcg@10 ([\d.]+).*/, 'e$1 $3')).join(', ') + '.', '');
   const q = Object.entries(s.quantization as Record<string, { bytes: number; model: Record<string, number> }>);
   if (q.length > 1) out.push('| weights | files with vocabulary | NDCG@10 |', '| --- | --- | --- |', ...q.map(([k, v]) => `| ${k} | ${(v.bytes / 1024).toFixed(0)} KiB | ${v.model['ndcg@10'].toFixed(4)} |`), '');
 }
