@@ -10,12 +10,17 @@ import { defaultConfig } from '../../src/model/config.js';
 
 const file = path.join(SHARED, 'online-retail/online_retail_2010-2011.csv.gz');
 
-test('a tiny training run on a slice of Online Retail beats popularity, reproducibly', { skip: !fs.existsSync(file) && `no ${file}` }, async () => {
+/** A slice of Online Retail (customers with ≥ 20 events), time-split, and a tiny config of width d. */
+async function slice(users: number, d: number, dropout: number) {
   await initBackend('wasm');
   const log = parseOnlineRetail([readText(file)]);
-  log.users = log.users.filter((u) => u.items.length >= 20).slice(0, 400);
+  log.users = log.users.filter((u) => u.items.length >= 20).slice(0, users);
   const split = makeSplit(log, { cutoff: '2011-10-01' });
-  const cfg = defaultConfig(split.vocab.length + 1, { d: 32, blocks: 1, heads: 1, maxLen: 20, ffDim: 32, dropout: 0.1 });
+  return { split, cfg: defaultConfig(split.vocab.length + 1, { d, blocks: 1, heads: 1, maxLen: 20, ffDim: d, dropout }) };
+}
+
+test('a tiny training run on a slice of Online Retail beats popularity, reproducibly', { skip: !fs.existsSync(file) && `no ${file}` }, async () => {
+  const { split, cfg } = await slice(400, 32, 0.1);
   const opts = { epochs: 8, batch: 64, lr: 0.005, seed: 3, patience: 5, sampled: 0, validUsers: 0, quiet: true, log: () => {} };
   const r = await train(split, cfg, opts);
   const model = evaluateModel(r.params, cfg, split.test, false);
@@ -36,11 +41,7 @@ test('a step schedule multiplies the learning rate from the given epochs on; bad
 });
 
 test('data-parallel training on worker threads follows the single-threaded run (no dropout: same gradients)', { skip: !fs.existsSync(file) && `no ${file}` }, async () => {
-  await initBackend('wasm');
-  const log = parseOnlineRetail([readText(file)]);
-  log.users = log.users.filter((u) => u.items.length >= 20).slice(0, 120);
-  const split = makeSplit(log, { cutoff: '2011-10-01' });
-  const cfg = defaultConfig(split.vocab.length + 1, { d: 16, blocks: 1, heads: 1, maxLen: 20, ffDim: 16, dropout: 0 });
+  const { split, cfg } = await slice(120, 16, 0);
   const opts = { epochs: 2, batch: 32, lr: 0.003, seed: 5, patience: 5, sampled: 0, validUsers: 0, quiet: true, log: () => {} };
   const one = await train(split, cfg, opts);
   const two = await train(split, cfg, { ...opts, workers: 2 });
