@@ -222,6 +222,8 @@ class GradWorkers {
   private ws: Worker[];
   private constructor(ws: Worker[]) { this.ws = ws; }
 
+  get size(): number { return this.ws.length; }
+
   static async start(n: number, cfg: ModelConfig): Promise<GradWorkers> {
     // The worker is TypeScript: it registers tsx's loader in its own thread, then imports the file.
     const url = new URL('./grad-worker.ts', import.meta.url).href;
@@ -231,13 +233,13 @@ class GradWorkers {
     return new GradWorkers(ws);
   }
 
-  private static call<T>(w: Worker, msg: unknown, transfer: ArrayBuffer[] = []): Promise<T> {
+  private static call<T>(w: Worker, msg: unknown): Promise<T> {
     return new Promise((resolve, reject) => {
       const onMsg = (m: T & { error?: string }) => { off(); m.error ? reject(new Error('gradient worker: ' + m.error)) : resolve(m); };
       const onErr = (e: Error) => { off(); reject(e); };
       const off = () => { w.off('message', onMsg); w.off('error', onErr); };
       w.on('message', onMsg); w.on('error', onErr);
-      w.postMessage(msg, transfer);
+      w.postMessage(msg);
     });
   }
 
@@ -266,13 +268,13 @@ async function parallelStep(
   params: Record<string, tf.Variable>, names: string[], cfg: ModelConfig, opt: tf.Optimizer, ws: GradWorkers,
   batch: Window[], seed: number, sampled: number,
 ): Promise<{ loss: number; flops: number }> {
-  const W = 1 + (ws as unknown as { ws: Worker[] }).ws.length;
+  const W = 1 + ws.size;
   const shares = Array.from({ length: W }, (_, k) => batch.filter((_, i) => i % W === k)).filter((s) => s.length > 0);
   const packed = shares.map((s) => packWindows(s, cfg));
   const counts = packed.map((p) => p.targets.reduce((n, t) => n + (t > 0 ? 1 : 0), 0));
   const total = Math.max(1, counts.reduce((a, b) => a + b, 0));
   const flat = packed.length > 1 ? flatParams(params, names) : new Float32Array(0);
-  // Share k > 0 runs on worker k-1; each share draws its own dropout masks and negatives (seed + k).
+  // Share k > 0 runs on worker k-1; share k draws its own dropout masks and negatives (seed seed·W + k).
   const remote = packed.slice(1).map((p, k) => ws.grads(k, { params: flat, inp: p.inp, targets: p.targets, seed: seed * W + k + 1, sampled }));
   const local = tf.variableGrads(() => nextItemLoss(params, cfg, packed[0].inp, packed[0].targets, { training: true, seed: seed * W, sampled }), names.map((k) => params[k]));
   const localLoss = (await local.value.data())[0];
