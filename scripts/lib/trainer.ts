@@ -8,7 +8,8 @@ import { Worker } from 'node:worker_threads';
 // The union package's Node build registers every gradient (tfjs-core's Node build alone has none).
 import '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
-import { forward, initParams, nextItemLoss, paramShapes, type Params, type SeqInputs } from '../../src/model/encoder.js';
+import { forward, initParams, nextItemLoss, paramShapes, type Params } from '../../src/model/encoder.js';
+import type { ShareRequest, ShareResult } from './grad-worker.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import { lastWindow, packBatch, type RowSeq } from '../../src/model/inputs.js';
 import { REMOVE, type Example, type Seq, type Split } from './split.js';
@@ -243,7 +244,7 @@ class GradWorkers {
     });
   }
 
-  grads(i: number, share: { params: Float32Array; inp: SeqInputs; targets: Int32Array; seed: number; sampled: number }): Promise<{ loss: number; grads: Float32Array }> {
+  grads(i: number, share: ShareRequest): Promise<ShareResult> {
     return GradWorkers.call(this.ws[i], { share });
   }
 
