@@ -261,22 +261,23 @@ function flatParams(params: Record<string, tf.Variable>, names: string[]): Float
 }
 
 /**
- * One data-parallel step: the batch is dealt into shares (alternating windows, so lengths stay balanced),
- * the main thread takes the first, the workers the rest; the gradients are averaged with weights equal to
- * each share's number of targets (the full batch's mean loss) and Adam applies them once.
+ * One training step. With workers (data parallel) the batch is dealt into shares (alternating windows, so
+ * lengths stay balanced), the main thread takes the first, the workers the rest; the gradients are averaged
+ * with weights equal to each share's number of targets (the full batch's mean loss) and Adam applies them
+ * once. Without workers the one share is the whole batch.
  */
-async function parallelStep(
-  params: Record<string, tf.Variable>, names: string[], cfg: ModelConfig, opt: tf.Optimizer, ws: GradWorkers,
+async function trainStep(
+  params: Record<string, tf.Variable>, names: string[], cfg: ModelConfig, opt: tf.Optimizer, ws: GradWorkers | null,
   batch: Window[], seed: number, sampled: number,
 ): Promise<{ loss: number; flops: number }> {
-  const W = 1 + ws.size;
+  const W = 1 + (ws?.size ?? 0);
   const shares = Array.from({ length: W }, (_, k) => batch.filter((_, i) => i % W === k)).filter((s) => s.length > 0);
   const packed = shares.map((s) => packWindows(s, cfg));
   const counts = packed.map((p) => p.targets.reduce((n, t) => n + (t > 0 ? 1 : 0), 0));
   const total = Math.max(1, counts.reduce((a, b) => a + b, 0));
   const flat = packed.length > 1 ? flatParams(params, names) : new Float32Array(0);
   // Share k > 0 runs on worker k-1; share k draws its own dropout masks and negatives (seed seed·W + k).
-  const remote = packed.slice(1).map((p, k) => ws.grads(k, { params: flat, inp: p.inp, targets: p.targets, seed: seed * W + k + 1, sampled }));
+  const remote = packed.slice(1).map((p, k) => ws!.grads(k, { params: flat, inp: p.inp, targets: p.targets, seed: seed * W + k + 1, sampled }));
   const local = tf.variableGrads(() => nextItemLoss(params, cfg, packed[0].inp, packed[0].targets, { training: true, seed: seed * W, sampled }), names.map((k) => params[k]));
   const localLoss = (await local.value.data())[0];
   local.value.dispose();
@@ -352,18 +353,8 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
       for (let bi = 0; bi < bs.length; bi++) {
         const seed = ++stepSeed;
         const ts = performance.now();
-        let l: number;
-        if (workers) {
-          const r = await parallelStep(params, names, cfg, opt, workers, bs[bi], seed, o.sampled);
-          l = r.loss; flops += r.flops;
-        } else {
-          const { inp, targets } = packWindows(bs[bi], cfg);
-          const nT = targets.reduce((n, t) => n + (t > 0 ? 1 : 0), 0);
-          const loss = opt.minimize(() => nextItemLoss(params, cfg, inp, targets, { training: true, seed, sampled: o.sampled }), true, Object.values(params));
-          l = (await loss!.data())[0];
-          loss!.dispose();
-          flops += stepFlops(cfg, inp.batch, inp.len, nT, o.sampled);
-        }
+        const { loss: l, flops: f } = await trainStep(params, names, cfg, opt, workers, bs[bi], seed, o.sampled);
+        flops += f;
         computeSec += (performance.now() - ts) / 1000;
         seqs += bs[bi].length;
         if (!Number.isFinite(l)) throw new Error(`training diverged: loss ${l} at epoch ${epoch + 1}, step ${bi + 1}`);
