@@ -120,14 +120,25 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
   // BroadcastChannel, so each tab ranks with the other's events on its next interaction without reading
   // up to `cap` events from IndexedDB on every one.
   let mirror: ShelfwiseEvent[] | null = null;
+  // Bumped by every change a read already in flight cannot have seen (an event tracked here, another
+  // tab's write, forget()): such a read is not kept as the mirror but done again.
+  let mirrorGen = 0;
+  // This tab's writes, in track() order: a read from storage waits for them, so it has every event
+  // tracked before it.
+  let writes: Promise<void> = Promise.resolve();
   const channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel('shelfwise') : null;
   // Another tab's forget() also drops this tab's adaptation: it was fitted on the erased history.
-  if (channel) channel.onmessage = (m) => { mirror = null; if (m.data === 'forget') dropAdaptation(); };
+  if (channel) channel.onmessage = (m) => { mirror = null; mirrorGen++; if (m.data === 'forget') dropAdaptation(); };
   const readHistory = async (): Promise<ShelfwiseEvent[]> => {
-    // Without a BroadcastChannel another tab's writes could go unseen, so IndexedDB is read every time.
-    if (mirror && (store.kind === 'memory' || channel)) return mirror;
-    mirror = await store.recent(cap);
-    return mirror;
+    for (let attempt = 0; ; attempt++) {
+      // Without a BroadcastChannel another tab's writes could go unseen, so IndexedDB is read every time.
+      if (mirror && (store.kind === 'memory' || channel)) return mirror;
+      const gen = mirrorGen;
+      await writes;
+      const h = await store.recent(cap);
+      if (gen === mirrorGen) { mirror = h; return h; }
+      if (attempt >= 3) return h; // events keep arriving: use this read, keep none
+    }
   };
 
   const load = async (backend: BackendName | 'auto'): Promise<boolean> => {
@@ -263,13 +274,16 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
       // The ranking reads the in-memory mirror, so the grid re-ranks before the write;
       // track() resolves once the events are stored.
       if (mirror) { mirror.push(...events); if (mirror.length > cap) mirror.splice(0, mirror.length - cap); }
+      mirrorGen++;
       // What the shopper sees comes first: the write starts once the grids have reordered (at most 50 ms
-      // later, so a stuck ranking never holds an event back).
-      if (grids.size) {
-        const refreshed = Promise.all([...grids].map((g) => g.refresh(events[events.length - 1]?.itemId)));
-        await Promise.race([refreshed, new Promise((r) => setTimeout(r, 50))]);
-      }
-      for (const e of events) await safeAdd(e);
+      // later, so a stuck ranking never holds an event back), after this tab's earlier writes.
+      const shown = grids.size
+        ? Promise.race([Promise.all([...grids].map((g) => g.refresh(events[events.length - 1]?.itemId))), new Promise((r) => setTimeout(r, 50))])
+        : null;
+      const prev = writes;
+      const written = (async () => { await prev; await shown; for (const e of events) await safeAdd(e); })();
+      writes = written.catch(() => undefined);
+      await written;
       channel?.postMessage('events');
       if (ft && (newEvents += events.length) >= (ft.everyEvents ?? 5)) scheduleFinetune();
     },
@@ -311,6 +325,9 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
     },
     async forget() {
       dropAdaptation();
+      mirror = null;
+      mirrorGen++;
+      await writes; // an event tracked just before forget() is erased too
       try { await store.clear(); } catch (e) { report(e); }
       mirror = null;
       channel?.postMessage('forget');
