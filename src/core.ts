@@ -325,11 +325,11 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
     },
     async forget() {
       dropAdaptation();
-      mirror = null;
-      mirrorGen++;
       await writes; // an event tracked just before forget() is erased too
       try { await store.clear(); } catch (e) { report(e); }
+      // A read that began before the clear must not become the mirror.
       mirror = null;
+      mirrorGen++;
       channel?.postMessage('forget');
       try { await runtime?.embed([], true); } catch { /* runtime state is rebuilt on the next ranking */ }
       for (const g of grids) g.refresh();
