@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { paramShapes, nextItemLoss, type SeqInputs } from '../../src/model/encoder.js';
 import type { ModelConfig } from '../../src/model/config.js';
-import { initBackend } from './trainer.js';
+import { concatFloat32, initBackend } from './trainer.js';
 
 export interface ShareRequest { params: Float32Array; inp: SeqInputs; targets: Int32Array; seed: number; sampled: number }
 export interface ShareResult { loss: number; grads: Float32Array; error?: string }
@@ -35,13 +35,13 @@ parentPort!.on('message', async (msg: { init?: ModelConfig; share?: ShareRequest
     }
     const params = Object.fromEntries(vars);
     const { value, grads } = tf.variableGrads(() => nextItemLoss(params, cfg, r.inp, r.targets, { training: true, seed: r.seed, sampled: r.sampled }), vars.map(([, v]) => v));
-    const out = new Float32Array(r.params.length);
-    off = 0;
-    for (const [name, v] of vars) {
+    const out = concatFloat32(vars.map(([name, v]) => {
       const g = grads[name];
-      if (g) { out.set(g.dataSync() as Float32Array, off); g.dispose(); }
-      off += v.size;
-    }
+      if (!g) return new Float32Array(v.size); // a parameter the loss does not reach
+      const d = g.dataSync() as Float32Array;
+      g.dispose();
+      return d;
+    }));
     const loss = value.dataSync()[0];
     value.dispose();
     parentPort!.postMessage({ loss, grads: out } satisfies ShareResult, [out.buffer]);

@@ -251,13 +251,17 @@ class GradWorkers {
   async close(): Promise<void> { await Promise.all(this.ws.map((w) => w.terminate())); }
 }
 
-/** The parameters flattened in `paramShapes` order (what the gradient workers load). */
-function flatParams(params: Record<string, tf.Variable>, names: string[]): Float32Array {
-  const parts = names.map((k) => params[k].dataSync() as Float32Array);
+/** Arrays laid end to end: the flat form parameters and gradients travel in between threads. */
+export function concatFloat32(parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let off = 0;
   for (const p of parts) { out.set(p, off); off += p.length; }
   return out;
+}
+
+/** The parameters flattened in `paramShapes` order (what the gradient workers load). */
+function flatParams(params: Record<string, tf.Variable>, names: string[]): Float32Array {
+  return concatFloat32(names.map((k) => params[k].dataSync() as Float32Array));
 }
 
 /**
