@@ -252,7 +252,7 @@ class GradWorkers {
 }
 
 /** Arrays laid end to end: the flat form parameters and gradients travel in between threads. */
-export function concatFloat32(parts: Float32Array[]): Float32Array {
+export function concatFloat32(parts: Float32Array[]): Float32Array<ArrayBuffer> {
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let off = 0;
   for (const p of parts) { out.set(p, off); off += p.length; }
