@@ -9,20 +9,25 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadLog } from './lib/data.js';
 import { loadModelDir, makeSplit, remapSplit } from './lib/modeldir.js';
-import { initBackend, evaluateFinetuned } from './lib/trainer.js';
+import { BACKENDS, initBackend, evaluateFinetuned } from './lib/trainer.js';
+import { choice, FlagError, isoDate, num, parseFlags } from './lib/flags.js';
 import { evaluateAll, table } from './lib/report.js';
 
-const { values: a } = parseArgs({
-  options: {
-    model: { type: 'string' }, dataset: { type: 'string' }, json: { type: 'string' }, 'exclude-seen': { type: 'boolean' },
-    'include-seen': { type: 'boolean' }, cutoff: { type: 'string' }, 'max-users': { type: 'string' }, backend: { type: 'string' }, finetune: { type: 'boolean' },
-  },
+const USAGE = 'npm run evaluate -- --model <dir> --dataset <name|file.tsv> [--json out.json]';
+const a = parseFlags('evaluate', USAGE, () => {
+  const { values: v } = parseArgs({
+    options: {
+      model: { type: 'string' }, dataset: { type: 'string' }, json: { type: 'string' }, 'exclude-seen': { type: 'boolean' },
+      'include-seen': { type: 'boolean' }, cutoff: { type: 'string' }, 'max-users': { type: 'string' }, backend: { type: 'string' }, finetune: { type: 'boolean' },
+    },
+  });
+  if (!v.model || !v.dataset) throw new FlagError('--model and --dataset are required');
+  return { ...v, model: v.model, dataset: v.dataset, cutoff: isoDate('cutoff', v.cutoff), maxUsers: num('max-users', v['max-users'], { int: true, min: 1 }, true), backend: choice('backend', v.backend, BACKENDS) };
 });
-if (!a.model || !a.dataset) { console.error('usage: npm run evaluate -- --model <dir> --dataset <name|file.tsv> [--json out.json]'); process.exit(2); }
 const backend = await initBackend(a.backend);
 const m = loadModelDir(a.model);
 const log = loadLog(a.dataset);
-if (a['max-users']) log.users = log.users.slice(0, Number(a['max-users']));
+if (a.maxUsers) log.users = log.users.slice(0, a.maxUsers);
 const split = remapSplit(makeSplit(log, { cutoff: a.cutoff, excludeSeen: a['exclude-seen'] ? true : a['include-seen'] ? false : undefined }), m.vocab.ids);
 const t0 = performance.now();
 let extra = {};

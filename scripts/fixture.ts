@@ -10,6 +10,7 @@ import { defaultConfig } from '../src/model/config.js';
 import { initParams } from '../src/model/encoder.js';
 import { initBackend } from './lib/trainer.js';
 import { saveModelDir, disposeParams } from './lib/modeldir.js';
+import { num, parseFlags } from './lib/flags.js';
 
 export async function makeFixture(dir: string, items = 200, products = 24): Promise<void> {
   const cfg = defaultConfig(items + 1, { d: 32, blocks: 2, heads: 2, maxLen: 50, ffDim: 64, dropout: 0 });
@@ -37,9 +38,12 @@ ${cards}
 }
 
 if (path.resolve(process.argv[1] ?? '') === path.resolve(new URL(import.meta.url).pathname)) {
-  const { values } = parseArgs({ options: { items: { type: 'string', default: '200' }, products: { type: 'string', default: '24' } } });
+  const n = parseFlags('fixture', 'tsx scripts/fixture.ts [--items 200] [--products 24]', () => {
+    const { values } = parseArgs({ options: { items: { type: 'string', default: '200' }, products: { type: 'string', default: '24' } } });
+    return [num('items', values.items, { int: true, min: 2 }), num('products', values.products, { int: true, min: 1 })];
+  });
   await initBackend('cpu');
   const dir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../e2e/.fixture');
-  await makeFixture(dir, Number(values.items), Number(values.products));
+  await makeFixture(dir, n[0], n[1]);
   console.log(`fixture model and shop page in ${dir}`);
 }

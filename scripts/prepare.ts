@@ -6,33 +6,39 @@
 import { parseArgs } from 'node:util';
 import { DATASETS, parseCsvLog, parseNamed, parseOnlineRetail, readText, splitSessions, writeLog, SHARED } from './lib/data.js';
 import path from 'node:path';
+import { choice, FlagError, num, parseFlags } from './lib/flags.js';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    input: { type: 'string' }, name: { type: 'string' }, user: { type: 'string' }, item: { type: 'string' },
-    type: { type: 'string' }, time: { type: 'string' }, title: { type: 'string' }, price: { type: 'string' },
-    delimiter: { type: 'string' }, 'session-gap': { type: 'string' }, cancellations: { type: 'string' },
-  },
+const USAGE = 'npm run data -- <online-retail|ml-1m|beauty|taobao|all> or --input FILE --name N --user COL --item COL';
+const { values, positionals, sessionGap, cancellations } = parseFlags('data', USAGE, () => {
+  const r = parseArgs({
+    allowPositionals: true,
+    options: {
+      input: { type: 'string' }, name: { type: 'string' }, user: { type: 'string' }, item: { type: 'string' },
+      type: { type: 'string' }, time: { type: 'string' }, title: { type: 'string' }, price: { type: 'string' },
+      delimiter: { type: 'string' }, 'session-gap': { type: 'string' }, cancellations: { type: 'string' },
+    },
+  });
+  if (r.values.input && (!r.values.name || !r.values.user || !r.values.item)) throw new FlagError('--input needs --name, --user and --item');
+  return {
+    ...r, sessionGap: num('session-gap', r.values['session-gap'], { above: 0 }, true),
+    cancellations: choice('cancellations', r.values.cancellations, ['remove', 'drop'] as const),
+  };
 });
-
 const names = positionals[0] === 'all' ? [...DATASETS] : positionals;
 const jobs: Array<() => ReturnType<typeof parseNamed>> = [];
 if (values.input) {
-  if (!values.name || !values.user || !values.item) throw new Error('--input needs --name, --user and --item');
   jobs.push(() => parseCsvLog(values.name!, readText(values.input!), { user: values.user!, item: values.item!, type: values.type, time: values.time, delimiter: values.delimiter, title: values.title, price: values.price }));
 }
 for (const n of names) {
-  if (n === 'online-retail' && values.cancellations) {
-    const c = values.cancellations === 'drop' ? 'drop' : 'remove';
-    jobs.push(() => parseOnlineRetail([readText(path.join(SHARED, 'online-retail/online_retail_II_2009-2010.csv.gz')), readText(path.join(SHARED, 'online-retail/online_retail_2010-2011.csv.gz'))], { cancellations: c }));
+  if (n === 'online-retail' && cancellations) {
+    jobs.push(() => parseOnlineRetail([readText(path.join(SHARED, 'online-retail/online_retail_II_2009-2010.csv.gz')), readText(path.join(SHARED, 'online-retail/online_retail_2010-2011.csv.gz'))], { cancellations }));
   } else jobs.push(() => parseNamed(n));
 }
-if (!jobs.length) { console.error('usage: npm run data -- <online-retail|ml-1m|beauty|taobao|all> or --input FILE --name N --user COL --item COL'); process.exit(2); }
+if (!jobs.length) { console.error(`usage: ${USAGE}`); process.exit(2); }
 for (const job of jobs) {
   const t0 = performance.now();
   let log = job();
-  if (values['session-gap']) log = splitSessions(log, Number(values['session-gap']));
+  if (sessionGap) log = splitSessions(log, sessionGap);
   const file = writeLog(log);
   const events = log.users.reduce((n, u) => n + u.items.length, 0);
   console.log(`${log.name}: ${log.users.length} users, ${events} events, ${new Set(log.users.flatMap((u) => u.items)).size} items → ${file} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);

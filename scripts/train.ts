@@ -11,58 +11,73 @@ import { parseArgs } from 'node:util';
 import { defaultConfig } from '../src/model/config.js';
 import { loadLog, ROOT } from './lib/data.js';
 import { makeSplit, saveModelDir, loadModelDir, disposeParams } from './lib/modeldir.js';
-import { initBackend, parseLrDrops, train } from './lib/trainer.js';
+import { BACKENDS, initBackend, parseLrDrops, train } from './lib/trainer.js';
+import { choice, FlagError, isoDate, num, parseFlags } from './lib/flags.js';
 import { evaluateAll, table, bestBaseline, type EvalReport } from './lib/report.js';
 import { writeModelCard } from './lib/card.js';
 
-const { values: a } = parseArgs({
-  options: {
-    dataset: { type: 'string', default: 'online-retail' }, out: { type: 'string' }, epochs: { type: 'string', default: '30' },
-    batch: { type: 'string', default: '64' }, lr: { type: 'string', default: '0.001' }, 'lr-drop': { type: 'string' }, d: { type: 'string', default: '64' },
-    blocks: { type: 'string', default: '2' }, heads: { type: 'string', default: '1' }, 'max-len': { type: 'string', default: '50' },
-    ff: { type: 'string' }, dropout: { type: 'string', default: '0.2' }, 'no-types': { type: 'boolean' }, 'no-time': { type: 'boolean' },
-    sampled: { type: 'string', default: '0' }, seed: { type: 'string', default: '42' }, patience: { type: 'string', default: '3' },
-    cutoff: { type: 'string' }, 'min-count': { type: 'string' }, quantize: { type: 'string', default: 'float16' },
-    'max-users': { type: 'string' }, 'valid-users': { type: 'string', default: '0' }, json: { type: 'string' }, 'no-card': { type: 'boolean' },
-    'exclude-seen': { type: 'boolean' }, 'include-seen': { type: 'boolean' }, backend: { type: 'string' }, workers: { type: 'string', default: '1' },
-  },
+const USAGE = 'npm run train -- --dataset <online-retail|ml-1m|beauty|taobao|file.tsv> [flags above]';
+const f = parseFlags('train', USAGE, () => {
+  const { values: a } = parseArgs({
+    options: {
+      dataset: { type: 'string', default: 'online-retail' }, out: { type: 'string' }, epochs: { type: 'string', default: '30' },
+      batch: { type: 'string', default: '64' }, lr: { type: 'string', default: '0.001' }, 'lr-drop': { type: 'string' }, d: { type: 'string', default: '64' },
+      blocks: { type: 'string', default: '2' }, heads: { type: 'string', default: '1' }, 'max-len': { type: 'string', default: '50' },
+      ff: { type: 'string' }, dropout: { type: 'string', default: '0.2' }, 'no-types': { type: 'boolean' }, 'no-time': { type: 'boolean' },
+      sampled: { type: 'string', default: '0' }, seed: { type: 'string', default: '42' }, patience: { type: 'string', default: '3' },
+      cutoff: { type: 'string' }, 'min-count': { type: 'string' }, quantize: { type: 'string', default: 'float16' },
+      'max-users': { type: 'string' }, 'valid-users': { type: 'string', default: '0' }, json: { type: 'string' }, 'no-card': { type: 'boolean' },
+      'exclude-seen': { type: 'boolean' }, 'include-seen': { type: 'boolean' }, backend: { type: 'string' }, workers: { type: 'string', default: '1' },
+    },
+  });
+  const pos = { int: true, min: 1 };
+  const d = num('d', a.d, pos), heads = num('heads', a.heads, pos);
+  if (d % heads !== 0) throw new FlagError(`--d (${d}) must be a multiple of --heads (${heads})`);
+  return {
+    ...a, d, heads, blocks: num('blocks', a.blocks, pos), maxLen: num('max-len', a['max-len'], pos), ff: num('ff', a.ff, pos, true) ?? d,
+    dropout: num('dropout', a.dropout, { min: 0, below: 1 }), epochs: num('epochs', a.epochs, pos), batch: num('batch', a.batch, pos),
+    lr: num('lr', a.lr, { above: 0 }), lrDrops: parseLrDrops(a['lr-drop']), seed: num('seed', a.seed, { int: true }),
+    patience: num('patience', a.patience, pos), sampled: num('sampled', a.sampled, { int: true, min: 0 }),
+    validUsers: num('valid-users', a['valid-users'], { int: true, min: 0 }), workers: num('workers', a.workers, { int: true, min: 1, max: 64 }),
+    maxUsers: num('max-users', a['max-users'], pos, true), minCount: num('min-count', a['min-count'], pos, true),
+    cutoff: isoDate('cutoff', a.cutoff), quantize: choice('quantize', a.quantize, ['float32', 'float16', 'uint8'] as const)!, backend: choice('backend', a.backend, BACKENDS),
+  };
 });
 
-const backend = await initBackend(a.backend);
-const log = loadLog(a.dataset!);
-if (a['max-users']) log.users = log.users.slice(0, Number(a['max-users']));
-const split = makeSplit(log, { cutoff: a.cutoff, minCount: a['min-count'] ? Number(a['min-count']) : undefined, excludeSeen: a['exclude-seen'] ? true : a['include-seen'] ? false : undefined });
-const d = Number(a.d);
+const backend = await initBackend(f.backend);
+const log = loadLog(f.dataset);
+if (f.maxUsers) log.users = log.users.slice(0, f.maxUsers);
+const split = makeSplit(log, { cutoff: f.cutoff, minCount: f.minCount, excludeSeen: f['exclude-seen'] ? true : f['include-seen'] ? false : undefined });
 const cfg = defaultConfig(split.vocab.length + 1, {
-  d, blocks: Number(a.blocks), heads: Number(a.heads), maxLen: Number(a['max-len']), ffDim: a.ff ? Number(a.ff) : d,
-  dropout: Number(a.dropout), numTypes: a['no-types'] ? 0 : undefined, numTimeBuckets: a['no-time'] ? 0 : undefined,
+  d: f.d, blocks: f.blocks, heads: f.heads, maxLen: f.maxLen, ffDim: f.ff,
+  dropout: f.dropout, numTypes: f['no-types'] ? 0 : undefined, numTimeBuckets: f['no-time'] ? 0 : undefined,
 });
-const out = a.out ?? path.join(ROOT, '.cache/models', log.name);
+const out = f.out ?? path.join(ROOT, '.cache/models', log.name);
 console.log(`backend ${backend}; ${split.dataset}: ${split.train.length} training sequences, ${split.valid.length} validation and ${split.test.length} test users, ${split.vocab.length} items; ${split.protocol}`);
 console.log(`config ${JSON.stringify(cfg)}`);
 const r = await train(split, cfg, {
-  epochs: Number(a.epochs), batch: Number(a.batch), lr: Number(a.lr), lrDrops: parseLrDrops(a['lr-drop']), seed: Number(a.seed), patience: Number(a.patience),
-  sampled: Number(a.sampled), validUsers: Number(a['valid-users']), workers: Number(a.workers), checkpointDir: path.join(ROOT, '.cache/checkpoints', path.basename(out)),
+  epochs: f.epochs, batch: f.batch, lr: f.lr, lrDrops: f.lrDrops, seed: f.seed, patience: f.patience,
+  sampled: f.sampled, validUsers: f.validUsers, workers: f.workers, checkpointDir: path.join(ROOT, '.cache/checkpoints', path.basename(out)),
 });
 console.log(`trained ${r.epochs} epochs in ${(r.seconds / 60).toFixed(1)} min: ${r.seqPerSec.toFixed(0)} sequences/s, ${r.gflops.toFixed(2)} effective GFLOPS (${backend} matmul peak in this run ${r.peak.toFixed(1)} GFLOPS)`);
 
 const meta = split.vocab.map((id) => log.meta.get(id));
 const vocab = { ids: split.vocab, ...(meta.some((m) => m?.title) ? { titles: meta.map((m) => m?.title ?? '') } : {}), ...(meta.some((m) => m?.price !== undefined) ? { prices: meta.map((m) => m?.price ?? 0) } : {}) };
 const reports: Record<string, EvalReport & { bytes: number }> = {};
-const quants = a.quantize === 'float32' ? ['float32'] : ['float32', a.quantize!];
+const quants = f.quantize === 'float32' ? ['float32'] : ['float32', f.quantize!];
 for (const q of quants) {
-  const dir = q === a.quantize ? out : path.join(ROOT, '.cache/models', path.basename(out) + '-' + q);
+  const dir = q === f.quantize ? out : path.join(ROOT, '.cache/models', path.basename(out) + '-' + q);
   const { bytes } = await saveModelDir(dir, r.params, cfg, vocab, q as 'float32');
   const m = loadModelDir(dir); // evaluate what was written, after quantization
   reports[q] = { ...evaluateAll(m.params, m.cfg, split), bytes };
   disposeParams(m.params);
   console.log(`\n${q} weights (${(bytes / 1024).toFixed(0)} KiB with vocabulary) → ${dir}\n${table(reports[q])}`);
 }
-const final = reports[a.quantize!];
+const final = reports[f.quantize!];
 if (quants.length > 1) {
   const drop = 1 - final.metrics.model['ndcg@10'] / reports.float32.metrics.model['ndcg@10'];
-  console.log(`\n${a.quantize} vs float32 NDCG@10: ${(drop * 100).toFixed(2)}% relative drop`);
+  console.log(`\n${f.quantize} vs float32 NDCG@10: ${(drop * 100).toFixed(2)}% relative drop`);
 }
 const summary = { dataset: final.dataset, protocol: final.protocol, config: cfg, backend, epochs: r.epochs, minutes: r.seconds / 60, seqPerSec: r.seqPerSec, gflops: r.gflops, peakGflops: r.peak, history: r.history, quantization: Object.fromEntries(Object.entries(reports).map(([q, rep]) => [q, { bytes: rep.bytes, model: rep.metrics.model }])), metrics: final.metrics, bestBaseline: bestBaseline(final)[0] };
-if (a.json) fs.writeFileSync(a.json, JSON.stringify(summary, null, 2));
-if (!a['no-card'] && log.name === 'online-retail') writeModelCard(out, summary, process.argv.slice(2));
+if (f.json) fs.writeFileSync(f.json, JSON.stringify(summary, null, 2));
+if (!f['no-card'] && log.name === 'online-retail') writeModelCard(out, summary, process.argv.slice(2));

@@ -15,12 +15,17 @@ import { lastWindow, packBatch, type RowSeq } from '../../src/model/inputs.js';
 import { REMOVE, type Example, type Seq, type Split } from './split.js';
 import { guardedFinetune, scoreAll, type FinetuneOptions } from '../../src/model/finetune.js';
 import { MetricSum, rankOf, type Metrics } from './metrics.js';
+import { FlagError } from './flags.js';
 import type { Baseline } from './baselines.js';
 
 const require = createRequire(import.meta.url);
 
+/** The values of `--backend` (and SHELFWISE_BACKEND). */
+export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+
 /** tfjs-node if the user installed it (native TensorFlow), otherwise tfjs's wasm backend. */
-export async function initBackend(prefer = process.env.SHELFWISE_BACKEND ?? 'auto'): Promise<string> {
+export async function initBackend(prefer: string = process.env.SHELFWISE_BACKEND ?? 'auto'): Promise<string> {
+  if (!(BACKENDS as readonly string[]).includes(prefer)) throw new Error(`unknown backend "${prefer}": expected one of ${BACKENDS.join(', ')}`);
   if (prefer === 'tensorflow' || prefer === 'auto') {
     try {
       const name = '@tensorflow/tfjs-node';
@@ -105,7 +110,7 @@ export function parseLrDrops(s: string | undefined): Array<{ epoch: number; fact
   if (!s) return [];
   return s.split(',').map((part) => {
     const [e, f] = part.split(':').map(Number);
-    if (!Number.isInteger(e) || e < 1 || !(f > 0)) throw new Error(`--lr-drop expects EPOCH:FACTOR[,...], got "${part}"`);
+    if (!Number.isInteger(e) || e < 1 || !(f > 0)) throw new FlagError(`--lr-drop expects EPOCH:FACTOR[,...], got "${part}"`);
     return { epoch: e, factor: f };
   });
 }
