@@ -64,6 +64,8 @@ export interface TrainOptions {
   seed: number;
   patience: number;
   sampled: number;
+  /** With `sampled` > 0: contrast targets with the batch's items plus uniform draws (`mixed`), or uniform draws only. */
+  negatives?: 'mixed' | 'uniform';
   /** Step schedule: from epoch `epoch` on (1-based, after that many epochs), the rate is multiplied by `factor`. */
   lrDrops?: Array<{ epoch: number; factor: number }>;
   /** Evaluate on at most this many validation users per epoch (0 = all). */
@@ -277,7 +279,7 @@ function flatParams(params: Record<string, tf.Variable>, names: string[]): Float
  */
 async function trainStep(
   params: Record<string, tf.Variable>, names: string[], cfg: ModelConfig, opt: tf.Optimizer, ws: GradWorkers | null,
-  batch: Window[], seed: number, sampled: number,
+  batch: Window[], seed: number, sampled: number, negatives: TrainOptions['negatives'],
 ): Promise<{ loss: number; flops: number }> {
   const W = 1 + (ws?.size ?? 0);
   const shares = Array.from({ length: W }, (_, k) => batch.filter((_, i) => i % W === k)).filter((s) => s.length > 0);
@@ -286,8 +288,8 @@ async function trainStep(
   const total = Math.max(1, counts.reduce((a, b) => a + b, 0));
   const flat = packed.length > 1 ? flatParams(params, names) : new Float32Array(0);
   // Share k > 0 runs on worker k-1; share k draws its own dropout masks and negatives (seed seed·W + k).
-  const remote = packed.slice(1).map((p, k) => ws!.grads(k, { params: flat, inp: p.inp, targets: p.targets, seed: seed * W + k + 1, sampled }));
-  const local = tf.variableGrads(() => nextItemLoss(params, cfg, packed[0].inp, packed[0].targets, { training: true, seed: seed * W, sampled }), names.map((k) => params[k]));
+  const remote = packed.slice(1).map((p, k) => ws!.grads(k, { params: flat, inp: p.inp, targets: p.targets, seed: seed * W + k + 1, sampled, negatives }));
+  const local = tf.variableGrads(() => nextItemLoss(params, cfg, packed[0].inp, packed[0].targets, { training: true, seed: seed * W, sampled, negatives }), names.map((k) => params[k]));
   const localLoss = (await local.value.data())[0];
   local.value.dispose();
   const results = await Promise.all(remote);
@@ -362,7 +364,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
       for (let bi = 0; bi < bs.length; bi++) {
         const seed = ++stepSeed;
         const ts = performance.now();
-        const { loss: l, flops: f } = await trainStep(params, names, cfg, opt, workers, bs[bi], seed, o.sampled);
+        const { loss: l, flops: f } = await trainStep(params, names, cfg, opt, workers, bs[bi], seed, o.sampled, o.negatives);
         flops += f;
         computeSec += (performance.now() - ts) / 1000;
         seqs += bs[bi].length;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../scripts/lib/trainer.js';
 import { defaultConfig } from './config.js';
-import { forward, initParams, nextItemLoss, step, type KVCache } from './encoder.js';
+import { forward, initParams, nextItemLoss, step, uniformDraws, type KVCache, type LossOptions } from './encoder.js';
 import { packBatch } from './inputs.js';
 import { loadModelDir, saveModelDir } from '../../scripts/lib/modeldir.js';
 import { decodeParams, encodeWeights, buildModelJson } from './weights.js';
@@ -46,17 +46,41 @@ test('incremental steps with cached keys/values equal the full recompute', () =>
   for (let j = 0; j < tiny.d; j++) assert.ok(Math.abs(full[4][j] - user[j]) < 1e-5, `dim ${j}: ${full[4][j]} vs ${user[j]}`);
 });
 
-function gradCheck(): void {
+test('sampled softmax with uniform negatives: each target against the same draws, a drawn target masked for its row', () => {
+  const cfg = { ...tiny, blocks: 1 };
+  const p = initParams(cfg, 5);
+  const inp = packBatch([seq], 5, cfg.numTimeBuckets);
+  const targets = Int32Array.from([5, 7, 2, 9, 0]);
+  const seed = 7, S = 6;
+  const neg = Array.from(uniformDraws(seed, S, cfg.vocabSize));
+  assert.ok(neg.some((j) => targets.includes(j)), 'the case covers a draw that is a target');
+  const got = tf.tidy(() => nextItemLoss(p, cfg, inp, targets, { sampled: S, negatives: 'uniform', seed }).dataSync()[0]);
+  const h = tf.tidy(() => forward(p, cfg, inp).hidden.arraySync() as number[][]);
+  const E = p.item_emb.arraySync() as number[][];
+  const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
+  let sum = 0, n = 0;
+  targets.forEach((t, r) => {
+    if (!t) return;
+    const pos = dot(h[r], E[t]);
+    const logits = [pos, ...neg.filter((j) => j !== t).map((j) => dot(h[r], E[j]))];
+    const m = Math.max(...logits);
+    sum += m + Math.log(logits.reduce((s, x) => s + Math.exp(x - m), 0)) - pos;
+    n++;
+  });
+  assert.ok(Math.abs(got - sum / n) < 1e-5, `${got} vs ${sum / n}`);
+});
+
+function gradCheck(opts: LossOptions = {}): void {
   const cfg = { ...tiny, blocks: 1 };
   const p0 = initParams(cfg, 4);
   const inp = packBatch([seq, { items: [4, 6], types: [1, 1], ts: [0, 5] }], 5, cfg.numTimeBuckets);
   const targets = new Int32Array(10);
   targets.set([5, 7, 2, 9, 0], 0); targets.set([0, 0, 0, 6, 8], 5);
   const names = ['item_emb', 'block0/wq', 'block0/w1', 'pos_emb', 'final_ln_g'];
-  const lossOf = (p: typeof p0) => tf.tidy(() => nextItemLoss(p, cfg, inp, targets).dataSync()[0]);
+  const lossOf = (p: typeof p0) => tf.tidy(() => nextItemLoss(p, cfg, inp, targets, opts).dataSync()[0]);
   const tag = `gc${tf.getBackend()}/`;
   const vars = Object.fromEntries(Object.entries(p0).map(([k, v]) => [k, tf.variable(v, true, tag + k)]));
-  const { grads: named } = tf.variableGrads(() => nextItemLoss(vars, cfg, inp, targets));
+  const { grads: named } = tf.variableGrads(() => nextItemLoss(vars, cfg, inp, targets, opts));
   const grads = Object.fromEntries(Object.entries(named).map(([k, g]) => [k.slice(tag.length), g]));
   for (const v of Object.values(vars)) v.dispose();
   for (const name of names) {
@@ -77,6 +101,10 @@ for (const backend of ['cpu', 'wasm']) {
   test(`numerical gradient check of the loss on a tiny config (${backend})`, async () => {
     await initBackend(backend);
     try { gradCheck(); } finally { await initBackend('cpu'); }
+  });
+  test(`numerical gradient check of the sampled loss with uniform negatives (${backend})`, async () => {
+    await initBackend(backend);
+    try { gradCheck({ sampled: 6, negatives: 'uniform', seed: 7 }); } finally { await initBackend('cpu'); }
   });
 }
 

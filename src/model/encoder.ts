@@ -296,8 +296,23 @@ export function step(
 }
 
 export interface LossOptions extends RunOptions {
-  /** Uniform negatives drawn per batch for sampled softmax, on top of the batch's own items; 0 = full softmax over all items. */
+  /** Negatives drawn per batch for sampled softmax; 0 = full softmax over all items. */
   sampled?: number;
+  /**
+   * Which items a sampled softmax contrasts each target with. `mixed` (the default): every item of the
+   * batch plus `sampled` uniform draws, one softmax over that set. `uniform`: only the `sampled` uniform
+   * draws (shared by the batch's rows) beside each row's own target, as in sampled-softmax SASRec; no
+   * popularity bias from in-batch items.
+   */
+  negatives?: 'mixed' | 'uniform';
+}
+
+/** `n` item rows drawn uniformly from 1..vocabSize-1 (with repeats), the same for the same seed. */
+export function uniformDraws(seed: number, n: number, vocabSize: number): Int32Array {
+  const out = new Int32Array(n);
+  let s = (seed * 2654435761) >>> 0;
+  for (let i = 0; i < n; i++) { s = (s * 1664525 + 1013904223) >>> 0; out[i] = 1 + (s % (vocabSize - 1)); }
+  return out;
 }
 
 /**
@@ -313,15 +328,25 @@ export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, t
   const tgIds = Int32Array.from(tg);
   const targetLogit = tf.sum(tf.mul(h, lookup(params.item_emb, tgIds)), 1);
   let lse: tf.Tensor;
-  if (opts.sampled && opts.sampled > 0) {
+  if (opts.sampled && opts.sampled > 0 && opts.negatives === 'uniform') {
+    const neg = uniformDraws(opts.seed ?? 1, opts.sampled, cfg.vocabSize);
+    // A draw that is a row's own target is no negative for that row: masked out of its softmax.
+    const drawn = new Set(neg);
+    let negLogits = mm(h, lookup(params.item_emb, neg), true);
+    if (tgIds.some((t) => drawn.has(t))) {
+      const mask = new Float32Array(tgIds.length * neg.length);
+      tgIds.forEach((t, r) => { if (drawn.has(t)) neg.forEach((n, j) => { if (n === t) mask[r * neg.length + j] = -1e9; }); });
+      negLogits = tf.add(negLogits, tf.tensor2d(mask, [tgIds.length, neg.length])) as tf.Tensor2D;
+    }
+    lse = logSumExpRows(tf.concat([tf.reshape(targetLogit, [-1, 1]), negLogits], 1) as tf.Tensor2D);
+  } else if (opts.sampled && opts.sampled > 0) {
     // Mixed negatives: every item of the batch (its inputs and targets, so popular and repeated items are
     // always contrasted, as in-batch sampling does) plus `sampled` uniform draws for the long tail. Each id
     // appears once and every row's target is among them, so this is a proper softmax over that set.
     const set = new Set<number>();
     for (const t of tgIds) set.add(t);
     for (const t of inp.items) if (t > 0) set.add(t);
-    let s = ((opts.seed ?? 1) * 2654435761) >>> 0;
-    for (let i = 0; i < opts.sampled; i++) { s = (s * 1664525 + 1013904223) >>> 0; set.add(1 + (s % (cfg.vocabSize - 1))); }
+    for (const t of uniformDraws(opts.seed ?? 1, opts.sampled, cfg.vocabSize)) set.add(t);
     lse = logSumExpRows(mm(h, lookup(params.item_emb, Int32Array.from(set)), true));
   } else {
     const table = tf.slice(params.item_emb, [1, 0]) as tf.Tensor2D;
