@@ -300,9 +300,8 @@ export interface LossOptions extends RunOptions {
   sampled?: number;
   /**
    * Which items a sampled softmax contrasts each target with. `mixed` (the default): every item of the
-   * batch plus `sampled` uniform draws, one softmax over that set. `uniform`: only the `sampled` uniform
-   * draws (shared by the batch's rows) beside each row's own target, as in sampled-softmax SASRec; no
-   * popularity bias from in-batch items.
+   * batch plus `sampled` uniform draws, one softmax over that set. `uniform`: each target against its own
+   * `sampled` uniform draws, as in sampled-softmax SASRec; no popularity bias from in-batch items.
    */
   negatives?: 'mixed' | 'uniform';
 }
@@ -329,15 +328,15 @@ export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, t
   const targetLogit = tf.sum(tf.mul(h, lookup(params.item_emb, tgIds)), 1);
   let lse: tf.Tensor;
   if (opts.sampled && opts.sampled > 0 && opts.negatives === 'uniform') {
-    const neg = uniformDraws(opts.seed ?? 1, opts.sampled, cfg.vocabSize);
-    // A draw that is a row's own target is no negative for that row: masked out of its softmax.
-    const drawn = new Set(neg);
-    let negLogits = mm(h, lookup(params.item_emb, neg), true);
-    if (tgIds.some((t) => drawn.has(t))) {
-      const mask = new Float32Array(tgIds.length * neg.length);
-      tgIds.forEach((t, r) => { if (drawn.has(t)) neg.forEach((n, j) => { if (n === t) mask[r * neg.length + j] = -1e9; }); });
-      negLogits = tf.add(negLogits, tf.tensor2d(mask, [tgIds.length, neg.length])) as tf.Tensor2D;
-    }
+    // Each target row gets its own `sampled` uniform draws; a draw equal to the row's target is masked out.
+    const R = tgIds.length, S = opts.sampled;
+    const neg = uniformDraws(opts.seed ?? 1, R * S, cfg.vocabSize);
+    const negE = tf.reshape(lookup(params.item_emb, neg), [R, S, cfg.d]);
+    let negLogits = tf.sum(tf.mul(tf.reshape(h, [R, 1, cfg.d]), negE), 2) as tf.Tensor2D;
+    const mask = new Float32Array(R * S);
+    let hits = 0;
+    for (let i = 0; i < mask.length; i++) if (neg[i] === tgIds[Math.floor(i / S)]) { mask[i] = -1e9; hits++; }
+    if (hits > 0) negLogits = tf.add(negLogits, tf.tensor2d(mask, [R, S])) as tf.Tensor2D;
     lse = logSumExpRows(tf.concat([tf.reshape(targetLogit, [-1, 1]), negLogits], 1) as tf.Tensor2D);
   } else if (opts.sampled && opts.sampled > 0) {
     // Mixed negatives: every item of the batch (its inputs and targets, so popular and repeated items are
