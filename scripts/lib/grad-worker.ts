@@ -5,11 +5,11 @@
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { paramShapes, nextItemLoss, type SeqInputs } from '../../src/model/encoder.js';
+import { paramShapes, nextItemLoss, type LossOptions, type SeqInputs } from '../../src/model/encoder.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import { concatFloat32, initBackend } from './trainer.js';
 
-export interface ShareRequest { params: Float32Array; inp: SeqInputs; targets: Int32Array; seed: number; sampled: number; negatives?: 'mixed' | 'uniform' }
+export interface ShareRequest { params: Float32Array; inp: SeqInputs; targets: Int32Array; seed: number; sampled: number; negatives?: LossOptions['negatives'] }
 export interface ShareResult { loss: number; grads: Float32Array; error?: string }
 
 let cfg: ModelConfig;

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 // The union package's Node build registers every gradient (tfjs-core's Node build alone has none).
 import '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
-import { forward, initParams, nextItemLoss, paramShapes, type Params } from '../../src/model/encoder.js';
+import { forward, initParams, nextItemLoss, paramShapes, type LossOptions, type Params } from '../../src/model/encoder.js';
 import type { ShareRequest, ShareResult } from './grad-worker.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import { lastWindow, packBatch, type RowSeq } from '../../src/model/inputs.js';
@@ -65,7 +65,7 @@ export interface TrainOptions {
   patience: number;
   sampled: number;
   /** With `sampled` > 0: contrast targets with the batch's items plus uniform draws (`mixed`), or uniform draws only. */
-  negatives?: 'mixed' | 'uniform';
+  negatives?: LossOptions['negatives'];
   /** Step schedule: from epoch `epoch` on (1-based, after that many epochs), the rate is multiplied by `factor`. */
   lrDrops?: Array<{ epoch: number; factor: number }>;
   /** Evaluate on at most this many validation users per epoch (0 = all). */
