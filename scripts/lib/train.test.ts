@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { initBackend, train, evaluateBaseline, evaluateModel, lrAt, parseLrDrops } from './trainer.js';
 import { parseOnlineRetail, readText, SHARED } from './data.js';
@@ -50,4 +51,20 @@ test('data-parallel training on worker threads follows the single-threaded run (
   for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
   assert.ok(maxDiff < 1e-4, `item embeddings differ by up to ${maxDiff}`);
   assert.ok(Math.abs(one.best!['ndcg@10'] - two.best!['ndcg@10']) < 1e-3);
+});
+
+test('an interrupted run resumes to the same model; a finished one, rerun, reports its own throughput', { skip: !fs.existsSync(file) && `no ${file}` }, async () => {
+  const { split, cfg } = await slice(120, 16, 0.1);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-ck-'));
+  try {
+    const opts = { epochs: 2, batch: 32, lr: 0.003, seed: 9, patience: 5, sampled: 0, validUsers: 0, quiet: true, log: () => {} };
+    const whole = await train(split, cfg, { ...opts, checkpointDir: path.join(tmp, 'a') });
+    await train(split, cfg, { ...opts, epochs: 1, checkpointDir: path.join(tmp, 'b') });
+    const resumed = await train(split, cfg, { ...opts, checkpointDir: path.join(tmp, 'b') });
+    assert.deepEqual(Array.from(await resumed.params.item_emb.data()), Array.from(await whole.params.item_emb.data()), 'resuming gives the uninterrupted model');
+    assert.equal(resumed.history.length, 2);
+    const again = await train(split, cfg, { ...opts, checkpointDir: path.join(tmp, 'a') }); // nothing left to train
+    assert.deepEqual(Array.from(await again.params.item_emb.data()), Array.from(await whole.params.item_emb.data()));
+    assert.ok(again.seqPerSec > 0 && Math.abs(again.seqPerSec - whole.seqPerSec) < 1e-6 * whole.seqPerSec, `throughput ${again.seqPerSec} vs ${whole.seqPerSec}`);
+  } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
 });

@@ -330,6 +330,8 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   let bestParams: Record<string, tf.Tensor> = {};
   const history: string[] = [];
   let priorSeconds = 0; // wall time of the runs this one resumes
+  // Throughput counters, carried across resumes so a resumed (or only finalized) run reports the whole run.
+  let flops = 0, computeSec = 0, seqs = 0;
   const ckJson = o.checkpointDir ? path.join(o.checkpointDir, 'ckpt.json') : '';
   if (ckJson && fs.existsSync(ckJson)) {
     const ck = JSON.parse(fs.readFileSync(ckJson, 'utf8'));
@@ -342,6 +344,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
       await opt.setWeights(ow);
       startEpoch = ck.state.epoch; best = ck.state.best; bestEpoch = ck.state.bestEpoch; stepSeed = ck.state.stepSeed;
       history.push(...(ck.state.history ?? [])); priorSeconds = ck.state.seconds ?? 0;
+      ({ flops = 0, computeSec = 0, seqs = 0 } = ck.state.throughput ?? {});
       for (let i = 0; i < startEpoch; i++) batches(windows, o.batch, rand); // replay the shuffles
       for (const [k, v] of Object.entries(params)) bestParams[k] = tf.clone(named['p/best/' + k] ?? v);
       log(`resumed from ${o.checkpointDir} at epoch ${startEpoch}`);
@@ -350,8 +353,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   const peak = matmulPeak(cfg.d, cfg.vocabSize);
   const names = paramShapes(cfg).map(([k]) => k);
   const workers = (o.workers ?? 1) > 1 ? await GradWorkers.start((o.workers ?? 1) - 1, cfg) : null;
-  let flops = 0, computeSec = 0, seqs = 0;
-  const t0 = performance.now();
+  const t0 = performance.now(), seqs0 = seqs;
   const validSet = o.validUsers > 0 ? split.valid.slice(0, o.validUsers) : split.valid;
   let epoch = startEpoch;
   try {
@@ -374,7 +376,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
           const done = (bi + 1) / bs.length;
           const el = (performance.now() - te) / 1000;
           const bar = '#'.repeat(Math.round(done * 24)).padEnd(24, '.');
-          process.stderr.write(`\repoch ${epoch + 1}/${o.epochs} [${bar}] ${(done * 100).toFixed(0)}% lr ${+lr.toPrecision(3)} loss ${(lossSum / lossN).toFixed(3)} ${(seqs / ((performance.now() - t0) / 1000)).toFixed(0)} seq/s ETA ${fmtTime(el / done - el)}  `);
+          process.stderr.write(`\repoch ${epoch + 1}/${o.epochs} [${bar}] ${(done * 100).toFixed(0)}% lr ${+lr.toPrecision(3)} loss ${(lossSum / lossN).toFixed(3)} ${((seqs - seqs0) / ((performance.now() - t0) / 1000)).toFixed(0)} seq/s ETA ${fmtTime(el / done - el)}  `);
         }
       }
       if (!o.quiet) process.stderr.write('\n');
@@ -388,7 +390,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
       }
       if (o.checkpointDir) {
         const withBest = { ...params, ...Object.fromEntries(Object.entries(bestParams).map(([k, v]) => ['best/' + k, v])) } as Params;
-        await saveCheckpoint(o.checkpointDir, withBest, opt, { cfg, epoch: epoch + 1, best, bestEpoch, stepSeed, history, seconds: priorSeconds + (performance.now() - t0) / 1000 });
+        await saveCheckpoint(o.checkpointDir, withBest, opt, { cfg, epoch: epoch + 1, best, bestEpoch, stepSeed, history, seconds: priorSeconds + (performance.now() - t0) / 1000, throughput: { flops, computeSec, seqs } });
       }
       // A drop in the learning rate restarts the patience count.
       const lastDrop = Math.max(-1, ...(o.lrDrops ?? []).filter((d) => d.epoch <= epoch).map((d) => d.epoch - 1));
