@@ -5,11 +5,11 @@
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { paramShapes, nextItemLoss, type LossOptions, type SeqInputs } from '../../src/model/encoder.js';
+import { paramShapes, nextItemLoss, type SeqInputs } from '../../src/model/encoder.js';
 import type { ModelConfig } from '../../src/model/config.js';
-import { concatFloat32, initBackend } from './trainer.js';
+import { concatFloat32, initBackend, type StepLoss } from './trainer.js';
 
-export interface ShareRequest { params: Float32Array; inp: SeqInputs; targets: Int32Array; seed: number; sampled: number; negatives?: LossOptions['negatives'] }
+export interface ShareRequest { params: Float32Array; inp: SeqInputs; targets: Int32Array; seed: number; loss: StepLoss }
 export interface ShareResult { loss: number; grads: Float32Array; error?: string }
 
 let cfg: ModelConfig;
@@ -34,7 +34,7 @@ parentPort!.on('message', async (msg: { init?: ModelConfig; share?: ShareRequest
       off += n;
     }
     const params = Object.fromEntries(vars);
-    const { value, grads } = tf.variableGrads(() => nextItemLoss(params, cfg, r.inp, r.targets, { training: true, seed: r.seed, sampled: r.sampled, negatives: r.negatives }), vars.map(([, v]) => v));
+    const { value, grads } = tf.variableGrads(() => nextItemLoss(params, cfg, r.inp, r.targets, { ...r.loss, training: true, seed: r.seed }), vars.map(([, v]) => v));
     const out = concatFloat32(vars.map(([name, v]) => {
       const g = grads[name];
       if (!g) return new Float32Array(v.size); // a parameter the loss does not reach

@@ -66,6 +66,8 @@ export interface TrainOptions {
   sampled: number;
   /** With `sampled` > 0: contrast targets with the batch's items plus uniform draws (`mixed`), or uniform draws only. */
   negatives?: LossOptions['negatives'];
+  /** Leave the items a window already holds out of each target's softmax (for data evaluated with seen items excluded). */
+  maskSeen?: boolean;
   /** Step schedule: from epoch `epoch` on (1-based, after that many epochs), the rate is multiplied by `factor`. */
   lrDrops?: Array<{ epoch: number; factor: number }>;
   /** Evaluate on at most this many validation users per epoch (0 = all). */
@@ -271,6 +273,9 @@ function flatParams(params: Record<string, tf.Variable>, names: string[]): Float
   return concatFloat32(names.map((k) => params[k].dataSync() as Float32Array));
 }
 
+/** The loss options every share of a step uses (seeds differ per share). */
+export type StepLoss = Pick<LossOptions, 'sampled' | 'negatives' | 'maskSeen'>;
+
 /**
  * One training step. With workers (data parallel) the batch is dealt into shares (alternating windows, so
  * lengths stay balanced), the main thread takes the first, the workers the rest; the gradients are averaged
@@ -279,7 +284,7 @@ function flatParams(params: Record<string, tf.Variable>, names: string[]): Float
  */
 async function trainStep(
   params: Record<string, tf.Variable>, names: string[], cfg: ModelConfig, opt: tf.Optimizer, ws: GradWorkers | null,
-  batch: Window[], seed: number, sampled: number, negatives: TrainOptions['negatives'],
+  batch: Window[], seed: number, lossOpts: StepLoss,
 ): Promise<{ loss: number; flops: number }> {
   const W = 1 + (ws?.size ?? 0);
   const shares = Array.from({ length: W }, (_, k) => batch.filter((_, i) => i % W === k)).filter((s) => s.length > 0);
@@ -288,8 +293,8 @@ async function trainStep(
   const total = Math.max(1, counts.reduce((a, b) => a + b, 0));
   const flat = packed.length > 1 ? flatParams(params, names) : new Float32Array(0);
   // Share k > 0 runs on worker k-1; share k draws its own dropout masks and negatives (seed seed·W + k).
-  const remote = packed.slice(1).map((p, k) => ws!.grads(k, { params: flat, inp: p.inp, targets: p.targets, seed: seed * W + k + 1, sampled, negatives }));
-  const local = tf.variableGrads(() => nextItemLoss(params, cfg, packed[0].inp, packed[0].targets, { training: true, seed: seed * W, sampled, negatives }), names.map((k) => params[k]));
+  const remote = packed.slice(1).map((p, k) => ws!.grads(k, { params: flat, inp: p.inp, targets: p.targets, seed: seed * W + k + 1, loss: lossOpts }));
+  const local = tf.variableGrads(() => nextItemLoss(params, cfg, packed[0].inp, packed[0].targets, { ...lossOpts, training: true, seed: seed * W }), names.map((k) => params[k]));
   const localLoss = (await local.value.data())[0];
   local.value.dispose();
   const results = await Promise.all(remote);
@@ -309,7 +314,7 @@ async function trainStep(
   for (const g of Object.values(local.grads)) g.dispose();
   opt.applyGradients(avg);
   for (const g of Object.values(avg)) g.dispose();
-  const flops = packed.reduce((f, p, k) => f + stepFlops(cfg, p.inp.batch, p.inp.len, counts[k], sampled), 0);
+  const flops = packed.reduce((f, p, k) => f + stepFlops(cfg, p.inp.batch, p.inp.len, counts[k], lossOpts.sampled ?? 0), 0);
   return { loss, flops };
 }
 
@@ -366,7 +371,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
       for (let bi = 0; bi < bs.length; bi++) {
         const seed = ++stepSeed;
         const ts = performance.now();
-        const { loss: l, flops: f } = await trainStep(params, names, cfg, opt, workers, bs[bi], seed, o.sampled, o.negatives);
+        const { loss: l, flops: f } = await trainStep(params, names, cfg, opt, workers, bs[bi], seed, { sampled: o.sampled, negatives: o.negatives, maskSeen: o.maskSeen });
         flops += f;
         computeSec += (performance.now() - ts) / 1000;
         seqs += bs[bi].length;

@@ -69,6 +69,28 @@ test('sampled softmax with uniform negatives: each target against its own draws,
   assert.ok(Math.abs(got - sum / tg.length) < 1e-5, `${got} vs ${sum / tg.length}`);
 });
 
+test('masking seen items: each target competes only with items its window has not shown before it', () => {
+  const cfg = { ...tiny, blocks: 1 };
+  const p = initParams(cfg, 6);
+  const inp = packBatch([seq], 5, cfg.numTimeBuckets); // items 3, 5, 7, 2, 9
+  const targets = Int32Array.from([5, 3, 2, 9, 0]); // row 1's target, 3, was seen: it stays in its softmax
+  const got = tf.tidy(() => nextItemLoss(p, cfg, inp, targets, { maskSeen: true }).dataSync()[0]);
+  const plain = tf.tidy(() => nextItemLoss(p, cfg, inp, targets).dataSync()[0]);
+  const h = tf.tidy(() => forward(p, cfg, inp).hidden.arraySync() as number[][]);
+  const E = p.item_emb.arraySync() as number[][];
+  const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
+  let sum = 0;
+  for (let r = 0; r < 4; r++) {
+    const t = targets[r], seen = new Set(seq.items.slice(0, r + 1).filter((i) => i !== t));
+    const logits = [];
+    for (let j = 1; j < cfg.vocabSize; j++) if (!seen.has(j)) logits.push(dot(h[r], E[j]));
+    const m = Math.max(...logits);
+    sum += m + Math.log(logits.reduce((s, x) => s + Math.exp(x - m), 0)) - dot(h[r], E[t]);
+  }
+  assert.ok(Math.abs(got - sum / 4) < 1e-5, `${got} vs ${sum / 4}`);
+  assert.ok(got < plain, 'fewer competitors, lower loss');
+});
+
 function gradCheck(opts: LossOptions = {}): void {
   const cfg = { ...tiny, blocks: 1 };
   const p0 = initParams(cfg, 4);
@@ -100,6 +122,10 @@ for (const backend of ['cpu', 'wasm']) {
   test(`numerical gradient check of the loss on a tiny config (${backend})`, async () => {
     await initBackend(backend);
     try { gradCheck(); } finally { await initBackend('cpu'); }
+  });
+  test(`numerical gradient check of the loss with seen items masked (${backend})`, async () => {
+    await initBackend(backend);
+    try { gradCheck({ maskSeen: true }); } finally { await initBackend('cpu'); }
   });
   test(`numerical gradient check of the sampled loss with uniform negatives (${backend})`, async () => {
     await initBackend(backend);

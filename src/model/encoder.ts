@@ -308,6 +308,12 @@ export interface LossOptions extends RunOptions {
    * `sampled` uniform draws, as in sampled-softmax SASRec; no popularity bias from in-batch items.
    */
   negatives?: 'mixed' | 'uniform';
+  /**
+   * Full softmax only: leave out of each target's softmax the items its window already holds before it
+   * (the target itself stays in). For data evaluated with seen items excluded (ML-1M, Beauty), training
+   * then spends nothing on pushing those items down.
+   */
+  maskSeen?: boolean;
 }
 
 /** `n` item rows drawn uniformly from 1..vocabSize-1 (with repeats), the same for the same seed. */
@@ -316,6 +322,21 @@ export function uniformDraws(seed: number, n: number, vocabSize: number): Int32A
   let s = (seed * 2654435761) >>> 0;
   for (let i = 0; i < n; i++) { s = (s * 1664525 + 1013904223) >>> 0; out[i] = 1 + (s % (vocabSize - 1)); }
   return out;
+}
+
+/**
+ * -1e9 at [r, item - 1] for every item of row `rows[r]`'s window at or before that position (item 0 and the
+ * row's own target excepted), else 0: [rows.length, items].
+ */
+function seenMask(inp: SeqInputs, rows: number[], targets: Int32Array, items: number): tf.Tensor2D {
+  const m = new Float32Array(rows.length * items);
+  rows.forEach((i, r) => {
+    for (let j = i - (i % inp.len); j <= i; j++) {
+      const it = inp.items[j];
+      if (it > 0 && it !== targets[r]) m[r * items + it - 1] = -1e9;
+    }
+  });
+  return tf.tensor2d(m, [rows.length, items]);
 }
 
 /**
@@ -353,7 +374,9 @@ export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, t
     lse = logSumExpRows(mm(h, lookup(params.item_emb, Int32Array.from(set)), true));
   } else {
     const table = tf.slice(params.item_emb, [1, 0]) as tf.Tensor2D;
-    lse = logSumExpRows(mm(h, table, true));
+    let logits = mm(h, table, true);
+    if (opts.maskSeen) logits = tf.add(logits, seenMask(inp, rows, tgIds, cfg.vocabSize - 1)) as tf.Tensor2D;
+    lse = logSumExpRows(logits);
   }
   return tf.mean(tf.sub(lse, targetLogit)) as tf.Scalar;
 }
