@@ -3,8 +3,8 @@
 # .cache/models/). Each run prints the model beside the baselines on the same split and writes
 # bench-out/<name>.json. Runs resume from .cache/checkpoints/; the recorded runs were resumed across
 # sessions (ML-1M: epochs 1-8, 9-22, 23-32 on one thread as .cache/models/ml-1m-drop, whose checkpoint was
-# then copied to .cache/checkpoints/ml-1m-wr for the warm restart of epochs 33-50 on two; Beauty: 1-15, 16-27,
-# 28-36). With the schedule in the flags (--lr-drop; a factor above 1 raises the rate again), a resumed run
+# then copied to .cache/checkpoints/ml-1m-wr for the warm restart of epochs 33-50 on two, then the stages
+# below; Beauty: 1-15, 16-27, 28-36). With the schedule in the flags (--lr-drop; a factor above 1 raises the rate again), a resumed run
 # follows the same rates as a fresh one.
 # Usage: bash scripts/bench-models.sh [beauty] [taobao] [ml-1m]
 set -euo pipefail
@@ -17,7 +17,16 @@ for s in "${sets[@]}"; do
     taobao)
       npx tsx scripts/train.ts --dataset taobao --out .cache/models/taobao-types --max-len 50 --epochs 40 --patience 8 --batch 64 --lr 0.002 --sampled 2048 --quantize float32 --json bench-out/taobao-types.json
       npx tsx scripts/train.ts --dataset taobao --out .cache/models/taobao-notypes --no-types --max-len 50 --epochs 40 --patience 8 --batch 64 --lr 0.002 --sampled 2048 --quantize float32 --json bench-out/taobao-notypes.json ;;
-    ml-1m) npx tsx scripts/train.ts --dataset ml-1m --out .cache/models/ml-1m-wr --max-len 200 --epochs 50 --patience 8 --batch 32 --lr 0.001 --lr-drop 22:0.3,27:0.3,33:5.5556,41:0.3,46:0.3 --dropout 0.2 --workers 2 --valid-users 2000 --quantize float32 --json bench-out/ml-1m-wr.json ;;
+    ml-1m)
+      # Three stages, each continuing the previous one's checkpoint (as the recorded run did): epochs 1-50 (with
+      # a warm restart at 33), 51-63 (a second restart), then 64-77 with --mask-seen and a third restart.
+      common="--dataset ml-1m --max-len 200 --patience 8 --batch 32 --lr 0.001 --dropout 0.2 --workers 2 --valid-users 2000 --quantize float32"
+      drops="22:0.3,27:0.3,33:5.5556,41:0.3,46:0.3"
+      npx tsx scripts/train.ts $common --out .cache/models/ml-1m-wr --epochs 50 --lr-drop $drops --json bench-out/ml-1m-wr.json
+      [ -e .cache/checkpoints/ml-1m-wr2 ] || cp -r .cache/checkpoints/ml-1m-wr .cache/checkpoints/ml-1m-wr2
+      npx tsx scripts/train.ts $common --out .cache/models/ml-1m-wr2 --epochs 63 --lr-drop $drops,50:11.111,56:0.3,60:0.3 --json bench-out/ml-1m-wr2.json
+      [ -e .cache/checkpoints/ml-1m-mask ] || cp -r .cache/checkpoints/ml-1m-wr2 .cache/checkpoints/ml-1m-mask
+      npx tsx scripts/train.ts $common --out .cache/models/ml-1m-mask --epochs 77 --lr-drop $drops,50:11.111,56:0.3,60:0.3,64:11.111,70:0.3,74:0.3 --mask-seen --json bench-out/ml-1m-mask.json ;;
     *) echo "unknown data set $s"; exit 2 ;;
   esac
 done
