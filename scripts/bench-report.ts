@@ -36,7 +36,9 @@ for (const [file, title, cmd] of runs) {
     `| method | ${cols.join(' | ')} |`, `| --- | ${cols.map(() => '---').join(' | ')} |`,
     ...Object.entries(s.metrics as Record<string, Record<string, number>>).map(([n, m]) => `| ${n} | ${cols.map((c) => m[c].toFixed(4)).join(' | ')} |`), '',
     `Model / best baseline (${s.bestBaseline}) NDCG@10: **${(s.metrics.model['ndcg@10'] / best['ndcg@10']).toFixed(3)}×**. ` +
-    `Training: ${s.epochs} epochs, ${s.minutes.toFixed(1)} min, ${s.seqPerSec.toFixed(0)} sequences/s, ${s.gflops.toFixed(2)} effective GFLOPS (${s.backend} matmul peak in the same run: ${s.peakGflops.toFixed(1)} GFLOPS).`,
+    `Training: ${s.epochs} epochs, ${s.minutes.toFixed(1)} min, ` + (s.seqPerSec > 0
+      ? `${s.seqPerSec.toFixed(0)} sequences/s, ${s.gflops.toFixed(2)} effective GFLOPS (${s.backend} matmul peak in the same run: ${s.peakGflops.toFixed(1)} GFLOPS).`
+      : 'throughput not recorded (finalized from a checkpoint written before checkpoints carried the throughput counters).'),
     '', 'Validation per epoch: ' + s.history.map((h: string) => h.replace(/^epoch (\d+): (?:lr [\d.e-]+ )?loss ([\d.]+) valid ndcg@10 ([\d.]+).*/, 'e$1 $3')).join(', ') + '.', '');
   const q = Object.entries(s.quantization as Record<string, { bytes: number; model: Record<string, number> }>);
   if (q.length > 1) out.push('| weights | files with vocabulary | NDCG@10 |', '| --- | --- | --- |', ...q.map(([k, v]) => `| ${k} | ${(v.bytes / 1024).toFixed(0)} KiB | ${v.model['ndcg@10'].toFixed(4)} |`), '');
