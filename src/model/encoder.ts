@@ -300,7 +300,7 @@ export function step(
 }
 
 export interface LossOptions extends RunOptions {
-  /** Negatives drawn per batch for sampled softmax; 0 = full softmax over all items. */
+  /** Negatives drawn for a sampled softmax (per batch for `mixed`, per target for `uniform`); 0 = full softmax over all items. */
   sampled?: number;
   /**
    * Which items a sampled softmax contrasts each target with. `mixed` (the default): every item of the
