@@ -233,10 +233,13 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
   };
 
   let ready = load(options.backend ?? 'auto');
-  // New events since the stored adaptation (another visit, another tab): update once the page is idle.
+  // Events stored before this page started that the stored adaptation has not seen (another visit, another
+  // tab): update once the page is idle. This page's own events count toward `everyEvents` instead; the read
+  // waits for them, so without the cut-off a few quick first events would start an extra update.
+  const startedAt = Date.now();
   if (ft) ready.then(async (ok) => {
     if (!ok) return;
-    const h = modelHistory(await readHistory().catch(() => []));
+    const h = modelHistory((await readHistory().catch(() => [])).filter((e) => e.ts < startedAt));
     const last = h[h.length - 1];
     if (h.length >= 3 && (!adaptation || adaptation.at < last.ts)) scheduleFinetune();
   });
