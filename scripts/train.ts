@@ -33,12 +33,13 @@ const f = parseFlags('train', USAGE, () => {
   const pos = { int: true, min: 1 };
   const d = num('d', a.d, pos), heads = num('heads', a.heads, pos);
   if (d % heads !== 0) throw new FlagError(`--d (${d}) must be a multiple of --heads (${heads})`);
-  if (a['mask-seen'] && a.sampled !== '0') throw new FlagError('--mask-seen works with the full softmax only (leave --sampled at 0)');
+  const sampled = num('sampled', a.sampled, { int: true, min: 0 });
+  if (a['mask-seen'] && sampled > 0) throw new FlagError('--mask-seen works with the full softmax only (leave --sampled at 0)');
   return {
     ...a, d, heads, blocks: num('blocks', a.blocks, pos), maxLen: num('max-len', a['max-len'], pos), ff: num('ff', a.ff, pos, true) ?? d,
     dropout: num('dropout', a.dropout, { min: 0, below: 1 }), epochs: num('epochs', a.epochs, pos), batch: num('batch', a.batch, pos),
     lr: num('lr', a.lr, { above: 0 }), lrDrops: parseLrDrops(a['lr-drop']), seed: num('seed', a.seed, { int: true }),
-    patience: num('patience', a.patience, pos), sampled: num('sampled', a.sampled, { int: true, min: 0 }),
+    patience: num('patience', a.patience, pos), sampled,
     negatives: choice('negatives', a.negatives, ['mixed', 'uniform'] as const),
     validUsers: num('valid-users', a['valid-users'], { int: true, min: 0 }), workers: num('workers', a.workers, { int: true, min: 1, max: 64 }),
     maxUsers: num('max-users', a['max-users'], pos, true), minCount: num('min-count', a['min-count'], pos, true),
