@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { loadLog } from './lib/data.js';
 import { loadModelDir, makeSplit, remapSplit } from './lib/modeldir.js';
 import { BACKENDS, initBackend, evaluateFinetuned } from './lib/trainer.js';
-import { choice, FlagError, isoDate, num, parseFlags } from './lib/flags.js';
+import { choice, FlagError, isoDate, num, parseFlags, seenFlag } from './lib/flags.js';
 import { evaluateAll, table } from './lib/report.js';
 
 const USAGE = 'npm run evaluate -- --model <dir> --dataset <name|file.tsv> [--json out.json]';
@@ -22,13 +22,13 @@ const a = parseFlags('evaluate', USAGE, () => {
     },
   });
   if (!v.model || !v.dataset) throw new FlagError('--model and --dataset are required');
-  return { ...v, model: v.model, dataset: v.dataset, cutoff: isoDate('cutoff', v.cutoff), maxUsers: num('max-users', v['max-users'], { int: true, min: 1 }, true), backend: choice('backend', v.backend, BACKENDS) };
+  return { ...v, model: v.model, dataset: v.dataset, excludeSeen: seenFlag(v), cutoff: isoDate('cutoff', v.cutoff), maxUsers: num('max-users', v['max-users'], { int: true, min: 1 }, true), backend: choice('backend', v.backend, BACKENDS) };
 });
 const backend = await initBackend(a.backend);
 const m = loadModelDir(a.model);
 const log = loadLog(a.dataset);
 if (a.maxUsers) log.users = log.users.slice(0, a.maxUsers);
-const split = remapSplit(makeSplit(log, { cutoff: a.cutoff, excludeSeen: a['exclude-seen'] ? true : a['include-seen'] ? false : undefined }), m.vocab.ids);
+const split = remapSplit(makeSplit(log, { cutoff: a.cutoff, excludeSeen: a.excludeSeen }), m.vocab.ids);
 const t0 = performance.now();
 let extra = {};
 if (a.finetune) {

@@ -12,7 +12,7 @@ import { defaultConfig } from '../src/model/config.js';
 import { loadLog, ROOT } from './lib/data.js';
 import { makeSplit, saveModelDir, loadModelDir, disposeParams } from './lib/modeldir.js';
 import { BACKENDS, initBackend, parseLrDrops, train } from './lib/trainer.js';
-import { choice, FlagError, isoDate, num, parseFlags } from './lib/flags.js';
+import { choice, FlagError, isoDate, num, parseFlags, seenFlag } from './lib/flags.js';
 import { evaluateAll, table, bestBaseline, type EvalReport } from './lib/report.js';
 import { writeModelCard } from './lib/card.js';
 
@@ -43,14 +43,14 @@ const f = parseFlags('train', USAGE, () => {
     negatives: choice('negatives', a.negatives, ['mixed', 'uniform'] as const),
     validUsers: num('valid-users', a['valid-users'], { int: true, min: 0 }), workers: num('workers', a.workers, { int: true, min: 1, max: 64 }),
     maxUsers: num('max-users', a['max-users'], pos, true), minCount: num('min-count', a['min-count'], pos, true),
-    cutoff: isoDate('cutoff', a.cutoff), quantize: choice('quantize', a.quantize, ['float32', 'float16', 'uint8'] as const)!, backend: choice('backend', a.backend, BACKENDS),
+    excludeSeen: seenFlag(a), cutoff: isoDate('cutoff', a.cutoff), quantize: choice('quantize', a.quantize, ['float32', 'float16', 'uint8'] as const)!, backend: choice('backend', a.backend, BACKENDS),
   };
 });
 
 const backend = await initBackend(f.backend);
 const log = loadLog(f.dataset);
 if (f.maxUsers) log.users = log.users.slice(0, f.maxUsers);
-const split = makeSplit(log, { cutoff: f.cutoff, minCount: f.minCount, excludeSeen: f['exclude-seen'] ? true : f['include-seen'] ? false : undefined });
+const split = makeSplit(log, { cutoff: f.cutoff, minCount: f.minCount, excludeSeen: f.excludeSeen });
 const cfg = defaultConfig(split.vocab.length + 1, {
   d: f.d, blocks: f.blocks, heads: f.heads, maxLen: f.maxLen, ffDim: f.ff,
   dropout: f.dropout, numTypes: f['no-types'] ? 0 : undefined, numTimeBuckets: f['no-time'] ? 0 : undefined,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { choice, FlagError, isoDate, num } from './flags.js';
+import { choice, FlagError, isoDate, num, seenFlag } from './flags.js';
 import { parseLrDrops } from './trainer.js';
 
 test('numeric flags: typos and out-of-range values are errors that name the flag', () => {
@@ -25,6 +25,10 @@ test('word and date flags accept only what they name', () => {
   assert.throws(() => isoDate('cutoff', '2011-02-30'), FlagError);
   assert.throws(() => isoDate('cutoff', '1/9/2011'), FlagError);
   assert.throws(() => parseLrDrops('22:0.3,x'), FlagError);
+  assert.equal(seenFlag({}), undefined);
+  assert.equal(seenFlag({ 'exclude-seen': true }), true);
+  assert.equal(seenFlag({ 'include-seen': true }), false);
+  assert.throws(() => seenFlag({ 'exclude-seen': true, 'include-seen': true }), /contradict/);
 });
 
 test('npm run train with a bad flag stops before loading any data, with status 2 and the usage', () => {

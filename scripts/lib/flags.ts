@@ -68,3 +68,12 @@ export function parseFlags<T>(script: string, usage: string, parse: () => T): T 
     throw e;
   }
 }
+
+/**
+ * `--exclude-seen` / `--include-seen`: true, false, or undefined (the data set's default). Both together
+ * are refused rather than one silently winning.
+ */
+export function seenFlag(v: { 'exclude-seen'?: boolean; 'include-seen'?: boolean }): boolean | undefined {
+  if (v['exclude-seen'] && v['include-seen']) throw new FlagError('--exclude-seen and --include-seen contradict each other: give one');
+  return v['exclude-seen'] ? true : v['include-seen'] ? false : undefined;
+}
