@@ -8,6 +8,7 @@ import { parseOnlineRetail, readText, SHARED } from './data.js';
 import { makeSplit } from './modeldir.js';
 import { popularity } from './baselines.js';
 import { defaultConfig } from '../../src/model/config.js';
+import { initParams } from '../../src/model/encoder.js';
 
 const file = path.join(SHARED, 'online-retail/online_retail_2010-2011.csv.gz');
 
@@ -67,4 +68,21 @@ test('an interrupted run resumes to the same model; a finished one, rerun, repor
     assert.deepEqual(Array.from(await again.params.item_emb.data()), Array.from(await whole.params.item_emb.data()));
     assert.ok(again.seqPerSec > 0 && Math.abs(again.seqPerSec - whole.seqPerSec) < 1e-6 * whole.seqPerSec, `throughput ${again.seqPerSec} vs ${whole.seqPerSec}`);
   } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
+});
+
+test('weight decay shrinks embedding tables and weight matrices by 1 - lr·decay per step, not LayerNorm gains or biases', { skip: !fs.existsSync(file) && `no ${file}` }, async () => {
+  const { split, cfg } = await slice(120, 16, 0);
+  // A rate too small for Adam to move anything visibly, a decay that makes lr·decay = 0.05 per step.
+  const r = await train(split, cfg, { epochs: 1, batch: 32, lr: 1e-7, weightDecay: 5e5, seed: 1, patience: 5, sampled: 0, validUsers: 0, quiet: true, log: () => {} });
+  const init = initParams(cfg, 1);
+  const ratio = async (k: string) => {
+    const a = await r.params[k].data(), b = await init[k].data();
+    let num = 0, den = 0;
+    for (let i = 0; i < a.length; i++) { num += a[i] * b[i]; den += b[i] * b[i]; }
+    return num / den;
+  };
+  const steps = Math.round(Math.log(await ratio('item_emb')) / Math.log(0.95));
+  assert.ok(steps >= 2, `${steps} steps`);
+  for (const k of ['item_emb', 'pos_emb', 'block0/wq', 'block0/w2']) assert.ok(Math.abs(await ratio(k) - 0.95 ** steps) < 1e-3, `${k}: ${await ratio(k)} vs ${0.95 ** steps}`);
+  assert.ok(Math.abs(await ratio('block0/ln1_g') - 1) < 1e-3, 'LayerNorm gains are not decayed');
 });

@@ -68,6 +68,11 @@ export interface TrainOptions {
   negatives?: LossOptions['negatives'];
   /** Leave the items a window already holds out of each target's softmax (for data evaluated with seen items excluded). */
   maskSeen?: boolean;
+  /**
+   * Decoupled weight decay (AdamW): after each step every embedding table and weight matrix (not LayerNorm
+   * gains, not biases) is multiplied by 1 - lr·weightDecay. 0 = plain Adam.
+   */
+  weightDecay?: number;
   /** Step schedule: from epoch `epoch` on (1-based, after that many epochs), the rate is multiplied by `factor`. */
   lrDrops?: Array<{ epoch: number; factor: number }>;
   /** Evaluate on at most this many validation users per epoch (0 = all). */
@@ -357,6 +362,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   }
   const peak = matmulPeak(cfg.d, cfg.vocabSize);
   const names = paramShapes(cfg).map(([k]) => k);
+  const decayed = paramShapes(cfg).filter(([, shape]) => shape.length === 2).map(([k]) => params[k]);
   const workers = (o.workers ?? 1) > 1 ? await GradWorkers.start((o.workers ?? 1) - 1, cfg) : null;
   const t0 = performance.now(), seqs0 = seqs;
   const validSet = o.validUsers > 0 ? split.valid.slice(0, o.validUsers) : split.valid;
@@ -372,6 +378,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
         const seed = ++stepSeed;
         const ts = performance.now();
         const { loss: l, flops: f } = await trainStep(params, names, cfg, opt, workers, bs[bi], seed, { sampled: o.sampled, negatives: o.negatives, maskSeen: o.maskSeen });
+        if (o.weightDecay) { const keep = 1 - lr * o.weightDecay; tf.tidy(() => { for (const v of decayed) v.assign(tf.mul(v, keep)); }); }
         flops += f;
         computeSec += (performance.now() - ts) / 1000;
         seqs += bs[bi].length;
