@@ -361,8 +361,9 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
     }
   }
   const peak = matmulPeak(cfg.d, cfg.vocabSize);
-  const names = paramShapes(cfg).map(([k]) => k);
-  const decayed = paramShapes(cfg).filter(([, shape]) => shape.length === 2).map(([k]) => params[k]);
+  const shapes = paramShapes(cfg);
+  const names = shapes.map(([k]) => k);
+  const decayed = shapes.filter(([, shape]) => shape.length === 2).map(([k]) => params[k]);
   const workers = (o.workers ?? 1) > 1 ? await GradWorkers.start((o.workers ?? 1) - 1, cfg) : null;
   const t0 = performance.now(), seqs0 = seqs;
   const validSet = o.validUsers > 0 ? split.valid.slice(0, o.validUsers) : split.valid;
