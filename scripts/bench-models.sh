@@ -4,8 +4,8 @@
 # bench-out/<name>.json. Runs resume from .cache/checkpoints/; the recorded runs were resumed across
 # sessions (ML-1M: epochs 1-8, 9-22, 23-32 on one thread as .cache/models/ml-1m-drop, whose checkpoint was
 # then copied to .cache/checkpoints/ml-1m-wr for the warm restart of epochs 33-50 on two, then the stages
-# below; Beauty: 1-15, 16-27, 28-36). With the schedule in the flags (--lr-drop; a factor above 1 raises the rate again), a resumed run
-# follows the same rates as a fresh one.
+# below; the Beauty run recorded for this recipe ran in one go). With the schedule in the flags (--lr-drop; a
+# factor above 1 raises the rate again), a resumed run follows the same rates as a fresh one.
 # Usage: bash scripts/bench-models.sh [beauty] [taobao] [ml-1m]
 set -euo pipefail
 cd "$(dirname "$0")/.."
