@@ -1,7 +1,7 @@
 /**
  * npm run train -- --dataset <online-retail|ml-1m|beauty|taobao|file.tsv> [--out DIR] [--epochs 30] [--batch 64]
  *   [--lr 0.001] [--lr-drop EPOCH:FACTOR,...] [--d 64] [--blocks 2] [--heads 1] [--max-len 50] [--ff 64] [--dropout 0.2] [--no-types]
- *   [--no-time] [--sampled 0] [--negatives mixed|uniform] [--mask-seen] [--weight-decay 0] [--seed 42] [--patience 3] [--cutoff 2011-09-01] [--min-count 1]
+ *   [--no-time] [--sampled 0] [--negatives mixed|uniform] [--mask-seen] [--weight-decay 0] [--ema 0] [--seed 42] [--patience 3] [--cutoff 2011-09-01] [--min-count 1]
  *   [--quantize float32|float16|uint8] [--workers 1] [--max-users N] [--valid-users N] [--json FILE] [--no-card]
  * Trains the encoder, evaluates on the test split against the baselines, exports the model directory.
  */
@@ -24,7 +24,7 @@ const f = parseFlags('train', USAGE, () => {
       batch: { type: 'string', default: '64' }, lr: { type: 'string', default: '0.001' }, 'lr-drop': { type: 'string' }, d: { type: 'string', default: '64' },
       blocks: { type: 'string', default: '2' }, heads: { type: 'string', default: '1' }, 'max-len': { type: 'string', default: '50' },
       ff: { type: 'string' }, dropout: { type: 'string', default: '0.2' }, 'no-types': { type: 'boolean' }, 'no-time': { type: 'boolean' },
-      sampled: { type: 'string', default: '0' }, negatives: { type: 'string', default: 'mixed' }, 'mask-seen': { type: 'boolean' }, 'weight-decay': { type: 'string', default: '0' }, seed: { type: 'string', default: '42' }, patience: { type: 'string', default: '3' },
+      sampled: { type: 'string', default: '0' }, negatives: { type: 'string', default: 'mixed' }, 'mask-seen': { type: 'boolean' }, 'weight-decay': { type: 'string', default: '0' }, ema: { type: 'string', default: '0' }, seed: { type: 'string', default: '42' }, patience: { type: 'string', default: '3' },
       cutoff: { type: 'string' }, 'min-count': { type: 'string' }, quantize: { type: 'string', default: 'float16' },
       'max-users': { type: 'string' }, 'valid-users': { type: 'string', default: '0' }, json: { type: 'string' }, 'no-card': { type: 'boolean' },
       'exclude-seen': { type: 'boolean' }, 'include-seen': { type: 'boolean' }, backend: { type: 'string' }, workers: { type: 'string', default: '1' },
@@ -39,7 +39,7 @@ const f = parseFlags('train', USAGE, () => {
     ...a, d, heads, blocks: num('blocks', a.blocks, pos), maxLen: num('max-len', a['max-len'], pos), ff: num('ff', a.ff, pos, true) ?? d,
     dropout: num('dropout', a.dropout, { min: 0, below: 1 }), epochs: num('epochs', a.epochs, pos), batch: num('batch', a.batch, pos),
     lr: num('lr', a.lr, { above: 0 }), lrDrops: parseLrDrops(a['lr-drop']), seed: num('seed', a.seed, { int: true }),
-    patience: num('patience', a.patience, pos), sampled, weightDecay: num('weight-decay', a['weight-decay'], { min: 0 }),
+    patience: num('patience', a.patience, pos), sampled, weightDecay: num('weight-decay', a['weight-decay'], { min: 0 }), ema: num('ema', a.ema, { min: 0, below: 1 }),
     negatives: choice('negatives', a.negatives, ['mixed', 'uniform'] as const),
     validUsers: num('valid-users', a['valid-users'], { int: true, min: 0 }), workers: num('workers', a.workers, { int: true, min: 1, max: 64 }),
     maxUsers: num('max-users', a['max-users'], pos, true), minCount: num('min-count', a['min-count'], pos, true),
@@ -60,7 +60,7 @@ console.log(`backend ${backend}; ${split.dataset}: ${split.train.length} trainin
 console.log(`config ${JSON.stringify(cfg)}`);
 const r = await train(split, cfg, {
   epochs: f.epochs, batch: f.batch, lr: f.lr, lrDrops: f.lrDrops, seed: f.seed, patience: f.patience,
-  sampled: f.sampled, negatives: f.negatives, maskSeen: f['mask-seen'], weightDecay: f.weightDecay, validUsers: f.validUsers, workers: f.workers, checkpointDir: path.join(ROOT, '.cache/checkpoints', path.basename(out)),
+  sampled: f.sampled, negatives: f.negatives, maskSeen: f['mask-seen'], weightDecay: f.weightDecay, ema: f.ema, validUsers: f.validUsers, workers: f.workers, checkpointDir: path.join(ROOT, '.cache/checkpoints', path.basename(out)),
 });
 console.log(`trained ${r.epochs} epochs in ${(r.seconds / 60).toFixed(1)} min: ${r.seqPerSec.toFixed(0)} sequences/s, ${r.gflops.toFixed(2)} effective GFLOPS (${backend} matmul peak in this run ${r.peak.toFixed(1)} GFLOPS)`);
 

@@ -86,3 +86,33 @@ test('weight decay shrinks embedding tables and weight matrices by 1 - lr·decay
   for (const k of ['item_emb', 'pos_emb', 'block0/wq', 'block0/w2']) assert.ok(Math.abs(await ratio(k) - 0.95 ** steps) < 1e-3, `${k}: ${await ratio(k)} vs ${0.95 ** steps}`);
   assert.ok(Math.abs(await ratio('block0/ln1_g') - 1) < 1e-3, 'LayerNorm gains are not decayed');
 });
+
+test('ema returns the moving average of the weights, and a resumed run continues the average', { skip: !fs.existsSync(file) && `no ${file}` }, async () => {
+  const { split, cfg } = await slice(120, 16, 0);
+  // As above, weight decay makes the raw weights after step t exactly 0.95^t times their start (Adam moves nothing visibly).
+  const opts = { epochs: 1, batch: 32, lr: 1e-7, weightDecay: 5e5, seed: 1, patience: 5, sampled: 0, validUsers: 0, quiet: true, log: () => {} };
+  const init = initParams(cfg, 1);
+  const ratio = async (p: Record<string, { data(): Promise<unknown> }>, k: string) => {
+    const a = (await p[k].data()) as Float32Array, b = await init[k].data();
+    let num = 0, den = 0;
+    for (let i = 0; i < a.length; i++) { num += a[i] * b[i]; den += b[i] * b[i]; }
+    return num / den;
+  };
+  const plain = await train(split, cfg, opts);
+  const steps = Math.round(Math.log(await ratio(plain.params, 'item_emb')) / Math.log(0.95));
+  let expect = 1; // avg_t = 0.6·avg_(t-1) + 0.4·0.95^t
+  for (let t = 1; t <= steps; t++) expect = 0.6 * expect + 0.4 * 0.95 ** t;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shelfwise-ema-'));
+  try {
+    const averaged = await train(split, cfg, { ...opts, ema: 0.6, checkpointDir: path.join(tmp, 'a') });
+    for (const k of ['item_emb', 'block0/wq']) assert.ok(Math.abs(await ratio(averaged.params, k) - expect) < 1e-3, `${k}: ${await ratio(averaged.params, k)} vs ${expect} after ${steps} steps`);
+    assert.ok(expect / 0.95 ** steps > 1.05, `the average (${expect}) differs from the last weights (${0.95 ** steps}) after ${steps} steps`);
+    // Two epochs in one go and one epoch then a resumed second give the same average.
+    const two = { ...opts, lr: 0.003, weightDecay: 0, ema: 0.9, epochs: 2, patience: 9 };
+    const whole = await train(split, cfg, { ...two, checkpointDir: path.join(tmp, 'w') });
+    await train(split, cfg, { ...two, epochs: 1, checkpointDir: path.join(tmp, 'r') });
+    const resumed = await train(split, cfg, { ...two, checkpointDir: path.join(tmp, 'r') });
+    const [a, b] = await Promise.all([whole.params.item_emb.data(), resumed.params.item_emb.data()]);
+    assert.deepEqual(Array.from(b), Array.from(a));
+  } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
+});

@@ -73,6 +73,12 @@ export interface TrainOptions {
    * gains, not biases) is multiplied by 1 - lr·weightDecay. 0 = plain Adam.
    */
   weightDecay?: number;
+  /**
+   * Exponential moving average of the weights: after each step, avg = ema·avg + (1 - ema)·weights. When set,
+   * validation, early stopping and the returned model use the average (the raw weights' validation is logged
+   * beside it). 0 = off.
+   */
+  ema?: number;
   /** Step schedule: from epoch `epoch` on (1-based, after that many epochs), the rate is multiplied by `factor`. */
   lrDrops?: Array<{ epoch: number; factor: number }>;
   /** Evaluate on at most this many validation users per epoch (0 = all). */
@@ -338,6 +344,8 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   const rand = rng(o.seed);
   let startEpoch = 0, best: Metrics | null = null, bestEpoch = -1, stepSeed = o.seed * 1000;
   let bestParams: Record<string, tf.Tensor> = {};
+  // The weights' moving average (with `ema`), saved in checkpoints so that a resumed run continues it.
+  const emaW: Record<string, tf.Variable> | null = o.ema ? Object.fromEntries(Object.entries(params).map(([k, v]) => [k, tf.variable(v, false)])) : null;
   const history: string[] = [];
   let priorSeconds = 0; // wall time of the runs this one resumes
   // Throughput counters, carried across resumes so a resumed (or only finalized) run reports the whole run.
@@ -357,6 +365,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
       ({ flops = 0, computeSec = 0, seqs = 0 } = ck.state.throughput ?? {});
       for (let i = 0; i < startEpoch; i++) batches(windows, o.batch, rand); // replay the shuffles
       for (const [k, v] of Object.entries(params)) bestParams[k] = tf.clone(named['p/best/' + k] ?? v);
+      if (emaW) for (const [k, v] of Object.entries(emaW)) v.assign(named['p/ema/' + k] ?? params[k]);
       log(`resumed from ${o.checkpointDir} at epoch ${startEpoch}`);
     }
   }
@@ -380,6 +389,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
         const ts = performance.now();
         const { loss: l, flops: f } = await trainStep(params, names, cfg, opt, workers, bs[bi], seed, { sampled: o.sampled, negatives: o.negatives, maskSeen: o.maskSeen });
         if (o.weightDecay) { const keep = 1 - lr * o.weightDecay; tf.tidy(() => { for (const v of decayed) v.assign(tf.mul(v, keep)); }); }
+        if (emaW) { const b = o.ema!; tf.tidy(() => { for (const [k, v] of Object.entries(emaW)) v.assign(tf.add(tf.mul(v, b), tf.mul(params[k], 1 - b))); }); }
         flops += f;
         computeSec += (performance.now() - ts) / 1000;
         seqs += bs[bi].length;
@@ -393,16 +403,18 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
         }
       }
       if (!o.quiet) process.stderr.write('\n');
-      const m = evaluateModel(params, cfg, validSet, split.excludeSeen);
-      const line = `epoch ${epoch + 1}: lr ${+lr.toPrecision(3)} loss ${(lossSum / lossN).toFixed(4)} valid ndcg@10 ${m['ndcg@10'].toFixed(4)} hr@10 ${m['hr@10'].toFixed(4)} (${((performance.now() - te) / 1000).toFixed(0)} s)`;
+      const model = emaW ?? params;
+      const m = evaluateModel(model, cfg, validSet, split.excludeSeen);
+      const raw = emaW ? ` (raw weights ${evaluateModel(params, cfg, validSet, split.excludeSeen)['ndcg@10'].toFixed(4)})` : '';
+      const line = `epoch ${epoch + 1}: lr ${+lr.toPrecision(3)} loss ${(lossSum / lossN).toFixed(4)} valid ndcg@10 ${m['ndcg@10'].toFixed(4)} hr@10 ${m['hr@10'].toFixed(4)}${raw} (${((performance.now() - te) / 1000).toFixed(0)} s)`;
       history.push(line); log(line);
       if (!best || m['ndcg@10'] > best['ndcg@10']) {
         best = m; bestEpoch = epoch;
         for (const t of Object.values(bestParams)) t.dispose();
-        bestParams = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, tf.clone(v)]));
+        bestParams = Object.fromEntries(Object.entries(model).map(([k, v]) => [k, tf.clone(v)]));
       }
       if (o.checkpointDir) {
-        const withBest = { ...params, ...Object.fromEntries(Object.entries(bestParams).map(([k, v]) => ['best/' + k, v])) } as Params;
+        const withBest = { ...params, ...Object.fromEntries(Object.entries(bestParams).map(([k, v]) => ['best/' + k, v])), ...Object.fromEntries(Object.entries(emaW ?? {}).map(([k, v]) => ['ema/' + k, v])) } as Params;
         await saveCheckpoint(o.checkpointDir, withBest, opt, { cfg, epoch: epoch + 1, best, bestEpoch, stepSeed, history, seconds: priorSeconds + (performance.now() - t0) / 1000, throughput: { flops, computeSec, seqs } });
       }
       // A drop in the learning rate restarts the patience count.
@@ -413,7 +425,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
     await workers?.close();
   }
   const seconds = priorSeconds + (performance.now() - t0) / 1000; // all runs of this model, resumed ones included
-  for (const v of Object.values(params)) v.dispose();
+  for (const v of [...Object.values(params), ...Object.values(emaW ?? {})]) v.dispose();
   opt.dispose();
   return { params: bestParams, best, epochs: epoch, seqPerSec: seqs / Math.max(1e-9, computeSec), gflops: flops / Math.max(1e-9, computeSec) / 1e9, peak, seconds, history };
 }
