@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { initBackend, train, evaluateBaseline, evaluateModel, lrAt, parseLrDrops } from './trainer.js';
+import { initBackend, train, evaluateBaseline, evaluateModel, lrAt, parseLrDrops, spreadSample } from './trainer.js';
 import { parseOnlineRetail, readText, SHARED } from './data.js';
 import { makeSplit } from './modeldir.js';
 import { popularity } from './baselines.js';
@@ -115,4 +115,12 @@ test('ema returns the moving average of the weights, and a resumed run continues
     const [a, b] = await Promise.all([whole.params.item_emb.data(), resumed.params.item_emb.data()]);
     assert.deepEqual(Array.from(b), Array.from(a));
   } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
+});
+
+test('validation users are spread over the list, not its head', () => {
+  const list = Array.from({ length: 10 }, (_, i) => i);
+  assert.deepEqual(spreadSample(list, 4), [0, 2, 5, 7]);
+  assert.deepEqual(spreadSample(list, 0), list);
+  assert.deepEqual(spreadSample(list, 10), list);
+  assert.deepEqual(spreadSample(list, 1), [0]);
 });

@@ -81,7 +81,7 @@ export interface TrainOptions {
   ema?: number;
   /** Step schedule: from epoch `epoch` on (1-based, after that many epochs), the rate is multiplied by `factor`. */
   lrDrops?: Array<{ epoch: number; factor: number }>;
-  /** Evaluate on at most this many validation users per epoch (0 = all). */
+  /** Evaluate on at most this many validation users per epoch, spread evenly over the list (0 = all). */
   validUsers: number;
   checkpointDir?: string;
   /**
@@ -108,6 +108,16 @@ export function makeWindows(train: Seq[], maxLen: number): Window[] {
     }
   }
   return out;
+}
+
+/**
+ * `n` elements spread evenly over `list` (all of it when n is 0 or not smaller). Not the first n: data sets
+ * list users in an order that tracks how hard they are (on Beauty the first 6,000 users have the longest
+ * histories: Markov's validation NDCG@10 is 0.029 on them, 0.056 on all), and validation should look like the test.
+ */
+export function spreadSample<T>(list: T[], n: number): T[] {
+  if (n <= 0 || n >= list.length) return list;
+  return Array.from({ length: n }, (_, i) => list[Math.floor((i * list.length) / n)]);
 }
 
 function rng(seed: number): () => number {
@@ -375,7 +385,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   const decayed = shapes.filter(([, shape]) => shape.length === 2).map(([k]) => params[k]);
   const workers = (o.workers ?? 1) > 1 ? await GradWorkers.start((o.workers ?? 1) - 1, cfg) : null;
   const t0 = performance.now(), seqs0 = seqs;
-  const validSet = o.validUsers > 0 ? split.valid.slice(0, o.validUsers) : split.valid;
+  const validSet = spreadSample(split.valid, o.validUsers);
   let epoch = startEpoch;
   try {
     for (; epoch < o.epochs; epoch++) {
