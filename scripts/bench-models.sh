@@ -13,7 +13,7 @@ mkdir -p bench-out
 sets=("$@"); [ ${#sets[@]} -eq 0 ] && sets=(beauty taobao ml-1m)
 for s in "${sets[@]}"; do
   case "$s" in
-    beauty) npx tsx scripts/train.ts --dataset beauty --out .cache/models/beauty-wd --max-len 50 --epochs 36 --patience 10 --batch 128 --lr 0.005 --lr-drop 27:0.2,32:0.3 --dropout 0.3 --mask-seen --weight-decay 0.1 --workers 2 --valid-users 6000 --quantize float32 --json bench-out/beauty-wd.json ;;
+    beauty) npx tsx scripts/train.ts --dataset beauty --out .cache/models/beauty-wd-d04 --max-len 50 --epochs 36 --patience 10 --batch 128 --lr 0.005 --lr-drop 27:0.2,32:0.3 --dropout 0.4 --mask-seen --weight-decay 0.1 --workers 2 --valid-users 6000 --quantize float32 --json bench-out/beauty-wd-d04.json ;;
     taobao)
       npx tsx scripts/train.ts --dataset taobao --out .cache/models/taobao-types --max-len 50 --epochs 40 --patience 8 --batch 64 --lr 0.002 --sampled 2048 --quantize float32 --json bench-out/taobao-types.json
       npx tsx scripts/train.ts --dataset taobao --out .cache/models/taobao-notypes --no-types --max-len 50 --epochs 40 --patience 8 --batch 64 --lr 0.002 --sampled 2048 --quantize float32 --json bench-out/taobao-notypes.json ;;
