@@ -8,7 +8,8 @@ import { parseOnlineRetail, readText, SHARED } from './data.js';
 import { makeSplit } from './modeldir.js';
 import { popularity } from './baselines.js';
 import { defaultConfig } from '../../src/model/config.js';
-import { initParams } from '../../src/model/encoder.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { initParams, type Params } from '../../src/model/encoder.js';
 
 const file = path.join(SHARED, 'online-retail/online_retail_2010-2011.csv.gz');
 
@@ -70,17 +71,20 @@ test('an interrupted run resumes to the same model; a finished one, rerun, repor
   } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
 });
 
+/** The least-squares factor s with a ≈ s·b (how much training scaled a tensor from its start). */
+async function scaleOf(a: tf.Tensor, b: tf.Tensor): Promise<number> {
+  const [x, y] = await Promise.all([a.data(), b.data()]);
+  let num = 0, den = 0;
+  for (let i = 0; i < x.length; i++) { num += x[i] * y[i]; den += y[i] * y[i]; }
+  return num / den;
+}
+
 test('weight decay shrinks embedding tables and weight matrices by 1 - lr·decay per step, not LayerNorm gains or biases', { skip: !fs.existsSync(file) && `no ${file}` }, async () => {
   const { split, cfg } = await slice(120, 16, 0);
   // A rate too small for Adam to move anything visibly, a decay that makes lr·decay = 0.05 per step.
   const r = await train(split, cfg, { epochs: 1, batch: 32, lr: 1e-7, weightDecay: 5e5, seed: 1, patience: 5, sampled: 0, validUsers: 0, quiet: true, log: () => {} });
   const init = initParams(cfg, 1);
-  const ratio = async (k: string) => {
-    const a = await r.params[k].data(), b = await init[k].data();
-    let num = 0, den = 0;
-    for (let i = 0; i < a.length; i++) { num += a[i] * b[i]; den += b[i] * b[i]; }
-    return num / den;
-  };
+  const ratio = (k: string) => scaleOf(r.params[k], init[k]);
   const steps = Math.round(Math.log(await ratio('item_emb')) / Math.log(0.95));
   assert.ok(steps >= 2, `${steps} steps`);
   for (const k of ['item_emb', 'pos_emb', 'block0/wq', 'block0/w2']) assert.ok(Math.abs(await ratio(k) - 0.95 ** steps) < 1e-3, `${k}: ${await ratio(k)} vs ${0.95 ** steps}`);
@@ -92,12 +96,7 @@ test('ema returns the moving average of the weights, and a resumed run continues
   // As above, weight decay makes the raw weights after step t exactly 0.95^t times their start (Adam moves nothing visibly).
   const opts = { epochs: 1, batch: 32, lr: 1e-7, weightDecay: 5e5, seed: 1, patience: 5, sampled: 0, validUsers: 0, quiet: true, log: () => {} };
   const init = initParams(cfg, 1);
-  const ratio = async (p: Record<string, { data(): Promise<unknown> }>, k: string) => {
-    const a = (await p[k].data()) as Float32Array, b = await init[k].data();
-    let num = 0, den = 0;
-    for (let i = 0; i < a.length; i++) { num += a[i] * b[i]; den += b[i] * b[i]; }
-    return num / den;
-  };
+  const ratio = (p: Params, k: string) => scaleOf(p[k], init[k]);
   const plain = await train(split, cfg, opts);
   const steps = Math.round(Math.log(await ratio(plain.params, 'item_emb')) / Math.log(0.95));
   let expect = 1; // avg_t = 0.6·avg_(t-1) + 0.4·0.95^t
