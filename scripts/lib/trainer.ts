@@ -229,6 +229,11 @@ function fmtTime(s: number): string {
   return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`;
 }
 
+/** `rec` with every key prefixed (the best and averaged weights beside the current ones in a checkpoint). */
+function prefixed<T>(prefix: string, rec: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(rec).map(([k, v]) => [prefix + k, v]));
+}
+
 function saveCheckpoint(dir: string, params: Params, opt: tf.Optimizer, state: object): Promise<void> {
   return (async () => {
     fs.mkdirSync(dir, { recursive: true });
@@ -424,7 +429,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
         bestParams = Object.fromEntries(Object.entries(model).map(([k, v]) => [k, tf.clone(v)]));
       }
       if (o.checkpointDir) {
-        const withBest = { ...params, ...Object.fromEntries(Object.entries(bestParams).map(([k, v]) => ['best/' + k, v])), ...Object.fromEntries(Object.entries(emaW ?? {}).map(([k, v]) => ['ema/' + k, v])) } as Params;
+        const withBest = { ...params, ...prefixed('best/', bestParams), ...prefixed('ema/', emaW ?? {}) } as Params;
         await saveCheckpoint(o.checkpointDir, withBest, opt, { cfg, epoch: epoch + 1, best, bestEpoch, stepSeed, history, seconds: priorSeconds + (performance.now() - t0) / 1000, throughput: { flops, computeSec, seqs } });
       }
       // A drop in the learning rate restarts the patience count.
