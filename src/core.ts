@@ -237,11 +237,11 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
   // tab): update once the page is idle. This page's own events count toward `everyEvents` instead, and that
   // update reads the whole history. The read waits for this page's writes, and their timestamps may be the
   // shop's own (older than the page), so once this page has tracked anything the check stands down.
-  let trackedHere = 0;
+  let trackedHere = false;
   if (ft) ready.then(async (ok) => {
-    if (!ok || trackedHere > 0) return;
+    if (!ok || trackedHere) return;
     const all = await readHistory().catch(() => []);
-    if (trackedHere > 0) return;
+    if (trackedHere) return;
     const h = modelHistory(all);
     const last = h[h.length - 1];
     if (h.length >= 3 && (!adaptation || adaptation.at < last.ts)) scheduleFinetune();
@@ -277,7 +277,7 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
     async track(input) {
       let events: ShelfwiseEvent[];
       try { events = normalizeInput(input); } catch (e) { throw report(e); }
-      trackedHere += events.length;
+      trackedHere = true;
       // The ranking reads the in-memory mirror, so the grid re-ranks before the write;
       // track() resolves once the events are stored.
       if (mirror) { mirror.push(...events); if (mirror.length > cap) mirror.splice(0, mirror.length - cap); }
