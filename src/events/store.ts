@@ -1,5 +1,5 @@
 import { openDB, deleteDB, type DBSchema, type IDBPDatabase } from 'idb';
-import { ShelfwiseError, type ShelfwiseEvent } from './types.js';
+import { asShelfwiseError, ShelfwiseError, type ShelfwiseEvent } from './types.js';
 
 export const DB_NAME = 'shelfwise';
 export const DB_VERSION = 1;
@@ -131,7 +131,7 @@ export async function openStore(cap: number, persist: boolean, onFallback: (e: u
   try {
     return await IdbStore.open(cap);
   } catch (e) {
-    onFallback(e instanceof ShelfwiseError ? e : new ShelfwiseError('storage_unavailable', `IndexedDB unavailable, events kept in memory for this page: ${(e as Error)?.message ?? e}`, { cause: e }));
+    onFallback(asShelfwiseError(e, 'storage_unavailable', 'IndexedDB unavailable, events kept in memory for this page: '));
     return new MemoryStore(cap);
   }
 }

@@ -1,6 +1,6 @@
-import { EVENT_TYPES, type EventType } from '../model/features.js';
+import type { EventType } from '../shared/index.js';
 
-export { EVENT_TYPES, type EventType };
+export { EVENT_TYPES, type EventType, ShelfwiseError, type ShelfwiseErrorCode, isShelfwiseError, asShelfwiseError } from '../shared/index.js';
 
 /** A shopper event as stored. `ts` is milliseconds since the epoch. */
 export interface ShelfwiseEvent {
@@ -17,10 +17,3 @@ export type TrackInput =
   | { type: EventType | string; itemId?: string; ts?: number; query?: string }
   | { event: string; ecommerce?: { items?: Array<{ item_id?: string }> }; [k: string]: unknown }
   | { event: string; properties?: Record<string, unknown>; [k: string]: unknown };
-
-export class ShelfwiseError extends Error {
-  constructor(public readonly code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ShelfwiseError';
-  }
-}

@@ -1,6 +1,7 @@
 /** Messages between the page (runtime.ts's Adapter) and the fine-tuning worker (adapt-worker.ts). */
 import type { BackendName, ModelEvent } from './engine.js';
 import type { FinetuneOptions, FinetuneResult } from './finetune.js';
+import type { ShelfwiseErrorCode } from '../shared/index.js';
 
 export type ToWorker =
   | { type: 'init'; id: number; url: string; backend: BackendName | 'auto'; wasmBase: string; useCache: boolean }
@@ -20,4 +21,4 @@ export interface UpdateResult extends FinetuneResult {
 export type FromWorker =
   | { type: 'ready'; id: number; backend: BackendName; version: string }
   | { type: 'result'; id: number; result: UpdateResult }
-  | { type: 'error'; id: number; code: string; message: string };
+  | { type: 'error'; id: number; code: ShelfwiseErrorCode; message: string };

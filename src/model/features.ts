@@ -3,9 +3,9 @@
  * what a trained model means, so they are part of the model format (stored in the config).
  */
 
-/** Event types, in the order of their embedding rows (row 0 is padding). */
-export const EVENT_TYPES = ['view', 'click', 'add_to_cart', 'remove_from_cart', 'purchase', 'search'] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+import { EVENT_TYPES, type EventType } from '../shared/index.js';
+
+export { EVENT_TYPES, type EventType };
 
 /** Embedding row of an event type: 1..6; 0 is padding. */
 export function typeCode(type: EventType): number {

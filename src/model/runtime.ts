@@ -5,7 +5,7 @@
 import type { BackendName, ModelEvent } from './engine.js';
 import type { FinetuneOptions } from './finetune.js';
 import type { FromWorker, ToWorker, UpdateResult } from './adapt-protocol.js';
-import { ShelfwiseError } from '../events/types.js';
+import { asShelfwiseError, ShelfwiseError } from '../shared/index.js';
 
 export * from './engine.js';
 
