@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultConfig } from '../src/model/config.js';
 import { initParams } from '../src/model/encoder.js';
-import { initBackend } from './lib/trainer.js';
+import { initBackend } from './lib/backend.js';
 import { saveModelDir, disposeParams } from './lib/modeldir.js';
 import { num, parseFlags } from './lib/flags.js';
 

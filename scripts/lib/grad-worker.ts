@@ -5,17 +5,15 @@
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { paramShapes, nextItemLoss, type SeqInputs } from '../../src/model/encoder.js';
+import { paramShapes, nextItemLoss } from '../../src/model/encoder.js';
 import type { ModelConfig } from '../../src/model/config.js';
-import { concatFloat32, initBackend, type StepLoss } from './trainer.js';
-
-export interface ShareRequest { params: Float32Array; inp: SeqInputs; targets: Int32Array; seed: number; loss: StepLoss }
-export interface ShareResult { loss: number; grads: Float32Array; error?: string }
+import { initBackend } from './backend.js';
+import { concatFloat32, type InitRequest, type ShareRequest, type ShareResult } from './grad-protocol.js';
 
 let cfg: ModelConfig;
 let vars: Array<[string, tf.Variable]> = [];
 
-parentPort!.on('message', async (msg: { init?: ModelConfig; share?: ShareRequest }) => {
+parentPort!.on('message', async (msg: Partial<InitRequest> & { share?: ShareRequest }) => {
   try {
     if (msg.init) {
       cfg = msg.init;
