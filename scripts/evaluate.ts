@@ -1,6 +1,6 @@
 /**
  * npm run evaluate -- --model <dir> --dataset <online-retail|ml-1m|beauty|taobao|file.tsv> [--json FILE]
- *   [--exclude-seen | --include-seen] [--cutoff YYYY-MM-DD] [--max-users N] [--finetune]
+ *   [--exclude-seen | --include-seen] [--cutoff YYYY-MM-DD] [--protocol item|basket] [--max-users N] [--finetune]
  * Full ranking of all items for every test user; the model and the baselines on the same split.
  * --finetune also simulates the on-device adaptation per user (only their own history) and reports it
  * as `finetuned` beside `model`.
@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadLog } from './lib/data.js';
 import { loadModelDir, makeSplit, remapSplit } from './lib/modeldir.js';
-import { BACKENDS, initBackend, evaluateFinetuned } from './lib/trainer.js';
+import { BACKENDS, initBackend } from './lib/backend.js';
+import { evaluateFinetuned } from './lib/trainer.js';
 import { choice, FlagError, isoDate, num, parseFlags, seenFlag } from './lib/flags.js';
 import { evaluateAll, table } from './lib/report.js';
 
@@ -18,17 +19,17 @@ const a = parseFlags('evaluate', USAGE, () => {
   const { values: v } = parseArgs({
     options: {
       model: { type: 'string' }, dataset: { type: 'string' }, json: { type: 'string' }, 'exclude-seen': { type: 'boolean' },
-      'include-seen': { type: 'boolean' }, cutoff: { type: 'string' }, 'max-users': { type: 'string' }, backend: { type: 'string' }, finetune: { type: 'boolean' },
+      'include-seen': { type: 'boolean' }, cutoff: { type: 'string' }, protocol: { type: 'string', default: 'item' }, 'max-users': { type: 'string' }, backend: { type: 'string' }, finetune: { type: 'boolean' },
     },
   });
   if (!v.model || !v.dataset) throw new FlagError('--model and --dataset are required');
-  return { ...v, model: v.model, dataset: v.dataset, excludeSeen: seenFlag(v), cutoff: isoDate('cutoff', v.cutoff), maxUsers: num('max-users', v['max-users'], { int: true, min: 1 }, true), backend: choice('backend', v.backend, BACKENDS) };
+  return { ...v, model: v.model, dataset: v.dataset, protocol: choice('protocol', v.protocol, ['item', 'basket'] as const), excludeSeen: seenFlag(v), cutoff: isoDate('cutoff', v.cutoff), maxUsers: num('max-users', v['max-users'], { int: true, min: 1 }, true), backend: choice('backend', v.backend, BACKENDS) };
 });
 const backend = await initBackend(a.backend);
 const m = loadModelDir(a.model);
 const log = loadLog(a.dataset);
 if (a.maxUsers) log.users = log.users.slice(0, a.maxUsers);
-const split = remapSplit(makeSplit(log, { cutoff: a.cutoff, excludeSeen: a.excludeSeen }), m.vocab.ids);
+const split = remapSplit(makeSplit(log, { cutoff: a.cutoff, excludeSeen: a.excludeSeen, protocol: a.protocol }), m.vocab.ids);
 const t0 = performance.now();
 let extra = {};
 if (a.finetune) {

@@ -77,3 +77,44 @@ export function markov(train: Seq[], V: number): Baseline {
     },
   };
 }
+
+/**
+ * The shopper's own items by how often they occur in the history ("buy again"; P-TopFreq in the
+ * next-basket literature), popularity as the tie-break and for the rest of the catalog. Where seen items
+ * are excluded from the ranking this is popularity.
+ */
+export function repeatFrequency(train: Seq[], V: number): Baseline {
+  const pop = popularityCounts(train, V);
+  const maxPop = pop.reduce((m, v) => Math.max(m, v), 1);
+  return {
+    name: 'repeat_frequency',
+    score(hist, out) {
+      for (let i = 0; i < V; i++) out[i] = 0.5 * pop[i] / maxPop; // < 1: never outweighs one occurrence
+      for (const it of hist) if (it > 0) out[it] += 1;
+    },
+  };
+}
+
+/**
+ * The shopper's own items by recency: each occurrence weighted decay^age (age in events, newest 0), so
+ * recent items come first; popularity fills in the rest. Where seen items are excluded this is popularity.
+ */
+export function repeatRecency(train: Seq[], V: number, decay = 0.98): Baseline {
+  const pop = popularityCounts(train, V);
+  const maxPop = pop.reduce((m, v) => Math.max(m, v), 1);
+  // Below the weight of the oldest occurrence a history can hold (decay^1000 ≈ 2e-9): popularity only orders the rest.
+  const floor = 1e-12;
+  return {
+    name: 'repeat_recency',
+    score(hist, out) {
+      for (let i = 0; i < V; i++) out[i] = floor * pop[i] / maxPop;
+      let w = 1;
+      for (let k = hist.length - 1; k >= 0; k--, w *= decay) if (hist[k] > 0) out[hist[k]] += Math.max(w, 2 * floor);
+    },
+  };
+}
+
+/** The five baselines of every report, fitted on the same training sequences. */
+export function allBaselines(train: Seq[], V: number): Baseline[] {
+  return [popularity(train, V), cooccurrence(train, V), markov(train, V), repeatFrequency(train, V), repeatRecency(train, V)];
+}

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MetricSum, rankOf } from './metrics.js';
-import { cooccurrence, markov, popularity } from './baselines.js';
+import { addExample, MetricSum, rankOf } from './metrics.js';
+import { cooccurrence, markov, popularity, repeatFrequency, repeatRecency } from './baselines.js';
 
 test('rank counts strictly higher items, half the ties, skips padding and excluded items', () => {
   const s = [99, 0.5, 0.9, 0.1, 0.9, 0.3];
@@ -33,4 +33,29 @@ test('baselines: popularity, cosine co-occurrence with decay, Markov with popula
   assert.equal(out.indexOf(Math.max(...out)), 3, '2 → 3 once; ties broken by popularity');
   cooccurrence(train, 5, 5, 10, 0.5).score(Int32Array.of(4), out);
   assert.equal(out.indexOf(Math.max(...out)), 2, '4 co-occurs only with 2');
+});
+
+test('buy-again baselines: own items by count (popularity breaks ties) and by recency (0.98^age)', () => {
+  const seq = (a: number[]) => ({ user: 'u', items: Int32Array.from(a), types: new Int32Array(a.length), ts: new Float64Array(a.length) });
+  const train = [seq([1, 2, 3]), seq([1, 2]), seq([4, 2]), seq([3, 3])]; // popularity 1:2 2:3 3:3 4:1
+  const rank = (out: Float32Array) => [1, 2, 3, 4, 5].sort((a, b) => out[b] - out[a] || a - b);
+  const out = new Float32Array(6);
+  repeatFrequency(train, 6).score(Int32Array.of(4, 1, 4, 5), out);
+  assert.deepEqual(rank(out), [4, 1, 5, 2, 3], 'own items by count (4 twice; 1 and 5 once: 1 is more popular), then popularity');
+  repeatRecency(train, 6).score(Int32Array.of(4, 4, 1, 5), out);
+  assert.deepEqual(rank(out), [4, 5, 1, 2, 3], '4: 0.98^3 + 0.98^2 > 5: 1 > 1: 0.98, then popularity');
+  assert.ok(out[1] > out[2], 'a touched item stays above every untouched one');
+});
+
+test('basket metrics: recall@k and binary-relevance NDCG@k over the basket, unknown items count as misses', () => {
+  const m = new MetricSum();
+  m.addSet([0, 2, 15], 4); // 4 items, one unknown to the model
+  const r = m.result();
+  assert.ok(Math.abs(r['hr@10'] - 2 / 4) < 1e-12);
+  assert.ok(Math.abs(r['hr@20'] - 3 / 4) < 1e-12);
+  const idcg10 = 1 + 1 / Math.log2(3) + 1 / Math.log2(4) + 1 / Math.log2(5);
+  assert.ok(Math.abs(r['ndcg@10'] - (1 + 1 / Math.log2(4)) / idcg10) < 1e-12);
+  const one = new MetricSum();
+  addExample(one, [0, 0.1, 0.9, 0.5], { items: [], target: 0, basket: Int32Array.of(2, 3) }, false);
+  assert.equal(one.result()['ndcg@10'], 1, 'both basket items on top: a perfect ranking');
 });

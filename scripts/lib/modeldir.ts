@@ -5,18 +5,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../../src/model/config.js';
 import { paramShapes, type Params } from '../../src/model/encoder.js';
 import { buildModelJson, checkModelJson, checkVocab, contentVersion, decodeParams, encodeWeights, type Quantization, type Vocab } from '../../src/model/weights.js';
-import { leaveOneOut, timeSplit, type Example, type Seq, type Split } from './split.js';
+import { leaveOneOut, timeSplit, type Example, type Seq, type Split, type TimeProtocol } from './split.js';
 import type { Log } from './data.js';
 
 export const DEFAULT_CUTOFF = '2011-09-01';
 
-export interface SplitFlags { cutoff?: string; excludeSeen?: boolean; minCount?: number }
+export interface SplitFlags { cutoff?: string; excludeSeen?: boolean; minCount?: number; protocol?: TimeProtocol }
 
 /** The protocol of each data set: Online Retail by time, the others leave-one-out. */
 export function makeSplit(log: Log, f: SplitFlags = {}): Split {
-  if (log.name === 'online-retail' || f.cutoff) {
+  if (log.name === 'online-retail' || f.cutoff || f.protocol === 'basket') {
     const cut = Date.parse((f.cutoff ?? DEFAULT_CUTOFF) + 'T00:00:00Z') / 1000;
-    return timeSplit(log, cut, f.excludeSeen ?? false, f.minCount ?? 1);
+    return timeSplit(log, cut, f.excludeSeen ?? false, f.minCount ?? 1, f.protocol ?? 'item');
   }
   return leaveOneOut(log, f.excludeSeen ?? (log.name === 'ml-1m' || log.name === 'beauty'));
 }
@@ -56,9 +56,8 @@ export function remapSplit(split: Split, vocab: string[]): Split {
     for (let i = 0; i < s.items.length; i++) if (map[s.items[i]] > 0) keep.push(i);
     return { ...s, items: Int32Array.from(keep, (i) => map[s.items[i]]), types: Int32Array.from(keep, (i) => s.types[i]), ts: Float64Array.from(keep, (i) => s.ts[i]) };
   };
-  const ex = (e: Example): Example => ({ ...seq(e), target: map[e.target] });
+  const ex = (e: Example): Example => ({ ...seq(e), target: map[e.target], ...(e.basket ? { basket: e.basket.map((i) => map[i]) } : {}) });
   return { ...split, vocab, train: split.train.map(seq), valid: split.valid.map(ex).filter((e) => e.items.length > 0), test: split.test.map(ex).filter((e) => e.items.length > 0) };
 }
 
 export function disposeParams(p: Params): void { for (const t of Object.values(p)) t.dispose(); }
-export { tf };

@@ -2,7 +2,7 @@ import type { Params } from '../../src/model/encoder.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import type { Split } from './split.js';
 import type { Metrics } from './metrics.js';
-import { cooccurrence, markov, popularity } from './baselines.js';
+import { allBaselines } from './baselines.js';
 import { evaluateBaseline, evaluateModel } from './trainer.js';
 
 export interface EvalReport {
@@ -14,13 +14,13 @@ export interface EvalReport {
   metrics: Record<string, Metrics>;
 }
 
-/** The model and the three baselines on the same split, same users, same candidate items. */
+/** The model and the five baselines on the same split, same users, same candidate items. */
 export function evaluateAll(params: Params | null, cfg: ModelConfig | null, split: Split, extra: Record<string, Metrics> = {}): EvalReport {
   const V = split.vocab.length + 1;
   const metrics: Record<string, Metrics> = {};
   if (params && cfg) metrics.model = evaluateModel(params, cfg, split.test, split.excludeSeen);
   Object.assign(metrics, extra);
-  for (const bl of [popularity(split.train, V), cooccurrence(split.train, V), markov(split.train, V)]) {
+  for (const bl of allBaselines(split.train, V)) {
     metrics[bl.name] = evaluateBaseline(bl, V, split.test, split.excludeSeen);
   }
   return { dataset: split.dataset, protocol: split.protocol + (split.excludeSeen ? ', seen items excluded' : ', seen items kept'), users: split.test.length, items: split.vocab.length, excludeSeen: split.excludeSeen, metrics };

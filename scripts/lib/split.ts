@@ -6,8 +6,12 @@ import { typeCode } from '../../src/model/features.js';
 import type { Log } from './data.js';
 
 export interface Seq { user: string; items: Int32Array; types: Int32Array; ts: Float64Array }
-/** History (input) and the item to predict; target 0 = an item outside the vocabulary (always a miss). */
-export interface Example extends Seq { target: number }
+/**
+ * History (input) and the item to predict; target 0 = an item outside the vocabulary (always a miss).
+ * With the basket protocol, `basket` holds every item of the basket to predict (0 = outside the
+ * vocabulary), and the metrics count them all.
+ */
+export interface Example extends Seq { target: number; basket?: Int32Array }
 
 export interface Split {
   dataset: string;
@@ -51,13 +55,18 @@ export function leaveOneOut(log: Log, excludeSeen: boolean): Split {
   return { dataset: log.name, protocol: 'leave-one-out, full ranking', vocab, train, valid, test, excludeSeen };
 }
 
+/** What a time split predicts: the first purchased item after the cut-off, or that whole basket. */
+export type TimeProtocol = 'item' | 'basket';
+
 /**
  * Time split (what a shop sees after deploying): everything before `cutoff` (seconds) trains; each
  * customer's first purchase at or after the cut-off, given their whole history before it, is the test.
- * Validation is each customer's last purchase before the cut-off (held out of training). The vocabulary is
- * the items seen before the cut-off at least `minCount` times; a later-only item is a miss for every method.
+ * A basket is the purchases sharing that timestamp (an invoice's lines); the `basket` protocol asks for
+ * all of its items. Validation is each customer's last basket before the cut-off, given everything before
+ * it (held out of training). The vocabulary is the items seen before the cut-off at least `minCount`
+ * times; a later-only item is a miss for every method.
  */
-export function timeSplit(log: Log, cutoff: number, excludeSeen: boolean, minCount = 1): Split {
+export function timeSplit(log: Log, cutoff: number, excludeSeen: boolean, minCount = 1, protocol: TimeProtocol = 'item'): Split {
   const pre = log.users.map((u) => {
     let k = 0;
     while (k < u.ts.length && u.ts[k] < cutoff) k++;
@@ -74,23 +83,31 @@ export function timeSplit(log: Log, cutoff: number, excludeSeen: boolean, minCou
       for (let i = a; i < b; i++) if (rows[i] > 0) idx.push(i);
       return toSeq(u.user, idx.map((i) => rows[i]), idx.map((i) => u.types[i]), idx.map((i) => u.ts[i]));
     };
+    // The purchases of the basket that starts at event `a` (same timestamp), and the first of them.
+    const basketAt = (a: number): { target: number; basket?: Int32Array } => {
+      const items: number[] = [];
+      for (let i = a; i < u.items.length && (i === a || u.ts[i] === u.ts[a]); i++) if (u.types[i] === PURCHASE) items.push(rows[i]);
+      return { target: items[0] ?? 0, ...(protocol === 'basket' ? { basket: Int32Array.from(new Set(items)) } : {}) };
+    };
     let j = k - 1;
     while (j >= 0 && (u.types[j] !== PURCHASE || rows[j] === 0)) j--;
-    if (j >= 1) {
-      const hist = keep(0, j);
-      if (hist.items.length > 0) { train.push(hist); valid.push({ ...hist, target: rows[j] }); }
-    } else if (k >= 2) train.push(keep(0, k));
+    let a = j;
+    while (a > 0 && !Number.isNaN(u.ts[j]) && u.ts[a - 1] === u.ts[j]) a--;
+    const hist = j >= 0 ? keep(0, a) : null;
+    if (hist && hist.items.length > 0) { train.push(hist); valid.push({ ...hist, ...basketAt(a) }); }
+    else if (k >= 2) train.push(keep(0, k));
     if (k > 0) {
       let t = k;
       while (t < u.items.length && u.types[t] !== PURCHASE) t++;
       if (t < u.items.length) {
-        const hist = keep(0, k);
-        if (hist.items.length > 0) test.push({ ...hist, target: rows[t] });
+        const h = keep(0, k);
+        if (h.items.length > 0) test.push({ ...h, ...basketAt(t) });
       }
     }
   });
   const date = new Date(cutoff * 1000).toISOString().slice(0, 10);
-  return { dataset: log.name, protocol: `time split at ${date}: first purchase after the cut-off, full ranking`, vocab, train, valid, test, excludeSeen };
+  const what = protocol === 'basket' ? 'every item of the first basket after the cut-off (recall@k as hr@k)' : 'first purchase after the cut-off';
+  return { dataset: log.name, protocol: `time split at ${date}: ${what}, full ranking`, vocab, train, valid, test, excludeSeen };
 }
 
 export { REMOVE, PURCHASE };
