@@ -3,6 +3,7 @@
  *   [--lr 0.001] [--lr-drop EPOCH:FACTOR,...] [--d 64] [--blocks 2] [--heads 1] [--max-len 50] [--ff 64] [--dropout 0.2] [--no-types]
  *   [--no-time] [--sampled 0] [--negatives mixed|uniform] [--mask-seen] [--weight-decay 0] [--ema 0] [--seed 42] [--patience 3] [--cutoff 2011-09-01] [--min-count 1]
  *   [--quantize float32|float16|uint8] [--workers 1] [--max-users N] [--valid-users N] [--json FILE] [--no-card]
+ *   [--plateau 0 (factor: reduce on plateau)] [--minutes 0 (time budget)] [--protocol item|basket] [--return-items 128 (0 = off; off where seen items are excluded)] [--return-hidden 32]
  * Trains the encoder, evaluates on the test split against the baselines, exports the model directory.
  */
 import fs from 'node:fs';
@@ -11,7 +12,8 @@ import { parseArgs } from 'node:util';
 import { defaultConfig } from '../src/model/config.js';
 import { loadLog, ROOT } from './lib/data.js';
 import { makeSplit, saveModelDir, loadModelDir, disposeParams } from './lib/modeldir.js';
-import { BACKENDS, initBackend, parseLrDrops, train } from './lib/trainer.js';
+import { BACKENDS, initBackend } from './lib/backend.js';
+import { parseLrDrops, train } from './lib/trainer.js';
 import { choice, FlagError, isoDate, num, parseFlags, seenFlag } from './lib/flags.js';
 import { evaluateAll, table, bestBaseline, type EvalReport } from './lib/report.js';
 import { writeModelCard } from './lib/card.js';
@@ -28,6 +30,7 @@ const f = parseFlags('train', USAGE, () => {
       cutoff: { type: 'string' }, 'min-count': { type: 'string' }, quantize: { type: 'string', default: 'float16' },
       'max-users': { type: 'string' }, 'valid-users': { type: 'string', default: '0' }, json: { type: 'string' }, 'no-card': { type: 'boolean' },
       'exclude-seen': { type: 'boolean' }, 'include-seen': { type: 'boolean' }, backend: { type: 'string' }, workers: { type: 'string', default: '1' },
+      protocol: { type: 'string', default: 'item' }, plateau: { type: 'string', default: '0' }, minutes: { type: 'string', default: '0' }, 'return-items': { type: 'string' }, 'return-hidden': { type: 'string', default: '32' },
     },
   });
   const pos = { int: true, min: 1 };
@@ -43,23 +46,27 @@ const f = parseFlags('train', USAGE, () => {
     negatives: choice('negatives', a.negatives, ['mixed', 'uniform'] as const),
     validUsers: num('valid-users', a['valid-users'], { int: true, min: 0 }), workers: num('workers', a.workers, { int: true, min: 1, max: 64 }),
     maxUsers: num('max-users', a['max-users'], pos, true), minCount: num('min-count', a['min-count'], pos, true),
-    excludeSeen: seenFlag(a), cutoff: isoDate('cutoff', a.cutoff), quantize: choice('quantize', a.quantize, ['float32', 'float16', 'uint8'] as const)!, backend: choice('backend', a.backend, BACKENDS),
+    protocol: choice('protocol', a.protocol, ['item', 'basket'] as const), returnItems: num('return-items', a['return-items'], { int: true, min: 0, max: 1000 }, true),
+    returnHidden: num('return-hidden', a['return-hidden'], pos), plateau: num('plateau', a.plateau, { min: 0, below: 1 }), minutes: num('minutes', a.minutes, { min: 0 }), excludeSeen: seenFlag(a), cutoff: isoDate('cutoff', a.cutoff), quantize: choice('quantize', a.quantize, ['float32', 'float16', 'uint8'] as const)!, backend: choice('backend', a.backend, BACKENDS),
   };
 });
 
 const backend = await initBackend(f.backend);
 const log = loadLog(f.dataset);
 if (f.maxUsers) log.users = log.users.slice(0, f.maxUsers);
-const split = makeSplit(log, { cutoff: f.cutoff, minCount: f.minCount, excludeSeen: f.excludeSeen });
+const split = makeSplit(log, { cutoff: f.cutoff, minCount: f.minCount, excludeSeen: f.excludeSeen, protocol: f.protocol });
+// The return part scores the shopper's own items; where seen items are excluded from the ranking it has nothing to do.
+const returnItems = split.excludeSeen ? 0 : f.returnItems ?? 128;
+if (split.excludeSeen && f.returnItems) console.log('--return-items is ignored: seen items are excluded on this split');
 const cfg = defaultConfig(split.vocab.length + 1, {
-  d: f.d, blocks: f.blocks, heads: f.heads, maxLen: f.maxLen, ffDim: f.ff,
+  returnItems, returnHidden: f.returnHidden, d: f.d, blocks: f.blocks, heads: f.heads, maxLen: f.maxLen, ffDim: f.ff,
   dropout: f.dropout, numTypes: f['no-types'] ? 0 : undefined, numTimeBuckets: f['no-time'] ? 0 : undefined,
 });
 const out = f.out ?? path.join(ROOT, '.cache/models', log.name);
 console.log(`backend ${backend}; ${split.dataset}: ${split.train.length} training sequences, ${split.valid.length} validation and ${split.test.length} test users, ${split.vocab.length} items; ${split.protocol}`);
 console.log(`config ${JSON.stringify(cfg)}`);
 const r = await train(split, cfg, {
-  epochs: f.epochs, batch: f.batch, lr: f.lr, lrDrops: f.lrDrops, seed: f.seed, patience: f.patience,
+  epochs: f.epochs, batch: f.batch, lr: f.lr, lrDrops: f.lrDrops, plateau: f.plateau, minutes: f.minutes, seed: f.seed, patience: f.patience,
   sampled: f.sampled, negatives: f.negatives, maskSeen: f['mask-seen'], weightDecay: f.weightDecay, ema: f.ema, validUsers: f.validUsers, workers: f.workers, checkpointDir: path.join(ROOT, '.cache/checkpoints', path.basename(out)),
 });
 console.log(`trained ${r.epochs} epochs in ${(r.seconds / 60).toFixed(1)} min: ${r.seqPerSec.toFixed(0)} sequences/s, ${r.gflops.toFixed(2)} effective GFLOPS (${backend} matmul peak in this run ${r.peak.toFixed(1)} GFLOPS)`);

@@ -3,59 +3,21 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-// The union package's Node build registers every gradient (tfjs-core's Node build alone has none).
-import '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
-import { forward, initParams, nextItemLoss, paramShapes, type LossOptions, type Params } from '../../src/model/encoder.js';
-import type { ShareRequest, ShareResult } from './grad-worker.js';
+import { matmulPeak } from './backend.js';
+import { concatFloat32, type ShareRequest, type ShareResult, type StepLoss } from './grad-protocol.js';
+import { forward, initParams, nextItemLoss, paramShapes, type LossOptions, type Params, type ReturnInputs, type SeqInputs, type Targets } from '../../src/model/encoder.js';
+import { groupIndex, HISTORY_FEATURES, ITEM_FEATURES, returnCandidates, type ReturnCandidates } from '../../src/model/history.js';
+import { mixture, returnWeights } from '../../src/model/mixture.js';
+import { hasReturn } from '../../src/model/config.js';
 import type { ModelConfig } from '../../src/model/config.js';
-import { lastWindow, packBatch, type RowSeq } from '../../src/model/inputs.js';
+import { modelWindow, packBatch, type RowSeq } from '../../src/model/inputs.js';
 import { REMOVE, type Example, type Seq, type Split } from './split.js';
 import { guardedFinetune, scoreAll, type FinetuneOptions } from '../../src/model/finetune.js';
-import { MetricSum, rankOf, type Metrics } from './metrics.js';
+import { addExample, MetricSum, type Metrics } from './metrics.js';
 import { FlagError } from './flags.js';
-import type { Baseline } from './baselines.js';
-
-const require = createRequire(import.meta.url);
-
-/** The values of `--backend` (and SHELFWISE_BACKEND). */
-export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
-
-/** tfjs-node if the user installed it (native TensorFlow), otherwise tfjs's wasm backend. */
-export async function initBackend(prefer: string = process.env.SHELFWISE_BACKEND ?? 'auto'): Promise<string> {
-  if (!(BACKENDS as readonly string[]).includes(prefer)) throw new Error(`unknown backend "${prefer}": expected one of ${BACKENDS.join(', ')}`);
-  if (prefer === 'tensorflow' || prefer === 'auto') {
-    try {
-      const name = '@tensorflow/tfjs-node';
-      await import(name);
-      await tf.setBackend('tensorflow');
-      return 'tensorflow';
-    } catch { if (prefer === 'tensorflow') throw new Error('@tensorflow/tfjs-node is not installed'); }
-  }
-  if (prefer === 'cpu') {
-    await import('@tensorflow/tfjs-backend-cpu');
-    await tf.setBackend('cpu');
-    return 'cpu';
-  }
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + '/');
-  await import('@tensorflow/tfjs-backend-cpu');
-  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialize');
-  return 'wasm';
-}
-
-/** Matmul throughput of the current backend on a shape like the output layer's ([rows, d] x [d, V]). */
-export function matmulPeak(d: number, V: number): number {
-  return tf.tidy(() => {
-    const a = tf.randomNormal([2048, d]), b = tf.randomNormal([d, V]);
-    tf.matMul(a, b).dataSync();
-    const t0 = performance.now();
-    for (let i = 0; i < 3; i++) tf.matMul(a, b).dataSync();
-    return (3 * 2 * 2048 * d * V) / ((performance.now() - t0) / 1000) / 1e9;
-  });
-}
+import { allBaselines, type Baseline } from './baselines.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -81,6 +43,13 @@ export interface TrainOptions {
   ema?: number;
   /** Step schedule: from epoch `epoch` on (1-based, after that many epochs), the rate is multiplied by `factor`. */
   lrDrops?: Array<{ epoch: number; factor: number }>;
+  /**
+   * Reduce on plateau: after an epoch that does not beat the best validation NDCG@10, the weights go back to
+   * the best ones and the rate is multiplied by this factor (0 = off). Patience then counts from the drop.
+   */
+  plateau?: number;
+  /** Time budget in minutes (0 = none): training stops at the budget, mid-epoch, after validating what it has. */
+  minutes?: number;
   /** Evaluate on at most this many validation users per epoch, spread evenly over the list (0 = all). */
   validUsers: number;
   checkpointDir?: string;
@@ -93,18 +62,35 @@ export interface TrainOptions {
   quiet?: boolean;
 }
 
-interface Window { seq: RowSeq; targets: Int32Array }
+/**
+ * A training window: up to maxLen events of one sequence (`src`, from index `start`) and what they predict:
+ * `pos` are window positions that end a group of events (a basket: events sharing a timestamp; without
+ * timestamps every event), each predicting every item of the next group (`pairPos` into `pos`, `items`);
+ * removals are never targets. `ret` caches the return candidates of each predicting position.
+ */
+interface Window { seq: RowSeq; src: Seq; start: number; pos: Int32Array; pairPos: Int32Array; items: Int32Array; ret?: ReturnCandidates[] }
 
-/** Training windows: chunks of maxLen+1 events from each sequence's end; targets mask removals. */
+/** Training windows: chunks of maxLen+1 events from each sequence's end. */
 export function makeWindows(train: Seq[], maxLen: number): Window[] {
   const out: Window[] = [];
   for (const s of train) {
-    for (let end = s.items.length; end >= 2; end -= maxLen) {
+    const n = s.items.length;
+    const g = groupIndex(s.ts);
+    for (let end = n; end >= 2; end -= maxLen) {
       const start = Math.max(0, end - maxLen - 1);
       const items = s.items.subarray(start, end - 1), types = s.types.subarray(start, end - 1), ts = s.ts.subarray(start, end - 1);
-      const targets = new Int32Array(items.length);
-      for (let i = 0; i < items.length; i++) targets[i] = s.types[start + i + 1] === REMOVE ? 0 : s.items[start + i + 1];
-      out.push({ seq: { items, types, ts, prevTs: start > 0 ? s.ts[start - 1] : undefined }, targets });
+      const pos: number[] = [], pairPos: number[] = [], tItems: number[] = [];
+      for (let i = 0; i < items.length; i++) {
+        const nx = start + i + 1;
+        if (g[nx] === g[nx - 1]) continue; // inside a basket: the next group is not known yet at a real shopper's moment
+        const set = new Set<number>();
+        for (let j = nx; j < n && g[j] === g[nx]; j++) if (s.types[j] !== REMOVE && s.items[j] > 0) set.add(s.items[j]);
+        if (set.size === 0) continue;
+        pos.push(i);
+        for (const x of set) { pairPos.push(pos.length - 1); tItems.push(x); }
+      }
+      if (pos.length === 0) continue;
+      out.push({ seq: { items, types, ts, prevTs: start > 0 ? s.ts[start - 1] : undefined }, src: s, start, pos: Int32Array.from(pos), pairPos: Int32Array.from(pairPos), items: Int32Array.from(tItems) });
     }
   }
   return out;
@@ -154,11 +140,34 @@ function batches(windows: Window[], B: number, rand: () => number): Window[][] {
   return out;
 }
 
-function packWindows(ws: Window[], cfg: ModelConfig) {
+/** A batch of windows, left-padded, with its targets (and return candidates when the model has a return part). */
+function packWindows(ws: Window[], cfg: ModelConfig): { inp: SeqInputs; targets: Targets } {
   const len = Math.max(...ws.map((w) => w.seq.items.length));
   const inp = packBatch(ws.map((w) => w.seq), len, cfg.numTimeBuckets);
-  const targets = new Int32Array(ws.length * len);
-  ws.forEach((w, b) => targets.set(w.targets, b * len + (len - w.targets.length)));
+  const positions: number[] = [], pairPos: number[] = [], items: number[] = [];
+  ws.forEach((w, b) => {
+    const off = b * len + (len - w.seq.items.length), base = positions.length;
+    for (const p of w.pos) positions.push(off + p);
+    for (let j = 0; j < w.items.length; j++) { pairPos.push(base + w.pairPos[j]); items.push(w.items[j]); }
+  });
+  const targets: Targets = { positions: Int32Array.from(positions), pairPos: Int32Array.from(pairPos), pairItem: Int32Array.from(items) };
+  if (hasReturn(cfg)) {
+    const P = positions.length;
+    for (const w of ws) w.ret ??= Array.from(w.pos, (q) => returnCandidates(w.src, cfg.returnItems!, w.start + q + 1));
+    // Slots: as many as the batch's longest candidate list needs (short histories pad little).
+    const K = Math.max(1, ...ws.flatMap((w) => w.ret!.map((c) => c.rows.length)));
+    const ret: ReturnInputs = { k: K, rows: new Int32Array(P * K), feats: new Float32Array(P * K * ITEM_FEATURES), summary: new Float32Array(P * HISTORY_FEATURES) };
+    let p = 0;
+    for (const w of ws) {
+      for (const c of w.ret!) {
+        ret.rows.set(c.rows, p * K);
+        ret.feats.set(c.feats, p * K * ITEM_FEATURES);
+        ret.summary.set(c.summary, p * HISTORY_FEATURES);
+        p++;
+      }
+    }
+    targets.ret = ret;
+  }
   return { inp, targets };
 }
 
@@ -174,7 +183,7 @@ function stepFlops(cfg: ModelConfig, B: number, L: number, nTargets: number, sam
 export function userVectors(params: Params, cfg: ModelConfig, hist: RowSeq[], batch = 256): Float32Array {
   const d = cfg.d;
   const out = new Float32Array(hist.length * d);
-  const windows = hist.map((s) => lastWindow(s, cfg.maxLen));
+  const windows = hist.map((s) => modelWindow(s, cfg.maxLen));
   // Batches of similar lengths: padding every history to the longest of a random batch costs up to
   // maxLen / (mean length) more (about 5× on Beauty).
   const order = windows.map((_, i) => i).sort((a, b) => windows[a].items.length - windows[b].items.length);
@@ -195,13 +204,17 @@ export function userVectors(params: Params, cfg: ModelConfig, hist: RowSeq[], ba
   return out;
 }
 
-/** Full-ranking metrics of the model over examples (seen items excluded when asked). */
-export function evaluateModel(params: Params, cfg: ModelConfig, examples: Example[], excludeSeen: boolean): Metrics {
-  const sum = new MetricSum();
+/**
+ * Scores of every item row for each example (catalog logits, or with the return part the log mixture
+ * probability), handed to `use` batch by batch: [V] per example, row 0 unused.
+ */
+export function scoreExamples(params: Params, cfg: ModelConfig, examples: Example[], use: (ex: Example, scores: Float32Array) => void): void {
   const B = 256;
   // The item table transposed once: a matmul with a transposed operand is several times slower on wasm.
   const itemsT = tf.transpose(params.item_emb) as tf.Tensor2D;
-  // Similar lengths in each batch (see userVectors); the metrics are sums, so the order doesn't matter.
+  const rw = hasReturn(cfg) ? returnWeights(params, cfg) : null;
+  const V = cfg.vocabSize;
+  // Similar lengths in each batch (see userVectors).
   const byLen = [...examples].sort((a, b) => Math.min(a.items.length, cfg.maxLen) - Math.min(b.items.length, cfg.maxLen));
   for (let i = 0; i < byLen.length; i += B) {
     const part = byLen.slice(i, i + B);
@@ -209,17 +222,25 @@ export function evaluateModel(params: Params, cfg: ModelConfig, examples: Exampl
     const scores = tf.tidy(() => tf.matMul(tf.tensor2d(u, [part.length, cfg.d]), itemsT));
     const s = scores.dataSync() as Float32Array;
     scores.dispose();
-    const V = cfg.vocabSize;
-    part.forEach((ex, b) => sum.add(rankOf(s.subarray(b * V, (b + 1) * V), ex.target, excludeSeen ? ex.items : undefined)));
+    part.forEach((ex, b) => {
+      const z = s.subarray(b * V, (b + 1) * V);
+      use(ex, rw ? mixture(z, u.subarray(b * cfg.d, (b + 1) * cfg.d), returnCandidates(ex, cfg.returnItems!), rw).scores : z);
+    });
   }
   itemsT.dispose();
+}
+
+/** Full-ranking metrics of the model over examples (seen items excluded when asked; a basket target counts every item). */
+export function evaluateModel(params: Params, cfg: ModelConfig, examples: Example[], excludeSeen: boolean): Metrics {
+  const sum = new MetricSum();
+  scoreExamples(params, cfg, examples, (ex, s) => addExample(sum, s, ex, excludeSeen));
   return sum.result();
 }
 
 export function evaluateBaseline(bl: Baseline, V: number, examples: Example[], excludeSeen: boolean): Metrics {
   const sum = new MetricSum();
   const out = new Float32Array(V);
-  for (const ex of examples) { bl.score(ex.items, out); sum.add(rankOf(out, ex.target, excludeSeen ? ex.items : undefined)); }
+  for (const ex of examples) { bl.score(ex.items, out); addExample(sum, out, ex, excludeSeen); }
   return sum.result();
 }
 
@@ -286,21 +307,10 @@ class GradWorkers {
   async close(): Promise<void> { await Promise.all(this.ws.map((w) => w.terminate())); }
 }
 
-/** Arrays laid end to end: the flat form parameters and gradients travel in between threads. */
-export function concatFloat32(parts: Float32Array[]): Float32Array<ArrayBuffer> {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) { out.set(p, off); off += p.length; }
-  return out;
-}
-
 /** The parameters flattened in `paramShapes` order (what the gradient workers load). */
 function flatParams(params: Record<string, tf.Variable>, names: string[]): Float32Array {
   return concatFloat32(names.map((k) => params[k].dataSync() as Float32Array));
 }
-
-/** The loss options every share of a step uses (seeds differ per share). */
-export type StepLoss = Pick<LossOptions, 'sampled' | 'negatives' | 'maskSeen'>;
 
 /**
  * One training step. With workers (data parallel) the batch is dealt into shares (alternating windows, so
@@ -315,7 +325,7 @@ async function trainStep(
   const W = 1 + (ws?.size ?? 0);
   const shares = Array.from({ length: W }, (_, k) => batch.filter((_, i) => i % W === k)).filter((s) => s.length > 0);
   const packed = shares.map((s) => packWindows(s, cfg));
-  const counts = packed.map((p) => p.targets.reduce((n, t) => n + (t > 0 ? 1 : 0), 0));
+  const counts = packed.map((p) => p.targets.pairItem.length);
   const total = Math.max(1, counts.reduce((a, b) => a + b, 0));
   const flat = packed.length > 1 ? flatParams(params, names) : new Float32Array(0);
   // Share k > 0 runs on worker k-1; share k draws its own dropout masks and negatives (seed seed·W + k).
@@ -363,6 +373,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   const emaW: Record<string, tf.Variable> | null = o.ema ? Object.fromEntries(Object.entries(params).map(([k, v]) => [k, tf.variable(v, false)])) : null;
   const history: string[] = [];
   let priorSeconds = 0; // wall time of the runs this one resumes
+  let plateauScale = 1; // the product of reduce-on-plateau drops so far
   // Throughput counters, carried across resumes so a resumed (or only finalized) run reports the whole run.
   let flops = 0, computeSec = 0, seqs = 0;
   const ckJson = o.checkpointDir ? path.join(o.checkpointDir, 'ckpt.json') : '';
@@ -377,6 +388,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
       await opt.setWeights(ow);
       startEpoch = ck.state.epoch; best = ck.state.best; bestEpoch = ck.state.bestEpoch; stepSeed = ck.state.stepSeed;
       history.push(...(ck.state.history ?? [])); priorSeconds = ck.state.seconds ?? 0;
+      plateauScale = ck.state.plateauScale ?? 1;
       ({ flops = 0, computeSec = 0, seqs = 0 } = ck.state.throughput ?? {});
       for (let i = 0; i < startEpoch; i++) batches(windows, o.batch, rand); // replay the shuffles
       for (const [k, v] of Object.entries(params)) bestParams[k] = tf.clone(named['p/best/' + k] ?? v);
@@ -391,15 +403,23 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   const workers = (o.workers ?? 1) > 1 ? await GradWorkers.start((o.workers ?? 1) - 1, cfg) : null;
   const t0 = performance.now(), seqs0 = seqs;
   const validSet = spreadSample(split.valid, o.validUsers);
+  if (!o.quiet) {
+    const V = cfg.vocabSize;
+    const bl = allBaselines(split.train, V).map((b) => [b.name, evaluateBaseline(b, V, validSet, split.excludeSeen)['ndcg@10']] as const).sort((a, b) => b[1] - a[1]);
+    log(`validation (${validSet.length} users): best baseline ${bl[0][0]} ndcg@10 ${bl[0][1].toFixed(4)}`);
+  }
   let epoch = startEpoch;
+  const deadline = o.minutes ? t0 + (o.minutes * 60 - priorSeconds) * 1000 : Infinity;
+  let outOfTime = false;
   try {
     for (; epoch < o.epochs; epoch++) {
       const bs = batches(windows, o.batch, rand);
-      const lr = lrAt(o.lr, epoch, o.lrDrops);
+      const lr = lrAt(o.lr, epoch, o.lrDrops) * plateauScale;
       (opt as unknown as { learningRate: number }).learningRate = lr; // Adam reads it on every step
       const te = performance.now();
       let lossSum = 0, lossN = 0;
       for (let bi = 0; bi < bs.length; bi++) {
+        if (performance.now() > deadline) { outOfTime = true; break; }
         const seed = ++stepSeed;
         const ts = performance.now();
         const { loss: l, flops: f } = await trainStep(params, names, cfg, opt, workers, bs[bi], seed, { sampled: o.sampled, negatives: o.negatives, maskSeen: o.maskSeen });
@@ -421,18 +441,23 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
       const model = emaW ?? params;
       const m = evaluateModel(model, cfg, validSet, split.excludeSeen);
       const raw = emaW ? ` (raw weights ${evaluateModel(params, cfg, validSet, split.excludeSeen)['ndcg@10'].toFixed(4)})` : '';
-      const line = `epoch ${epoch + 1}: lr ${+lr.toPrecision(3)} loss ${(lossSum / lossN).toFixed(4)} valid ndcg@10 ${m['ndcg@10'].toFixed(4)} hr@10 ${m['hr@10'].toFixed(4)}${raw} (${((performance.now() - te) / 1000).toFixed(0)} s)`;
+      const line = `epoch ${epoch + 1}${outOfTime ? ' (cut by the time budget)' : ''}: lr ${+lr.toPrecision(3)} loss ${(lossSum / lossN).toFixed(4)} valid ndcg@10 ${m['ndcg@10'].toFixed(4)} hr@10 ${m['hr@10'].toFixed(4)}${raw} (${((performance.now() - te) / 1000).toFixed(0)} s)`;
       history.push(line); log(line);
       if (!best || m['ndcg@10'] > best['ndcg@10']) {
         best = m; bestEpoch = epoch;
         for (const t of Object.values(bestParams)) t.dispose();
         bestParams = Object.fromEntries(Object.entries(model).map(([k, v]) => [k, tf.clone(v)]));
+      } else if (o.plateau && !outOfTime) {
+        plateauScale *= o.plateau;
+        if (!emaW) for (const [k, v] of Object.entries(params)) v.assign(bestParams[k]);
+        log(`no gain: back to epoch ${bestEpoch + 1}'s weights, learning rate × ${o.plateau}`);
       }
       if (o.checkpointDir) {
         const withBest = { ...params, ...prefixed('best/', bestParams), ...prefixed('ema/', emaW ?? {}) } as Params;
-        await saveCheckpoint(o.checkpointDir, withBest, opt, { cfg, epoch: epoch + 1, best, bestEpoch, stepSeed, history, seconds: priorSeconds + (performance.now() - t0) / 1000, throughput: { flops, computeSec, seqs } });
+        await saveCheckpoint(o.checkpointDir, withBest, opt, { cfg, epoch: epoch + 1, best, bestEpoch, stepSeed, history, seconds: priorSeconds + (performance.now() - t0) / 1000, throughput: { flops, computeSec, seqs }, plateauScale });
       }
-      // A drop in the learning rate restarts the patience count.
+      if (outOfTime) { log(`time budget of ${o.minutes} min reached (best epoch ${bestEpoch + 1})`); epoch++; break; }
+      // A scheduled drop in the learning rate restarts the patience count (a plateau drop does not: it follows each epoch without gain).
       const lastDrop = Math.max(-1, ...(o.lrDrops ?? []).filter((d) => d.epoch <= epoch).map((d) => d.epoch - 1));
       if (epoch - Math.max(bestEpoch, lastDrop) >= o.patience) { log(`early stop: no gain for ${o.patience} epochs (best epoch ${bestEpoch + 1})`); epoch++; break; }
     }
@@ -454,10 +479,11 @@ export function evaluateFinetuned(params: Params, cfg: ModelConfig, examples: Ex
   const sum = new MetricSum();
   const E = params.item_emb.dataSync() as Float32Array;
   const V = cfg.vocabSize, d = cfg.d;
+  const rw = hasReturn(cfg) ? returnWeights(params, cfg) : null;
   let kept = 0;
   const B = 64;
   for (let i = 0; i < examples.length; i += B) {
-    const part = examples.slice(i, i + B).map((s) => lastWindow(s, cfg.maxLen));
+    const part = examples.slice(i, i + B).map((s) => modelWindow(s, cfg.maxLen));
     const len = Math.max(1, ...part.map((s) => s.items.length));
     const h = tf.tidy(() => forward(params, cfg, packBatch(part, len, cfg.numTimeBuckets)).hidden);
     const all = h.dataSync() as Float32Array;
@@ -467,9 +493,12 @@ export function evaluateFinetuned(params: Params, cfg: ModelConfig, examples: Ex
       const states = all.subarray((b * len + len - n) * d, (b + 1) * len * d);
       const r = guardedFinetune(states, s.items, E, V, d, o);
       if (r.bias) kept++;
-      const scores = scoreAll(states.subarray((n - 1) * d, n * d), E, V, d, r.bias);
+      const user = states.subarray((n - 1) * d, n * d);
+      const z = scoreAll(user, E, V, d, r.bias);
       const ex = examples[i + b];
-      sum.add(rankOf(scores, ex.target, excludeSeen ? ex.items : undefined));
+      // With the return part, the adapted user vector feeds the mixture too (as in the page).
+      const scores = rw ? mixture(z, r.bias ? user.map((v, j) => v + r.bias![j]) : user, returnCandidates(ex, cfg.returnItems!), rw).scores : z;
+      addExample(sum, scores, ex, excludeSeen);
     });
   }
   return { ...sum.result(), kept: kept / Math.max(1, examples.length) };

@@ -17,7 +17,18 @@ export interface ModelConfig {
   /** Feed-forward inner size. */
   ffDim: number;
   dropout: number;
+  /**
+   * The return part (src/model/history.ts): how many of the shopper's own items are scored as candidates
+   * to come back, mixed with the catalog softmax by a learned gate. 0 (or absent) = off: the plain
+   * sequence model, as for data evaluated with seen items excluded.
+   */
+  returnItems?: number;
+  /** Hidden units of the return part's feature network. */
+  returnHidden?: number;
 }
+
+/** Whether a config has the return part. */
+export const hasReturn = (c: ModelConfig): boolean => (c.returnItems ?? 0) > 0;
 
 export function defaultConfig(vocabSize: number, over: Partial<ModelConfig> = {}): ModelConfig {
   return {
@@ -30,6 +41,8 @@ export function defaultConfig(vocabSize: number, over: Partial<ModelConfig> = {}
     numTimeBuckets: 24,
     ffDim: 64,
     dropout: 0.2,
+    returnItems: 0,
+    returnHidden: 32,
     ...Object.fromEntries(Object.entries(over).filter(([, v]) => v !== undefined)),
   };
 }
@@ -43,7 +56,12 @@ export function checkConfig(c: unknown): ModelConfig {
     const v = o[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`model config: ${k} must be a non-negative integer, got ${JSON.stringify(v)}`);
   }
+  for (const k of ['returnItems', 'returnHidden'] as const) {
+    const v = o[k];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new Error(`model config: ${k} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  }
   const cfg = o as unknown as ModelConfig;
+  if (hasReturn(cfg) && !((cfg.returnHidden ?? 0) > 0)) throw new Error('model config: returnHidden must be positive when returnItems is');
   if (cfg.vocabSize < 2 || cfg.d < 1 || cfg.maxLen < 1 || cfg.heads < 1 || cfg.d % cfg.heads !== 0) {
     throw new Error(`model config: inconsistent sizes (vocabSize ${cfg.vocabSize}, d ${cfg.d}, heads ${cfg.heads}, maxLen ${cfg.maxLen})`);
   }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../../scripts/lib/trainer.js';
+import { initBackend } from '../../scripts/lib/backend.js';
 import { defaultConfig } from './config.js';
 import { forward, initParams, nextItemLoss, step, uniformDraws, type KVCache, type LossOptions } from './encoder.js';
 import { packBatch } from './inputs.js';

@@ -13,7 +13,8 @@
  * incremental `step` exact.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelConfig } from './config.js';
+import { hasReturn, type ModelConfig } from './config.js';
+import { HISTORY_FEATURES, ITEM_FEATURES } from './history.js';
 
 export type Params = Record<string, tf.Tensor>;
 
@@ -37,6 +38,13 @@ export function paramShapes(cfg: ModelConfig): Array<[string, number[]]> {
     );
   }
   out.push(['final_ln_g', [d]], ['final_ln_b', [d]]);
+  if (hasReturn(cfg)) {
+    const H = cfg.returnHidden!;
+    out.push(
+      ['ret_w1', [ITEM_FEATURES, H]], ['ret_u', [d, H]], ['ret_b1', [H]], ['ret_w2', [H, 1]], ['ret_alpha', [1]], ['ret_item', [cfg.vocabSize, 1]],
+      ['gate_u', [d, 1]], ['gate_s', [HISTORY_FEATURES, 1]], ['gate_b', [1]],
+    );
+  }
   return out;
 }
 
@@ -52,10 +60,12 @@ export function initParams(cfg: ModelConfig, seed = 42): Params {
         // Row 0 of the item table is padding: keep it zero.
         return name === 'item_emb' ? tf.concat([tf.zeros([1, cfg.d]), tf.slice(w, [1, 0])]) : w;
       });
+    } else if (name === 'ret_item') {
+      params[name] = tf.zeros(shape); // no propensity to come back until learned
     } else if (shape.length === 2) {
       const lim = Math.sqrt(6 / (shape[0] + shape[1]));
       params[name] = tf.randomUniform(shape, -lim, lim, 'float32', s);
-    } else if (name.endsWith('_g')) {
+    } else if (name.endsWith('_g') || name === 'ret_alpha') {
       params[name] = tf.ones(shape);
     } else {
       params[name] = tf.zeros(shape);
@@ -325,10 +335,41 @@ export function uniformDraws(seed: number, n: number, vocabSize: number): Int32A
 }
 
 /**
- * -1e9 at [r, item - 1] for every item of row `rows[r]`'s window at or before that position (item 0 and the
- * row's own target excepted), else 0: [rows.length, items].
+ * What a batch is trained to predict. `positions` are rows of the packed batch ([B*L]) that predict;
+ * each pair (`pairPos[j]` an index into `positions`, `pairItem[j]` an item row) is one target, so one
+ * position can predict several items (the whole next basket). With the return part, `ret` holds each
+ * position's candidates from the shopper's own history (src/model/history.ts).
  */
-function seenMask(inp: SeqInputs, rows: number[], targets: Int32Array, items: number): tf.Tensor2D {
+export interface Targets {
+  positions: Int32Array;
+  pairPos: Int32Array;
+  pairItem: Int32Array;
+  ret?: ReturnInputs;
+}
+
+/** Return candidates of P positions, `k` slots each (row 0 = empty slot). */
+export interface ReturnInputs {
+  k: number;
+  /** [P*k] candidate rows. */
+  rows: Int32Array;
+  /** [P*k*ITEM_FEATURES]. */
+  feats: Float32Array;
+  /** [P*HISTORY_FEATURES]. */
+  summary: Float32Array;
+}
+
+/** One target per position, from a dense [B*L] array (0 = none there). */
+export function denseTargets(targets: Int32Array): Targets {
+  const pos: number[] = [], items: number[] = [];
+  for (let i = 0; i < targets.length; i++) if (targets[i] > 0) { pos.push(i); items.push(targets[i]); }
+  return { positions: Int32Array.from(pos), pairPos: Int32Array.from(pos, (_, j) => j), pairItem: Int32Array.from(items) };
+}
+
+/**
+ * -1e9 at [j, item - 1] for every item of pair j's window at or before its position (item 0 and the
+ * pair's own target excepted), else 0: [pairs, items].
+ */
+function seenMask(inp: SeqInputs, rows: Int32Array, targets: Int32Array, items: number): tf.Tensor2D {
   const m = new Float32Array(rows.length * items);
   rows.forEach((i, r) => {
     for (let j = i - (i % inp.len); j <= i; j++) {
@@ -340,18 +381,58 @@ function seenMask(inp: SeqInputs, rows: number[], targets: Int32Array, items: nu
 }
 
 /**
- * Next-item cross-entropy. `targets[b*L + t]` is the item that follows position t (0 = no target there).
- * Full softmax over every item (row 0, padding, excluded) unless `opts.sampled` > 0.
+ * The return part for user vectors `u` ([P, d]): the logits of each position's history candidates ([P, k],
+ * empty slots at -1e9) and the gate's logit ([P]; sigmoid = the share of the return distribution).
+ * A candidate's logit is a small network over its features (conditioned on the user vector), a learned
+ * per-item propensity to come back (`ret_item`), and `ret_alpha` times its catalog logit (u · e).
  */
-export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, targets: Int32Array, opts: LossOptions = {}): tf.Scalar {
+export function returnLogits(params: Params, cfg: ModelConfig, u: tf.Tensor2D, ret: ReturnInputs, catalog?: tf.Tensor2D): { logits: tf.Tensor2D; gate: tf.Tensor1D } {
+  const P = u.shape[0], K = ret.k, d = cfg.d, H = cfg.returnHidden!;
+  let dot: tf.Tensor;
+  if (catalog) {
+    // The candidates' catalog logits, read from the full softmax's [P, V-1] logits (row r at column r-1).
+    const W = catalog.shape[1], idx = new Int32Array(P * K);
+    for (let i = 0; i < idx.length; i++) idx[i] = Math.floor(i / K) * W + Math.max(0, ret.rows[i] - 1);
+    dot = tf.reshape(lookup(tf.reshape(catalog, [-1, 1]), idx), [P, K]);
+  } else {
+    const e = tf.reshape(lookup(params.item_emb, ret.rows), [P, K, d]);
+    dot = tf.sum(tf.mul(e, tf.reshape(u, [P, 1, d])), 2);
+  }
+  const f = mm(tf.tensor2d(ret.feats, [P * K, ITEM_FEATURES]), params.ret_w1 as tf.Tensor2D);
+  const hu = tf.reshape(tf.add(mm(u, params.ret_u as tf.Tensor2D), params.ret_b1), [P, 1, H]);
+  const hid = tf.reshape(tf.relu(tf.add(tf.reshape(f, [P, K, H]), hu)), [P * K, H]) as tf.Tensor2D;
+  // Plus a learned per-item propensity to come back.
+  const mlp = tf.add(tf.reshape(mm(hid, params.ret_w2 as tf.Tensor2D), [P, K]), tf.reshape(lookup(params.ret_item, ret.rows), [P, K]));
+  const empty = new Float32Array(P * K);
+  for (let i = 0; i < empty.length; i++) if (ret.rows[i] <= 0) empty[i] = -1e9;
+  const logits = tf.add(tf.add(mlp, tf.mul(dot, params.ret_alpha)), tf.tensor2d(empty, [P, K])) as tf.Tensor2D;
+  const s = tf.tensor2d(ret.summary, [P, HISTORY_FEATURES]);
+  const gate = tf.reshape(tf.add(tf.add(mm(u, params.gate_u as tf.Tensor2D), mm(s, params.gate_s as tf.Tensor2D)), params.gate_b), [P]) as tf.Tensor1D;
+  return { logits, gate };
+}
+
+/** log(exp(a) + exp(b)), elementwise. */
+function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const m = tf.maximum(a, b);
+  return tf.add(m, tf.log(tf.add(tf.exp(tf.sub(a, m)), tf.exp(tf.sub(b, m)))));
+}
+
+/**
+ * Next-item cross-entropy. `targets` are position/item pairs (or a dense [B*L] array: the item that follows
+ * position t, 0 = none). Full softmax over every item (row 0, padding, excluded) unless `opts.sampled` > 0.
+ * With the return part (config `returnItems` > 0) the probability of a target is the gated mixture
+ * g·p_return + (1 − g)·p_catalog, and the loss is its negative log.
+ */
+export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, targets: Int32Array | Targets, opts: LossOptions = {}): tf.Scalar {
+  const t = targets instanceof Int32Array ? denseTargets(targets) : targets;
+  if (t.pairItem.length === 0) return tf.scalar(0);
   const { hidden } = forward(params, cfg, inp, opts);
-  const rows: number[] = [], tg: number[] = [];
-  for (let i = 0; i < targets.length; i++) if (targets[i] > 0) { rows.push(i); tg.push(targets[i]); }
-  if (rows.length === 0) return tf.scalar(0);
-  const h = lookup(hidden, Int32Array.from(rows));
-  const tgIds = Int32Array.from(tg);
+  const hP = lookup(hidden, t.positions);
+  const h = lookup(hP, t.pairPos);
+  const tgIds = t.pairItem;
   const targetLogit = tf.sum(tf.mul(h, lookup(params.item_emb, tgIds)), 1);
   let lse: tf.Tensor;
+  let catalog: tf.Tensor2D | undefined;
   if (opts.sampled && opts.sampled > 0 && opts.negatives === 'uniform') {
     // Each target row gets its own `sampled` uniform draws; a draw equal to the row's target is masked out.
     const R = tgIds.length, S = opts.sampled;
@@ -368,15 +449,39 @@ export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, t
     // always contrasted, as in-batch sampling does) plus `sampled` uniform draws for the long tail. Each id
     // appears once and every row's target is among them, so this is a proper softmax over that set.
     const set = new Set<number>();
-    for (const t of tgIds) set.add(t);
-    for (const t of inp.items) if (t > 0) set.add(t);
-    for (const t of uniformDraws(opts.seed ?? 1, opts.sampled, cfg.vocabSize)) set.add(t);
+    for (const x of tgIds) set.add(x);
+    for (const x of inp.items) if (x > 0) set.add(x);
+    for (const x of uniformDraws(opts.seed ?? 1, opts.sampled, cfg.vocabSize)) set.add(x);
     lse = logSumExpRows(mm(h, lookup(params.item_emb, Int32Array.from(set)), true));
   } else {
     const table = tf.slice(params.item_emb, [1, 0]) as tf.Tensor2D;
-    let logits = mm(h, table, true);
-    if (opts.maskSeen) logits = tf.add(logits, seenMask(inp, rows, tgIds, cfg.vocabSize - 1)) as tf.Tensor2D;
-    lse = logSumExpRows(logits);
+    if (opts.maskSeen) {
+      const rows = Int32Array.from(t.pairPos, (p) => t.positions[p]);
+      lse = logSumExpRows(tf.add(mm(h, table, true), seenMask(inp, rows, tgIds, cfg.vocabSize - 1)) as tf.Tensor2D);
+    } else {
+      // One softmax per predicting position, shared by its targets.
+      catalog = mm(hP, table, true);
+      lse = lookup(tf.reshape(logSumExpRows(catalog), [-1, 1]), t.pairPos).reshape([-1]);
+    }
   }
-  return tf.mean(tf.sub(lse, targetLogit)) as tf.Scalar;
+  const logCatalog = tf.sub(targetLogit, lse);
+  if (!hasReturn(cfg) || !t.ret) return tf.neg(tf.mean(logCatalog)) as tf.Scalar;
+  // The return part: the target's slot among its position's candidates (or none: probability 0 there).
+  const { logits, gate } = returnLogits(params, cfg, hP, t.ret, catalog);
+  const K = t.ret.k;
+  const flat = new Int32Array(tgIds.length), miss = new Float32Array(tgIds.length);
+  tgIds.forEach((item, j) => {
+    const p = t.pairPos[j];
+    let slot = -1;
+    for (let c = 0; c < K; c++) if (t.ret!.rows[p * K + c] === item) { slot = c; break; }
+    flat[j] = slot < 0 ? p * K : p * K + slot;
+    if (slot < 0) miss[j] = -1e9;
+  });
+  const retLse = logSumExpRows(logits);
+  const pairLogit = tf.add(lookup(tf.reshape(logits, [-1, 1]), flat).reshape([-1]), tf.tensor1d(miss));
+  const logReturn = tf.sub(pairLogit, lookup(tf.reshape(retLse, [-1, 1]), t.pairPos).reshape([-1]));
+  const g = lookup(tf.reshape(gate, [-1, 1]), t.pairPos).reshape([-1]);
+  // log g = -softplus(-a), log(1 - g) = -softplus(a)
+  const mix = logAddExp(tf.add(tf.neg(tf.softplus(tf.neg(g))), logReturn), tf.add(tf.neg(tf.softplus(g)), logCatalog));
+  return tf.neg(tf.mean(mix)) as tf.Scalar;
 }

@@ -6,11 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { forward, step, type KVCache, type Params } from './encoder.js';
-import type { ModelConfig } from './config.js';
-import { gapBuckets, packBatch } from './inputs.js';
+import { hasReturn, type ModelConfig } from './config.js';
+import { returnCandidates } from './history.js';
+import { mixture, returnWeights, type ReturnWeights } from './mixture.js';
+import { gapBuckets, packBatch, windowStart } from './inputs.js';
 import { typeCode, type EventType } from './features.js';
 import { checkModelJson, checkVocab, decodeParams, type ModelJson, type Vocab } from './weights.js';
-import { ShelfwiseError } from '../events/types.js';
+import { asShelfwiseError, ShelfwiseError } from '../shared/index.js';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export const BACKENDS: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -82,7 +84,7 @@ export async function fetchModelFiles(url: string, useCache = true): Promise<Loa
     await cache?.put(abs, new Response(text, { headers: { 'content-type': 'application/json' } }));
   } catch (e) {
     const cached = await cache?.match(abs);
-    if (!cached || (e as ShelfwiseError).code === 'model_corrupt' || (e as ShelfwiseError).code === 'model_not_found') throw e instanceof ShelfwiseError ? e : new ShelfwiseError('model_corrupt', String((e as Error)?.message ?? e), { cause: e });
+    if (!cached || (e as ShelfwiseError).code === 'model_corrupt' || (e as ShelfwiseError).code === 'model_not_found') throw asShelfwiseError(e, 'model_corrupt');
     json = checkModelJson(await cached.json());
   }
   const meta = json.userDefinedMetadata.shelfwise;
@@ -104,7 +106,7 @@ export async function fetchModelFiles(url: string, useCache = true): Promise<Loa
   const shards = await Promise.all(paths.map(async (p) => (await file(p)).arrayBuffer()));
   let vocab: Vocab;
   try { vocab = checkVocab(await (await file(meta.vocab)).json(), meta.config); } catch (e) {
-    throw e instanceof ShelfwiseError ? e : new ShelfwiseError('model_corrupt', `vocabulary: ${(e as Error).message}`, { cause: e });
+    throw asShelfwiseError(e, 'model_corrupt', 'vocabulary: ');
   }
   return { json, shards, vocab, fromCache };
 }
@@ -133,10 +135,13 @@ export class ModelRuntime {
   private disposed = false;
   /** The shopper's adaptation (finetune.ts): added to the user vector when scoring. */
   private userBias: Float32Array | null = null;
+  /** The return part's weights (null: a plain sequence model). */
+  private readonly returnW: ReturnWeights | null;
 
   constructor(readonly cfg: ModelConfig, readonly params: Params, readonly vocab: Vocab, readonly version: string, readonly backend: BackendName) {
     this.rowOf = new Map(vocab.ids.map((id, i) => [id, i + 1]));
     this.itemEmb = params.item_emb.dataSync() as Float32Array;
+    this.returnW = hasReturn(cfg) ? returnWeights(params, cfg) : null;
   }
 
   static async load(url: string, backend: BackendName | 'auto', wasmBase: string, useCache = true): Promise<ModelRuntime> {
@@ -153,13 +158,8 @@ export class ModelRuntime {
     return rt;
   }
 
-  /** First index of the window the model reads for a known-history length n (a function of n only). */
-  windowStart(n: number): number {
-    const L = this.cfg.maxLen;
-    if (n <= L) return 0;
-    const q = Math.max(1, Math.floor(L / 4));
-    return Math.ceil((n - L) / q) * q;
-  }
+  /** First index of the window the model reads for a known-history length n (inputs.ts, shared with offline evaluation). */
+  windowStart(n: number): number { return windowStart(n, this.cfg.maxLen); }
 
   private known(history: ModelEvent[]): Known[] {
     const out: Known[] = [];
@@ -248,11 +248,38 @@ export class ModelRuntime {
     return { hidden, rows: win.map((k) => k.row) };
   }
 
+  /**
+   * Scores of embedding rows for this shopper. A plain sequence model: the dot product with the user vector
+   * (plus the shopper's adaptation, if any). With the return part: the log probability of the
+   * return/discover mixture over the whole history (src/model/mixture.ts), with each row's source
+   * ('return' where the shopper's own history gives it more probability than the catalog does) and the gate.
+   */
+  scoreFor(emb: Embedding, history: ModelEvent[], rows: ArrayLike<number>): { scores: Float32Array; source: Array<'return' | 'discover'>; gate: number | null } {
+    const w = this.returnW;
+    if (!w) return { scores: this.score(emb.user, rows), source: Array.from(rows, () => 'discover' as const), gate: null };
+    const all = this.known(history);
+    const user = this.biased(emb.user);
+    const z = this.score(emb.user, this.allRows);
+    const cands = returnCandidates({ items: all.map((k) => k.row), types: all.map((k) => k.type), ts: all.map((k) => k.ts) }, this.cfg.returnItems!);
+    const m = mixture(z, user, cands, w);
+    const slot = new Map(Array.from(cands.rows, (r, k) => [r, k]));
+    const source = Array.from(rows, (r) => { const k = slot.get(r); return k !== undefined && m.fromReturn[k] > m.fromCatalog[k] ? 'return' as const : 'discover' as const; });
+    return { scores: Float32Array.from(rows, (r) => m.scores[r]), source, gate: m.gate };
+  }
+
+  private biased(userVec: Float32Array): Float32Array {
+    const b = this.userBias;
+    return b ? userVec.map((v, j) => v + b[j]) : userVec;
+  }
+
+  /** Every row of the item table, 0..vocabSize-1. */
+  private get allRows(): Int32Array { return (this.rowsCache ??= Int32Array.from({ length: this.cfg.vocabSize }, (_, i) => i)); }
+  private rowsCache: Int32Array | null = null;
+
   /** Dot-product scores of embedding rows against a user vector (plus the shopper's adaptation, if any). */
   score(userVec: Float32Array, rows: ArrayLike<number>): Float32Array {
     const d = this.cfg.d, E = this.itemEmb, out = new Float32Array(rows.length);
-    const b = this.userBias;
-    const user = b ? userVec.map((v, j) => v + b[j]) : userVec;
+    const user = this.biased(userVec);
     for (let i = 0; i < rows.length; i++) {
       const off = rows[i] * d;
       let s = 0;

@@ -40,11 +40,22 @@ export function packBatch(seqs: RowSeq[], len: number, numBuckets: number): SeqI
   return { items, types, gaps, pos, batch: B, len };
 }
 
-/** The last `maxLen` events of a sequence, keeping the gap of the first kept event. */
-export function lastWindow(s: RowSeq, maxLen: number): RowSeq {
-  const n = s.items.length;
-  if (n <= maxLen) return s;
-  const a = n - maxLen;
+/**
+ * First index of the window the model reads for a history of n known events: all of them up to maxLen;
+ * beyond, a start that moves in steps of maxLen/4, so the window holds between 3/4·maxLen + 1 and maxLen
+ * events and the page can extend it one event at a time (incremental re-embedding) until it is full.
+ * A function of n only: the page and offline evaluation read the same window.
+ */
+export function windowStart(n: number, maxLen: number): number {
+  if (n <= maxLen) return 0;
+  const q = Math.max(1, Math.floor(maxLen / 4));
+  return Math.ceil((n - maxLen) / q) * q;
+}
+
+/** The window of a sequence the model reads (see windowStart), keeping the gap of the first kept event. */
+export function modelWindow(s: RowSeq, maxLen: number): RowSeq {
+  const a = windowStart(s.items.length, maxLen);
+  if (a === 0) return s;
   const sl = <T extends ArrayLike<number>>(x: T) => Array.prototype.slice.call(x, a) as number[];
   return { items: sl(s.items), types: sl(s.types), ts: sl(s.ts), prevTs: s.ts[a - 1] };
 }

@@ -1,11 +1,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../../scripts/lib/trainer.js';
+import { initBackend } from '../../scripts/lib/backend.js';
 import { defaultConfig } from './config.js';
 import { initParams } from './encoder.js';
 import { ModelRuntime, type ModelEvent } from './runtime.js';
 import { EVENT_TYPES } from './features.js';
+import { scoreExamples, userVectors } from '../../scripts/lib/trainer.js';
 
 before(async () => { await initBackend('cpu'); });
 
@@ -88,5 +89,26 @@ test('the worker\'s hidden states end in the page\'s user vector; a bias shifts 
   assert.deepEqual(rt.bias, bias); // a refused bias leaves the current one
   rt.setBias(null);
   assert.deepEqual(rt.score(e.user, [1, 5, 9]), plain);
+  rt.dispose();
+});
+
+test('offline evaluation reads the page\'s window: the same user vector and scores for a history longer than maxLen', async () => {
+  const cfg = defaultConfig(31, { d: 16, blocks: 2, heads: 2, maxLen: 12, ffDim: 32, dropout: 0, returnItems: 8, returnHidden: 6 });
+  const params = initParams(cfg, 5);
+  for (const k of ['ret_w1', 'ret_u', 'ret_w2', 'gate_u', 'ret_item']) params[k] = tf.randomNormal(params[k].shape, 0, 0.4, 'float32', 11);
+  const rt = new ModelRuntime(cfg, params, { ids: Array.from({ length: 30 }, (_, i) => `p${i}`) }, 'test', 'cpu');
+  for (const n of [12, 13, 29, 40]) {
+    const h = history(n);
+    const known = h.filter((e) => e.itemId !== 'unknown-item');
+    const ex = { user: 'u', items: Int32Array.from(known, (e) => rt.rowOf.get(e.itemId!)!), types: Int32Array.from(known, (e) => EVENT_TYPES.indexOf(e.type) + 1), ts: Float64Array.from(known, (e) => e.ts / 1000), target: 1 };
+    const offline = userVectors(params, cfg, [ex]);
+    const page = await rt.embed(h);
+    for (let j = 0; j < cfg.d; j++) assert.ok(Math.abs(offline[j] - page.user[j]) < 1e-4, `n=${n} dim ${j}: ${offline[j]} vs ${page.user[j]}`);
+    const all = Int32Array.from({ length: 30 }, (_, i) => i + 1);
+    const pageScores = rt.scoreFor(page, h, all).scores;
+    let offlineScores: Float32Array = new Float32Array(0);
+    scoreExamples(params, cfg, [ex], (_e, s) => { offlineScores = Float32Array.from(s); });
+    all.forEach((r, i) => assert.ok(Math.abs(pageScores[i] - offlineScores[r]) < 1e-3, `n=${n} row ${r}: page ${pageScores[i]} vs offline ${offlineScores[r]}`));
+  }
   rt.dispose();
 });
