@@ -10,6 +10,19 @@ let panelRanking = false;
 const title = (id) => byId.get(id)?.title ?? id;
 const verb = { view: 'viewed', click: 'clicked', add_to_cart: 'added', remove_from_cart: 'removed', purchase: 'bought', search: 'searched' };
 
+/** A ranked row's reason: what the shopper did with a returning item, or the history item behind a discovered one. */
+function why(r, history) {
+  if (!r.reason) return '–';
+  if (r.source === 'return') return `<span class="ret">back: ${esc(r.reason)}</span>`;
+  const ev = history.slice().reverse().find((e) => e.itemId === r.reason);
+  return `because you ${verb[ev?.type] ?? 'viewed'} “${esc(title(r.reason))}”`;
+}
+
+function showBalance(share) {
+  $('balance').textContent = share === null || share === undefined ? '–' : `${Math.round(100 * share)}% return (your own items) · ${Math.round(100 * (1 - share))}% discover`;
+  $('balance-bar').value = share ?? 0;
+}
+
 function gridCandidates() {
   // The grid's products in the merchant's order (the catalog order), as the binding ranks them.
   const inGrid = new Set([...document.querySelectorAll('#grid > [data-shelfwise-item]')].map((e) => e.dataset.shelfwiseItem));
@@ -25,8 +38,7 @@ async function refresh() {
   $('before-after').querySelector('tbody').innerHTML = ranked.filter((r) => !r.hidden).slice(0, FIRST_ROW).map((r) => {
     const d = r.defaultPosition - r.position;
     const arrow = d > 0 ? `<span class="up" aria-label="up ${d}">▲${d}</span>` : d < 0 ? `<span class="down" aria-label="down ${-d}">▼${-d}</span>` : '=';
-    const ev = r.reason ? history.slice().reverse().find((e) => e.itemId === r.reason) : null;
-    return `<tr><td>${esc(title(r.itemId))}</td><td>${r.defaultPosition + 1}</td><td>${r.position + 1} ${arrow}</td><td>${r.score === null ? '–' : r.score.toFixed(2)}</td><td>${r.reason ? `${verb[ev?.type] ?? 'viewed'} “${esc(title(r.reason))}”` : '–'}</td></tr>`;
+    return `<tr><td>${esc(title(r.itemId))}</td><td>${r.defaultPosition + 1}</td><td>${r.position + 1} ${arrow}</td><td>${r.score === null ? '–' : r.score.toFixed(2)}</td><td>${why(r, history)}</td></tr>`;
   }).join('');
   $('backend-now').textContent = rec.backend ?? 'none (merchant order)';
   $('rules-list').textContent = [
@@ -66,7 +78,11 @@ export function initPanel(cat) {
     if (!ok) $('backend-now').textContent = `${$('backend').value} failed (see the status line)`;
     refresh();
   });
-  window.addEventListener('shelfwise:rank', (e) => { if (!panelRanking) $('latency').textContent = `${e.detail.ms.toFixed(1)} ms${e.detail.incremental ? ' (incremental)' : ''}`; });
+  window.addEventListener('shelfwise:rank', (e) => {
+    if (panelRanking) return;
+    $('latency').textContent = `${e.detail.ms.toFixed(1)} ms${e.detail.incremental ? ' (incremental)' : ''}`;
+    showBalance(e.detail.returnShare);
+  });
   let timer = 0;
   const later = () => { clearTimeout(timer); timer = setTimeout(refresh, 120); };
   $('grid').addEventListener('click', later);
@@ -87,10 +103,22 @@ async function replayRecommender() {
   return replayRec;
 }
 
-/** 1-based position of `target` in the personalized ranking of the whole catalog and in the default order. */
-async function positions(r, target) {
+/**
+ * 1-based position of `target` in the personalized ranking of the whole catalog, in the default order, and
+ * under the buy-again rule a shop could use instead (the shopper's own items by how often they occur,
+ * then the default order).
+ */
+async function positions(r, target, events) {
   const ranked = await r.rank(catalog.map((p) => p.id), { blend: 1, rules: { hideUnavailable: false } });
-  return { personalized: ranked.findIndex((x) => x.itemId === target) + 1, default: catalog.findIndex((p) => p.id === target) + 1 };
+  const count = new Map();
+  for (const [id] of events) count.set(id, (count.get(id) ?? 0) + 1);
+  const at = new Map(catalog.map((p, i) => [p.id, i]));
+  const key = (id) => [count.get(id) ?? 0, at.get(id) ?? Infinity];
+  const [tc, tp] = key(target);
+  // Items ahead of the target under the rule: more occurrences, or as many and earlier in the default order.
+  let ahead = 0;
+  for (const p of catalog) { const [c, i] = key(p.id); if (c > tc || (c === tc && i < tp)) ahead++; }
+  return { personalized: ranked.findIndex((x) => x.itemId === target) + 1, default: (at.get(target) ?? catalog.length) + 1, buyAgain: ahead + 1 };
 }
 
 async function initReplay() {
@@ -110,8 +138,8 @@ async function stepOne() {
   if (!one || one.k >= one.c.events.length) { await r.forget(); one = { c: replay.customers[Number($('customer').value)], k: 0 }; }
   const [id, type, ts] = one.c.events[one.k++];
   await r.track({ type, itemId: id, ts });
-  const p = await positions(r, one.c.next);
-  $('replay-one').innerHTML = `After event ${one.k}/${one.c.events.length} (${esc(type.replace(/_/g, ' '))} “${esc(title(id))}”): the actual next purchase “${esc(title(one.c.next))}” is <strong>#${p.personalized}</strong> personalized vs <strong>#${p.default}</strong> in the default order.`;
+  const p = await positions(r, one.c.next, one.c.events.slice(0, one.k));
+  $('replay-one').innerHTML = `After event ${one.k}/${one.c.events.length} (${esc(type.replace(/_/g, ' '))} “${esc(title(id))}”): the actual next purchase “${esc(title(one.c.next))}” is <strong>#${p.personalized}</strong> personalized vs <strong>#${p.buyAgain}</strong> by buy-again and <strong>#${p.default}</strong> in the default order.`;
 }
 
 async function replayAll() {
@@ -128,7 +156,7 @@ async function replayAll() {
   for (const c of pick) {
     await r.forget();
     for (const [id, type, ts] of c.events) await r.track({ type, itemId: id, ts });
-    rows.push({ ...(await positions(r, c.next)), len: c.historyLength });
+    rows.push({ ...(await positions(r, c.next, c.events)), len: c.historyLength });
     prog.value = rows.length;
     if (rows.length % 5 === 0) await new Promise((res) => setTimeout(res, 0));
   }
@@ -139,19 +167,21 @@ async function replayAll() {
   $('replay-results').innerHTML = `<table><caption class="small">${rows.length} customers replayed in this page on ${esc(r.backend)}</caption>
     <thead><tr><th scope="col"></th><th scope="col">next purchase in first row (top ${FIRST_ROW})</th><th scope="col">mean rank</th></tr></thead>
     <tbody><tr><th scope="row">personalized</th><td data-k="p-share">${(100 * share(rows, 'personalized')).toFixed(1)}%</td><td data-k="p-mean">${mean(rows, 'personalized').toFixed(0)}</td></tr>
+    <tr><th scope="row">buy again (own items by count)</th><td data-k="b-share">${(100 * share(rows, 'buyAgain')).toFixed(1)}%</td><td data-k="b-mean">${mean(rows, 'buyAgain').toFixed(0)}</td></tr>
     <tr><th scope="row">default (bestsellers)</th><td data-k="d-share">${(100 * share(rows, 'default')).toFixed(1)}%</td><td data-k="d-mean">${mean(rows, 'default').toFixed(0)}</td></tr></tbody></table>`;
-  const buckets = [[1, 5], [6, 20], [21, 50], [51, Infinity]];
+  const buckets = [[1, 20], [21, 100], [101, 300], [301, Infinity]];
   const svg = $('replay-chart');
   const bars = buckets.map(([a, b], i) => {
     const g = rows.filter((x) => x.len >= a && x.len <= b);
-    const p = share(g, 'personalized'), d = share(g, 'default');
-    const x = 20 + i * 75, H = 100;
-    return `<g><rect x="${x}" y="${120 - p * H}" width="28" height="${p * H}" fill="#0b5cad"><title>personalized ${(100 * p).toFixed(0)}% (${g.length} customers)</title></rect>
-      <rect x="${x + 30}" y="${120 - d * H}" width="28" height="${d * H}" fill="#9aa0aa"><title>default ${(100 * d).toFixed(0)}%</title></rect>
-      <text x="${x + 29}" y="134" font-size="9" text-anchor="middle">${b === Infinity ? a + '+' : a + '–' + b} events</text>
-      <text x="${x + 29}" y="145" font-size="8" text-anchor="middle" fill="#555">n=${g.length}</text></g>`;
+    const p = share(g, 'personalized'), b2 = share(g, 'buyAgain'), d = share(g, 'default');
+    const x = 14 + i * 72, H = 100;
+    return `<g><rect x="${x}" y="${120 - p * H}" width="20" height="${p * H}" fill="#0b5cad"><title>personalized ${(100 * p).toFixed(0)}% (${g.length} customers)</title></rect>
+      <rect x="${x + 21}" y="${120 - b2 * H}" width="20" height="${b2 * H}" fill="#d08a1e"><title>buy again ${(100 * b2).toFixed(0)}%</title></rect>
+      <rect x="${x + 42}" y="${120 - d * H}" width="20" height="${d * H}" fill="#9aa0aa"><title>default ${(100 * d).toFixed(0)}%</title></rect>
+      <text x="${x + 31}" y="134" font-size="9" text-anchor="middle">${b === Infinity ? a + '+' : a + '–' + b} events</text>
+      <text x="${x + 31}" y="145" font-size="8" text-anchor="middle" fill="#555">n=${g.length}</text></g>`;
   }).join('');
-  svg.innerHTML = `<text x="4" y="10" font-size="9">share of next purchases in the first row, by history length</text>${bars}<text x="230" y="22" font-size="8" fill="#0b5cad">■ personalized</text><text x="230" y="32" font-size="8" fill="#777">■ default</text>`;
+  svg.innerHTML = `<text x="4" y="10" font-size="9">share of next purchases in the first row, by history length</text>${bars}<text x="236" y="22" font-size="8" fill="#0b5cad">■ personalized</text><text x="236" y="32" font-size="8" fill="#d08a1e">■ buy again</text><text x="236" y="42" font-size="8" fill="#777">■ default</text>`;
 }
 
 function describeAdaptation(i) {

@@ -1,6 +1,7 @@
 /**
  * Writes demo/.generated/replay.json for the demo's replay: held-out Online Retail customers (time split,
- * the same as the shipped model's evaluation), each with their events before the cut-off (last 50) and
+ * the same as the shipped model's evaluation), each with their events before the cut-off (the last 1,000,
+ * as many as the SDK keeps by default) and
  * their actual first purchase after it. Derived at run time from ../shared/data; never committed.
  */
 import fs from 'node:fs';
@@ -20,7 +21,7 @@ if (!fs.existsSync(path.join(SHARED, 'online-retail'))) {
 const vocab: { ids: string[] } = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail/vocab.json'), 'utf8'));
 const split = remapSplit(makeSplit(loadLog('online-retail')), vocab.ids);
 const customers = split.test.filter((e) => e.target > 0).map((e) => {
-  const n = e.items.length, a = Math.max(0, n - 50);
+  const n = e.items.length, a = Math.max(0, n - 1000);
   return {
     customer: e.user,
     events: Array.from({ length: n - a }, (_, i) => [vocab.ids[e.items[a + i] - 1], EVENT_TYPES[e.types[a + i] - 1], Math.round(e.ts[a + i] * 1000)]),

@@ -2,8 +2,8 @@
  * The recommender: events → store → lazily loaded model runtime → ranked list. Shared by the ES module
  * entry (index.ts) and the script tag (browser.ts), which differ only in how they load the runtime chunk.
  */
-import { normalizeInput, openStore, ShelfwiseError, type EventStore, type ShelfwiseEvent } from './events/index.js';
-import { rankCandidates, type Candidate, type RankOptions, type Ranked } from './rank/index.js';
+import { asShelfwiseError, normalizeInput, openStore, ShelfwiseError, type EventStore, type ShelfwiseEvent } from './events/index.js';
+import { rankCandidates, returnReason, type Candidate, type RankOptions, type Ranked } from './rank/index.js';
 import { bindGrid as bindGridImpl, type GridBinding, type GridOptions } from './dom/index.js';
 import type { Adapter, BackendName, Embedding, ModelRuntime, UpdateResult } from './model/runtime.js';
 import type { FinetuneOptions } from './model/index.js';
@@ -26,7 +26,7 @@ export interface RecommenderOptions extends RankOptions {
   /** Where the wasm binaries are served (default: beside the runtime chunk). */
   wasmPaths?: string;
   /** Called after each re-ranking with the latency of the last interaction (ms). */
-  onRank?: (info: { ms: number; backend: BackendName | null; incremental: boolean }) => void;
+  onRank?: (info: RankInfo) => void;
   /**
    * On-device fine-tuning (off by default): true or options. A Web Worker adapts a per-shopper bias on
    * the user vector to this shopper's own history, keeps it only when it ranks their most recent event at
@@ -35,6 +35,18 @@ export interface RecommenderOptions extends RankOptions {
   finetune?: boolean | FinetuneConfig;
   /** Called after every fine-tuning update (kept, rejected by the guard, or discarded). */
   onFinetune?: (info: FinetuneInfo) => void;
+}
+
+/** What `onRank` (and the script tag's `shelfwise:rank` event) reports about a ranking. */
+export interface RankInfo {
+  ms: number;
+  backend: BackendName | null;
+  incremental: boolean;
+  /**
+   * The model's return/discover balance for this shopper now: the share of probability it gives to items
+   * they already touched (0…1), or null for a model without the return part.
+   */
+  returnShare: number | null;
 }
 
 export interface FinetuneConfig extends FinetuneOptions {
@@ -96,7 +108,7 @@ export interface Recommender {
 export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeModule>, options: RecommenderOptions): Promise<Recommender> {
   const reported = new Set<string>();
   const report = (e: unknown) => {
-    const err = e instanceof ShelfwiseError ? e : new ShelfwiseError('internal', String((e as Error)?.message ?? e), { cause: e });
+    const err = asShelfwiseError(e, 'internal');
     try { options.onError?.(err); } catch { /* the shop's handler must not break us either */ }
     const key = `${err.code}:${err.message}`;
     if (!reported.has(key)) { reported.add(key); console.warn(`[shelfwise] ${err.message}`); }
@@ -153,7 +165,7 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
       for (const g of grids) g.refresh();
       return true;
     } catch (e) {
-      report(e instanceof ShelfwiseError ? e : new ShelfwiseError('model_failed', `model could not be loaded: ${(e as Error)?.message ?? e}`, { cause: e }));
+      report(asShelfwiseError(e, 'model_failed', 'model could not be loaded: '));
       return false;
     }
   };
@@ -221,7 +233,7 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
     return finetuned({ ...info, active: !!r.bias });
   };
   const runFinetune = (): Promise<FinetuneInfo | null> => {
-    ftRun = ftRun.then(update).catch((e) => { report(e instanceof ShelfwiseError ? e : new ShelfwiseError('finetune_failed', String((e as Error)?.message ?? e), { cause: e })); return null; });
+    ftRun = ftRun.then(update).catch((e) => { report(asShelfwiseError(e, 'finetune_failed')); return null; });
     return ftRun;
   };
   const scheduleFinetune = () => {
@@ -307,16 +319,23 @@ export async function createRecommenderWith(loadRuntime: () => Promise<RuntimeMo
         if (!res || !rt) return rankCandidates(cands, cands.map(() => null), cands.map(() => null), { ...o, blend: 0 });
         const rows = cands.map((c) => rt.rowOf.get(c.id) ?? 0);
         const hasHistory = res.emb.rows.length > 0;
-        const s = rt.score(res.emb.user, rows);
-        const scores = rows.map((r, i) => (r > 0 && hasHistory ? s[i] : null));
+        const known = modelHistory(res.history);
+        const s = rt.scoreFor(res.emb, known, rows);
+        const scores = rows.map((r, i) => (r > 0 && hasHistory ? s.scores[i] : null));
+        const sourceOf = new Map(cands.map((c, i) => [c.id, s.source[i]]));
         const purchased = new Set(res.history.filter((e) => e.type === 'purchase' && e.itemId).map((e) => e.itemId!));
         const ranked = rankCandidates(cands, scores, cands.map(() => null), hasHistory ? o : { ...o, blend: 0 }, purchased);
         // Reasons for the first rows only: each costs history × d multiply-adds.
+        const now = Date.now();
         for (const r of ranked.slice(0, 48)) {
           const row = rt.rowOf.get(r.itemId);
-          if (row && hasHistory) { const h = rt.reason(res.emb, row); r.reason = h > 0 ? rt.vocab.ids[h - 1] : null; }
+          if (!row || !hasHistory) continue;
+          r.source = sourceOf.get(r.itemId) ?? 'discover';
+          if (r.source === 'return') r.reason = returnReason(known, r.itemId, now);
+          else { const h = rt.reason(res.emb, row); r.reason = h > 0 ? rt.vocab.ids[h - 1] : null; }
         }
-        options.onRank?.({ ms: performance.now() - t0, backend: rt.backend, incremental: res.emb.incremental });
+        for (const r of ranked.slice(48)) if (r.score !== null) r.source = sourceOf.get(r.itemId) ?? 'discover';
+        options.onRank?.({ ms: performance.now() - t0, backend: rt.backend, incremental: res.emb.incremental, returnShare: hasHistory ? s.gate : null });
         return ranked;
       } catch (e) {
         report(e);

@@ -41,8 +41,14 @@ export interface Ranked {
   position: number;
   /** 0-based position in the merchant's order. */
   defaultPosition: number;
-  /** The history item that contributed most to this item's score, when there is one. */
+  /**
+   * Why it ranks here, when the model knows. For a discovered item (`source` 'discover'): the id of the
+   * history item that contributed most to its score. For a returned one ('return'): what the shopper did
+   * with it, e.g. "bought 3 times, last 12 days ago" or "viewed today".
+   */
   reason: string | null;
+  /** 'return': the shopper's own history drove its score; 'discover': the sequence model's catalog scores; null: not scored. */
+  source: 'return' | 'discover' | null;
   /** True for items moved to the end as unavailable / already purchased. */
   hidden: boolean;
 }
@@ -95,6 +101,6 @@ export function rankCandidates(
     for (const [i, pos] of pins) order.splice(Math.min(pos, order.length), 0, i);
   }
   return order.map((i, position) => ({
-    itemId: cands[i].id, score: scores[i], position, defaultPosition: i, reason: reasons[i] ?? null, hidden: hidden[i],
+    itemId: cands[i].id, score: scores[i], position, defaultPosition: i, reason: reasons[i] ?? null, source: null, hidden: hidden[i],
   }));
 }
