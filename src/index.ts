@@ -4,15 +4,17 @@
  *   await rec.track({ type: 'click', itemId: '85123A' });
  *   const ranked = await rec.rank(['85123A', '71053', ...]);
  */
-import { createRecommenderWith, type Recommender, type RecommenderOptions } from './core.js';
+import { createRecommenderWith } from './core.js';
+import type { Recommender, RecommenderOptions } from './recommender/index.js';
 
 export function createRecommender(options: RecommenderOptions): Promise<Recommender> {
   return createRecommenderWith(() => import('./model/runtime.js'), options);
 }
 
-export type { Recommender, RecommenderOptions } from './core.js';
+export type { Recommender, RecommenderOptions, RankInfo, FinetuneConfig, FinetuneInfo, ModelInfo, BackendName } from './recommender/index.js';
 export type { Candidate, RankOptions, RankRules, Ranked } from './rank/index.js';
 export type { GridBinding, GridOptions } from './dom/index.js';
 export type { ShelfwiseEvent, EventType, TrackInput } from './events/index.js';
-export { ShelfwiseError, validateEvent, normalizeInput, EVENT_TYPES } from './events/index.js';
+export { ShelfwiseError, isShelfwiseError, type ShelfwiseErrorCode } from './shared/index.js';
+export { validateEvent, normalizeInput, EVENT_TYPES } from './events/index.js';
 export { rankCandidates } from './rank/index.js';

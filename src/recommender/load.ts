@@ -1,0 +1,72 @@
+/** Loading the model runtime chunk and the model, once or again on another backend. */
+import { asShelfwiseError, ShelfwiseError } from '../shared/index.js';
+import type { BackendName, ModelRuntime } from '../model/runtime.js';
+
+export type RuntimeModule = typeof import('../model/runtime.js');
+
+export interface LoaderDeps {
+  importRuntime: () => Promise<RuntimeModule>;
+  modelUrl: string;
+  wasmPaths?: string;
+  useCache: boolean;
+  report: (e: unknown) => void;
+  /** Called with each newly loaded runtime, before `ready` resolves (restore the adaptation, refresh grids). */
+  loaded: (rt: ModelRuntime) => Promise<void>;
+}
+
+export class ModelLoader {
+  private rt: ModelRuntime | null = null;
+  private mod: RuntimeModule | null = null;
+  private settled = false;
+  private disposed = false;
+  ready: Promise<boolean>;
+
+  constructor(private readonly d: LoaderDeps, backend: BackendName | 'auto') {
+    this.ready = this.load(backend);
+  }
+
+  get runtime(): ModelRuntime | null { return this.rt; }
+  get current(): { rt: ModelRuntime; mod: RuntimeModule } | null { return this.rt && this.mod ? { rt: this.rt, mod: this.mod } : null; }
+
+  wasmBase(mod: RuntimeModule): string { return this.d.wasmPaths ?? new URL('.', mod.RUNTIME_URL).href; }
+
+  /** (Re)loads the model on `backend`; the current one serves until the new one is ready. */
+  load(backend: BackendName | 'auto'): Promise<boolean> {
+    this.settled = false;
+    this.ready = (async () => {
+      try {
+        const mod = await this.d.importRuntime();
+        const rt = await mod.ModelRuntime.load(this.d.modelUrl, backend, this.wasmBase(mod), this.d.useCache);
+        if (this.disposed) { rt.dispose(); return false; }
+        this.rt?.dispose();
+        this.rt = rt;
+        this.mod = mod;
+        await this.d.loaded(rt);
+        return true;
+      } catch (e) {
+        this.d.report(asShelfwiseError(e, 'model_failed', 'model could not be loaded: '));
+        return false;
+      } finally { this.settled = true; }
+    })();
+    return this.ready;
+  }
+
+  /**
+   * The runtime for a ranking: at once when loaded; while the first load is still going, after it, for at
+   * most `waitMs` (then null, with `model_not_ready` reported); null when the load failed.
+   */
+  async forRanking(waitMs: number): Promise<ModelRuntime | null> {
+    if (this.rt || this.settled) return this.rt;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = await Promise.race([this.ready.then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), waitMs); })]);
+    clearTimeout(timer);
+    if (timedOut && !this.rt) this.d.report(new ShelfwiseError('model_not_ready', `the model was not loaded within ${waitMs} ms: this ranking keeps the merchant's order`));
+    return this.rt;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.rt?.dispose();
+    this.rt = null;
+  }
+}
