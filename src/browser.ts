@@ -2,81 +2,97 @@
  * The script-tag entry (dist/shelfwise.js):
  *   <script>window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};</script>
  *   <script async src="/shelfwise/shelfwise.js" data-model="/models/online-retail/model.json"></script>
- * Commands: shelfwise('track', event), shelfwise('rank', ids, callback), shelfwise('forget'),
- * shelfwise('options', {blend, rules}), shelfwise('ready', callback(recommender)).
+ * Commands (typed in `Commands`): shelfwise('track', event), shelfwise('rank', ids, callback),
+ * shelfwise('forget', callback), shelfwise('options', {blend, rules}), shelfwise('ready', callback(recommender)),
+ * shelfwise('init', options) (for pages that start it from code, before or after this file loads).
  * data-finetune="true" turns on on-device fine-tuning (in a worker); data-backend, data-blend, data-consent.
- * With data-model it binds every [data-shelfwise-grid] on the page (and grids added later), and records
+ * With a model it binds every [data-shelfwise-grid] on the page (and grids added later), and records
  * GA4 dataLayer e-commerce events and Segment `analytics` track calls.
  */
-import { createRecommenderWith, type Recommender, type RecommenderOptions } from './core.js';
-import { isCommerceEvent } from './events/index.js';
+import { createRecommenderWith } from './core.js';
+import type { Recommender, RecommenderOptions } from './recommender/index.js';
+import type { Candidate, RankOptions, Ranked } from './rank/index.js';
+import { isCommerceEvent, type TrackInput } from './events/index.js';
+import { hookAnalytics } from './dom/index.js';
 
-type Cmd = [string, ...unknown[]];
+/** The snippet's commands and their arguments. */
+export interface Commands {
+  init: [options: Partial<RecommenderOptions>];
+  track: [event: TrackInput];
+  rank: [candidates: Array<string | Candidate>, callback: (ranked: Ranked[]) => void, options?: RankOptions];
+  forget: [callback?: () => void];
+  options: [options: RankOptions];
+  ready: [callback: (recommender: Recommender) => void];
+}
+type Command = { [K in keyof Commands]: [K, ...Commands[K]] }[keyof Commands];
+
 interface Stub { (...a: unknown[]): void; q?: ArrayLike<unknown>[]; recommender?: Recommender }
 
+const handlers: { [K in Exclude<keyof Commands, 'init'>]: (rec: Recommender, ...a: Commands[K]) => void } = {
+  track: (rec, event) => { rec.track(event).catch(() => {}); },
+  rank: (rec, ids, cb, opts) => { rec.rank(ids, opts).then((r) => cb?.(r)).catch(() => {}); },
+  forget: (rec, cb) => { rec.forget().then(() => cb?.()).catch(() => {}); },
+  options: (rec, o) => rec.setOptions(o),
+  ready: (rec, cb) => { rec.ready.then(() => cb(rec)).catch(() => {}); },
+};
+
 (() => {
-  const w = window as unknown as { shelfwise?: Stub; dataLayer?: unknown[]; analytics?: { on?: (ev: string, cb: (...a: unknown[]) => void) => void } };
+  const w = window as unknown as { shelfwise?: Stub };
   const script = document.currentScript as HTMLScriptElement | null;
   const base = new URL('.', script?.src || location.href).href;
   const ds = script?.dataset ?? {};
-  const pending: Cmd[] = Array.from(w.shelfwise?.q ?? [], (a) => Array.from(a) as Cmd);
+  const queued: Command[] = Array.from(w.shelfwise?.q ?? [], (a) => Array.from(a) as Command);
   let rec: Recommender | null = null;
-  const waiters: Cmd[] = [];
-  const warnOnce = new Set<string>();
-  const warn = (m: string) => { if (!warnOnce.has(m)) { warnOnce.add(m); console.warn('[shelfwise] ' + m); } };
+  let starting = false;
+  const waiting: Command[] = [];
+  const warned = new Set<string>();
+  const warn = (m: string) => { if (!warned.has(m) && warned.size < 50) { warned.add(m); console.warn('[shelfwise] ' + m.slice(0, 300)); } };
 
-  const exec = (c: Cmd) => {
-    if (!rec) { waiters.push(c); return; }
-    const [name, ...args] = c;
-    try {
-      if (name === 'track') rec.track(args[0]).catch(() => {});
-      else if (name === 'rank') rec.rank(args[0] as string[], args[2] as object).then((r) => (args[1] as (r: unknown) => void)?.(r)).catch(() => {});
-      else if (name === 'forget') rec.forget().then(() => (args[0] as (() => void) | undefined)?.());
-      else if (name === 'options') rec.setOptions(args[0] as object);
-      else if (name === 'ready') rec.ready.then(() => (args[0] as (r: Recommender) => void)(rec!));
-      else warn(`unknown command "${String(name)}"`);
-    } catch (e) { warn(String((e as Error)?.message ?? e)); }
+  const exec = (c: Command) => {
+    const name = c[0];
+    if (name === 'init') { init(c[1]); return; }
+    if (!(name in handlers)) { warn(`unknown command ${JSON.stringify(String(name).slice(0, 40))}`); return; }
+    if (!rec) { waiting.push(c); return; }
+    try { (handlers[name] as (r: Recommender, ...a: unknown[]) => void)(rec, ...c.slice(1)); } catch (e) { warn(String((e as Error)?.message ?? e)); }
   };
-  const api: Stub = (...a: unknown[]) => exec(a as Cmd);
+  const api: Stub = (...a: unknown[]) => exec(a as Command);
   w.shelfwise = api;
 
-  const model = ds.model;
-  if (!model) { warn('no data-model on the script tag; call shelfwise("init", {model}) to start'); }
-  const init = (opts: Partial<RecommenderOptions>) => {
+  function init(opts: Partial<RecommenderOptions>): void {
+    if (starting) { warn('shelfwise is already started: "init" is ignored'); return; }
+    const model = (opts && typeof opts === 'object' ? opts.model : undefined) ?? ds.model;
+    if (!model) { warn('no data-model on the script tag: call shelfwise("init", {model}) to start'); return; }
+    starting = true;
     createRecommenderWith(() => import(/* runtime chunk, lazily */ base + 'esm/runtime.js'), {
-      model: model ?? '', backend: (ds.backend as RecommenderOptions['backend']) ?? 'auto',
+      backend: (ds.backend as RecommenderOptions['backend']) ?? 'auto',
       blend: ds.blend !== undefined ? Number(ds.blend) : undefined, consent: ds.consent !== 'false', finetune: ds.finetune === 'true',
       wasmPaths: base + 'esm/',
       onError: (e) => window.dispatchEvent(new CustomEvent('shelfwise:error', { detail: e })),
       onRank: (info) => window.dispatchEvent(new CustomEvent('shelfwise:rank', { detail: info })),
       onFinetune: (info) => window.dispatchEvent(new CustomEvent('shelfwise:finetune', { detail: info })),
       ...opts,
+      model,
     }).then((r) => {
       rec = r;
       api.recommender = r;
       const bind = (root: ParentNode) => root.querySelectorAll?.('[data-shelfwise-grid]').forEach((g) => {
         if ((g as { __sw?: boolean }).__sw) return;
         (g as { __sw?: boolean }).__sw = true;
-        r.bindGrid(g, { reorder: (g.getAttribute('data-shelfwise-reorder') as 'immediate' | null) ?? undefined });
+        const hold = Number(g.getAttribute('data-shelfwise-hold') ?? 0);
+        r.bindGrid(g, { reorder: (g.getAttribute('data-shelfwise-reorder') as 'immediate' | null) ?? undefined, hold: Number.isFinite(hold) ? hold : 0 });
       });
       bind(document);
       new MutationObserver((rs) => rs.forEach((m) => m.addedNodes.forEach((n) => n instanceof Element && (n.matches('[data-shelfwise-grid]') ? bind(n.parentNode ?? document) : bind(n))))).observe(document.documentElement, { childList: true, subtree: true });
-      // GA4: every e-commerce event already on the dataLayer and every later push.
-      const dl = (w.dataLayer = w.dataLayer ?? []);
-      const take = (x: unknown) => { if (x && typeof x === 'object' && isCommerceEvent((x as { event?: unknown }).event)) r.track(x).catch(() => {}); };
-      dl.forEach(take);
-      const push = dl.push.bind(dl);
-      dl.push = (...items: unknown[]) => { const n = push(...items); items.forEach(take); return n; };
-      // Segment analytics.js
-      w.analytics?.on?.('track', (event: unknown, properties: unknown) => { if (isCommerceEvent(event)) r.track({ event, properties }).catch(() => {}); });
-      for (const c of [...pending, ...waiters.splice(0)]) exec(c);
+      hookAnalytics(window, (e) => { r.track(e as TrackInput).catch(() => {}); }, isCommerceEvent, warn);
+      for (const c of waiting.splice(0)) exec(c);
       window.dispatchEvent(new CustomEvent('shelfwise:ready', { detail: r }));
-    }, (e) => warn(String((e as Error)?.message ?? e)));
-  };
-  if (model) init({});
-  else {
-    // Queue 'init' support for pages that set options in code.
-    const initIdx = pending.findIndex((c) => c[0] === 'init');
-    if (initIdx >= 0) { const [c] = pending.splice(initIdx, 1); init(c[1] as Partial<RecommenderOptions>); }
+    }, (e) => { starting = false; warn(String((e as Error)?.message ?? e)); });
   }
+
+  const initCall = queued.findIndex((c) => c[0] === 'init');
+  const rest = queued.filter((_, i) => i !== initCall);
+  for (const c of rest) exec(c); // queued until the recommender exists
+  if (initCall >= 0) exec(queued[initCall]);
+  else if (ds.model) init({});
+  else warn('no data-model on the script tag: call shelfwise("init", {model}) to start');
 })();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { longestIncreasing } from './grid.js';
+import { longestIncreasing } from './reorder.js';
 
 test('longestIncreasing marks one longest strictly increasing subsequence', () => {
   let s = 7;

@@ -1,0 +1,28 @@
+/** A grid's products as the markup declares them, and as candidates in the merchant's order. */
+import type { Candidate } from '../rank/index.js';
+
+type Stamped = HTMLElement & { __swIndex?: number };
+
+/** The product elements (children with `data-shelfwise-item`), in DOM order. */
+export function products(container: Element): HTMLElement[] {
+  return Array.from(container.children).filter((c): c is HTMLElement => c instanceof HTMLElement && c.hasAttribute('data-shelfwise-item'));
+}
+
+/** Remembers the order in which the page first rendered each product: the merchant's order. */
+export class MerchantOrder {
+  private seq = 0;
+  constructor(private readonly container: Element) { this.stamp(); }
+
+  /** Numbers the products not seen before (new products go after the known ones). */
+  stamp(): void { for (const e of products(this.container) as Stamped[]) if (e.__swIndex === undefined) e.__swIndex = this.seq++; }
+
+  /** The products as candidates, in the merchant's order. */
+  candidates(): Candidate[] {
+    const els = (products(this.container) as Stamped[]).sort((a, b) => (a.__swIndex ?? 0) - (b.__swIndex ?? 0));
+    return els.map((e) => ({
+      id: e.getAttribute('data-shelfwise-item') ?? '',
+      category: e.getAttribute('data-shelfwise-category') ?? undefined,
+      available: !(e.hasAttribute('data-shelfwise-hidden') || e.getAttribute('data-shelfwise-stock') === '0'),
+    }));
+  }
+}
