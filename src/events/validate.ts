@@ -3,6 +3,12 @@ import { EVENT_TYPES, ShelfwiseError, type EventType, type ShelfwiseEvent } from
 const MAX_ID = 256;
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** A caller's value in a message: at most 40 characters of it, control characters escaped, quoted. */
+export function quote(v: unknown): string {
+  const s = typeof v === 'string' ? v : String(v);
+  return JSON.stringify(s.length > 40 ? s.slice(0, 40) + '…' : s);
+}
+
 function invalid(msg: string): never {
   throw new ShelfwiseError('invalid_event', `invalid event: ${msg}`);
 }
@@ -27,11 +33,11 @@ export function validateEvent(input: unknown, now = Date.now()): ShelfwiseEvent 
   const o = input as Record<string, unknown>;
   const type = o.type;
   if (typeof type !== 'string' || !(EVENT_TYPES as readonly string[]).includes(type)) {
-    invalid(`unknown type ${JSON.stringify(type)} (one of ${EVENT_TYPES.join(', ')})`);
+    invalid(`unknown type ${typeof type === 'string' ? quote(type) : typeof type} (one of ${EVENT_TYPES.join(', ')})`);
   }
   let ts = now;
   if (o.ts !== undefined) {
-    if (typeof o.ts !== 'number' || !Number.isFinite(o.ts) || o.ts < 0) invalid(`ts must be a finite, non-negative number of milliseconds, got ${String(o.ts)}`);
+    if (typeof o.ts !== 'number' || !Number.isFinite(o.ts) || o.ts < 0) invalid(`ts must be a finite, non-negative number of milliseconds, got ${typeof o.ts === 'number' ? String(o.ts) : typeof o.ts}`);
     ts = o.ts;
   }
   if (type === 'search') {
@@ -70,7 +76,7 @@ export function normalizeInput(input: unknown, now = Date.now()): ShelfwiseEvent
   const name = o.event;
   if (typeof name !== 'string') invalid('no "type" (shelfwise) or "event" (GA4 / Segment) field');
   const type = GA4[name] ?? SEGMENT[name];
-  if (!type) invalid(`unknown event "${name}" (GA4: ${Object.keys(GA4).join(', ')}; Segment: ${Object.keys(SEGMENT).join(', ')})`);
+  if (!type) invalid(`unknown event ${quote(name)} (GA4: ${Object.keys(GA4).join(', ')}; Segment: ${Object.keys(SEGMENT).join(', ')})`);
   const ts = typeof o.ts === 'number' ? o.ts : undefined;
   if (name in GA4) {
     if (type === 'search') return [validateEvent({ type, query: o.search_term ?? (o as any).ecommerce?.search_term, ts }, now)];

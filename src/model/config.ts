@@ -47,6 +47,16 @@ export function defaultConfig(vocabSize: number, over: Partial<ModelConfig> = {}
   };
 }
 
+/**
+ * Largest sizes a model file may declare: checked before anything is allocated, so a corrupt or hostile
+ * config is a clear error, not a tab out of memory.
+ */
+export const CONFIG_LIMITS = {
+  vocabSize: 2_000_000, d: 1024, blocks: 24, heads: 64, maxLen: 2048, numTypes: 64, numTimeBuckets: 256, ffDim: 8192, returnItems: 1000, returnHidden: 1024,
+} as const;
+/** Most parameters a model may have (float32: 400 MB). */
+export const MAX_PARAMS = 100_000_000;
+
 /** Throws a clear error when a config read from a file is not usable. */
 export function checkConfig(c: unknown): ModelConfig {
   if (!c || typeof c !== 'object') throw new Error('model config: missing or not an object');
@@ -54,11 +64,13 @@ export function checkConfig(c: unknown): ModelConfig {
   const ints = ['vocabSize', 'd', 'blocks', 'heads', 'maxLen', 'numTypes', 'numTimeBuckets', 'ffDim'] as const;
   for (const k of ints) {
     const v = o[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`model config: ${k} must be a non-negative integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`model config: ${k} must be a non-negative integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
+    if (v > CONFIG_LIMITS[k]) throw new Error(`model config: ${k} is ${v}, more than the ${CONFIG_LIMITS[k]} a model may have`);
   }
   for (const k of ['returnItems', 'returnHidden'] as const) {
     const v = o[k];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new Error(`model config: ${k} must be a non-negative integer, got ${JSON.stringify(v)}`);
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new Error(`model config: ${k} must be a non-negative integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
+    if (typeof v === 'number' && v > CONFIG_LIMITS[k]) throw new Error(`model config: ${k} is ${v}, more than the ${CONFIG_LIMITS[k]} a model may have`);
   }
   const cfg = o as unknown as ModelConfig;
   if (hasReturn(cfg) && !((cfg.returnHidden ?? 0) > 0)) throw new Error('model config: returnHidden must be positive when returnItems is');
@@ -66,5 +78,15 @@ export function checkConfig(c: unknown): ModelConfig {
     throw new Error(`model config: inconsistent sizes (vocabSize ${cfg.vocabSize}, d ${cfg.d}, heads ${cfg.heads}, maxLen ${cfg.maxLen})`);
   }
   if (typeof cfg.dropout !== 'number' || !(cfg.dropout >= 0 && cfg.dropout < 1)) cfg.dropout = 0;
+  const n = paramCount(cfg);
+  if (n > MAX_PARAMS) throw new Error(`model config: ${n} parameters, more than the ${MAX_PARAMS} a model may have`);
   return cfg;
+}
+
+/** Parameters of a config (what paramShapes in encoder.ts allocates), computed without allocating. */
+export function paramCount(c: ModelConfig): number {
+  const { d, ffDim: f } = c;
+  const block = 4 * d + 4 * d * d + d + 2 * d * f + f + d;
+  const ret = hasReturn(c) ? (c.returnHidden ?? 0) * (13 + d + 2) + 1 + c.vocabSize + d + 5 + 1 : 0;
+  return c.vocabSize * d + c.numTypes * d + c.numTimeBuckets * d + c.maxLen * d + c.blocks * block + 2 * d + ret;
 }

@@ -97,3 +97,19 @@ test('a gradient reaches the return part and the gate', () => {
     assert.ok(g && (g.abs().max().dataSync()[0] as number) > 0, `no gradient for ${k}`);
   }
 });
+
+test('a model file with absurd sizes is refused before anything is allocated, field by field', async () => {
+  const { checkConfig, paramCount } = await import('./config.js');
+  const { paramShapes: shapes } = await import('./encoder.js');
+  const good = defaultConfig(4418, { returnItems: 128, returnHidden: 32 });
+  assert.equal(paramCount(good), shapes(good).reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0), 'the count matches what would be allocated');
+  for (const [k, v] of [['blocks', 100000000], ['heads', 1e6], ['d', 65536], ['vocabSize', 1e9], ['maxLen', 1e7], ['numTypes', 1e5], ['numTimeBuckets', 1e5], ['ffDim', 1e6], ['returnItems', 1e6], ['returnHidden', 1e6]] as const) {
+    assert.throws(() => checkConfig({ ...good, [k]: v }), new RegExp(`${k} is ${v}, more than`), k);
+  }
+  assert.throws(() => checkConfig({ ...good, vocabSize: 1_900_000, d: 512 }), /parameters, more than/);
+  const { checkModelJson, buildModelJson } = await import('./weights.js');
+  const json = buildModelJson(good, [], 'weights.bin', 'v1');
+  assert.throws(() => checkModelJson({ ...json, weightsManifest: Array.from({ length: 65 }, () => ({ paths: ['a'], weights: [] })) }), /65 weight groups/);
+  assert.throws(() => checkModelJson({ ...json, weightsManifest: [{ paths: ['a'], weights: [{ name: 'x', shape: [1e6, 1e6], dtype: 'float32' }] }] }), /need more than/);
+  assert.throws(() => checkModelJson({ ...json, weightsManifest: [{ paths: ['a'], weights: [{ name: 'x', shape: [-1], dtype: 'float32' }] }] }), /no valid shape/);
+});

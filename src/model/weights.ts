@@ -5,7 +5,7 @@
  * can produce a model the SDK reads.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkConfig, type ModelConfig } from './config.js';
+import { checkConfig, MAX_PARAMS, type ModelConfig } from './config.js';
 import { paramShapes, type Params } from './encoder.js';
 
 export type Quantization = 'float32' | 'float16' | 'uint8';
@@ -106,6 +106,9 @@ export function buildModelJson(cfg: ModelConfig, specs: WeightSpec[], shard: str
   };
 }
 
+/** Most shard files a model may have. */
+const MAX_SHARDS = 64;
+
 /** Checks a parsed model.json and returns its shelfwise metadata; throws a clear error when unusable. */
 export function checkModelJson(json: unknown): ModelJson {
   const j = json as ModelJson;
@@ -113,7 +116,25 @@ export function checkModelJson(json: unknown): ModelJson {
   const meta = j.userDefinedMetadata?.shelfwise;
   if (!meta) throw new Error('model.json: no userDefinedMetadata.shelfwise (config, version, vocab)');
   meta.config = checkConfig(meta.config);
-  if (typeof meta.version !== 'string' || !meta.version) throw new Error('model.json: shelfwise.version missing');
+  if (typeof meta.version !== 'string' || !meta.version || meta.version.length > 200) throw new Error('model.json: shelfwise.version missing or not a short string');
+  if (typeof meta.vocab !== 'string' || !meta.vocab || meta.vocab.length > 1000) throw new Error('model.json: shelfwise.vocab must name the vocabulary file');
+  // The manifest is bounded before any shard is fetched or any byte allocated.
+  const groups = j.weightsManifest;
+  if (groups.length > MAX_SHARDS) throw new Error(`model.json: ${groups.length} weight groups (at most ${MAX_SHARDS})`);
+  let paths = 0, bytes = 0, specs = 0;
+  for (const g of groups) {
+    if (!g || !Array.isArray(g.paths) || !Array.isArray(g.weights)) throw new Error('model.json: a weightsManifest group without paths and weights');
+    paths += g.paths.length; specs += g.weights.length;
+    if (paths > MAX_SHARDS) throw new Error(`model.json: more than ${MAX_SHARDS} shard files`);
+    if (specs > 10_000) throw new Error('model.json: more than 10,000 weight entries');
+    for (const p of g.paths) if (typeof p !== 'string' || !p || p.length > 1000) throw new Error('model.json: a shard path is not a short string');
+    for (const w of g.weights) {
+      if (!w || typeof w.name !== 'string' || !Array.isArray(w.shape) || w.shape.length > 4 || !w.shape.every((x) => Number.isInteger(x) && x >= 0)) throw new Error(`model.json: weight entry ${JSON.stringify(w?.name)?.slice(0, 60)} has no valid shape`);
+      const q = w.quantization?.dtype;
+      bytes += w.shape.reduce((a, b) => a * b, 1) * (q === 'uint8' ? 1 : q === 'float16' ? 2 : 4);
+      if (bytes > MAX_PARAMS * 4) throw new Error(`model.json: the weights need more than ${MAX_PARAMS * 4} bytes`);
+    }
+  }
   return j;
 }
 

@@ -35,3 +35,16 @@ test('category cap in the top k defers extra items of a category', () => {
   const r = rankCandidates(c, [0.9, 0.8, 0.7, 0.6, 0.5], [], { rules: { categoryCap: { top: 3, max: 2 } } });
   assert.deepEqual(ids(r), ['a', 'b', 'd', 'c', 'e']);
 });
+
+test('rules keyed by ids named like Object.prototype members apply to those products, and only to them', () => {
+  const ids = ['a', 'constructor', 'toString', 'b', '__proto__x'];
+  const cands = ids.map((id) => ({ id }));
+  const scores = [0.9, 0.1, 0.2, 0.8, 0.5];
+  const plain = rankCandidates(cands, scores, ids.map(() => null)).map((r) => r.itemId);
+  assert.equal(plain[0], 'a');
+  const boosted = rankCandidates(cands, scores, ids.map(() => null), { rules: { boost: { constructor: 1.5 } } }).map((r) => r.itemId);
+  assert.equal(boosted[0], 'constructor', 'a boost for "constructor" moves that product');
+  const pinned = rankCandidates(cands, scores, ids.map(() => null), { rules: { pin: { toString: 0 }, boost: {} } }).map((r) => r.itemId);
+  assert.equal(pinned[0], 'toString');
+  assert.deepEqual(rankCandidates(cands, scores, ids.map(() => null), { rules: { boost: {} } }).map((r) => r.itemId), plain, 'an empty rule object changes nothing (no inherited keys)');
+});

@@ -53,6 +53,16 @@ export interface Ranked {
   hidden: boolean;
 }
 
+const finite = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : 0);
+
+/** A rule object's own enumerable entries as a Map (nothing inherited; a non-object gives none). */
+function ownEntries(o: Record<string, number> | undefined): Map<string, number> {
+  const m = new Map<string, number>();
+  if (!o || typeof o !== 'object') return m;
+  for (const k of Object.keys(o)) m.set(k, o[k]);
+  return m;
+}
+
 const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 1);
 
 export function rankCandidates(
@@ -68,8 +78,9 @@ export function rankCandidates(
   const pct = new Float64Array(n).fill(prior);
   known.forEach(([, i], r) => { pct[i] = known.length > 1 ? r / (known.length - 1) : 0; });
   const denom = Math.max(1, n - 1);
-  const boost = rules.boost;
-  const key = Float64Array.from(cands, (c, i) => blend * pct[i] + (1 - blend) * (i / denom) - (boost?.[c.id] ?? 0));
+  // Rules are read as own entries only (a product id like "constructor" or "toString" is not Object.prototype's).
+  const boost = ownEntries(rules.boost);
+  const key = Float64Array.from(cands, (c, i) => blend * pct[i] + (1 - blend) * (i / denom) - finite(boost.get(c.id)));
   const hideUnavail = rules.hideUnavailable ?? true;
   const hidden = cands.map((c) => (hideUnavail && c.available === false) || (!!rules.excludePurchased && purchased.has(c.id)));
   const buried = new Set(rules.bury ?? []);
@@ -91,7 +102,7 @@ export function rankCandidates(
     order = [...head, ...deferred, ...order.slice(rest)];
   }
 
-  const pins = Object.entries(rules.pin ?? {})
+  const pins = [...ownEntries(rules.pin)]
     .map(([id, pos]) => [cands.findIndex((c) => c.id === id), Math.max(0, Math.floor(pos))] as const)
     .filter(([i, pos]) => i >= 0 && Number.isFinite(pos))
     .sort((a, b) => a[1] - b[1]);
