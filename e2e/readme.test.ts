@@ -1,0 +1,72 @@
+/**
+ * The README's two install examples, run as written: the script tag (its paths served as the README shows
+ * them, /shelfwise/ → dist/ and the model) and the ES module (`from 'shelfwise'` resolved by an import map,
+ * as a bundler would). Both must personalize: the model's scores, not the merchant's order.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser } from 'playwright';
+import { launch, serve, watchedPage } from './helpers.js';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const block = (lang: string, i = 0) => [...README.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))][i][1];
+const ids = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail/vocab.json'), 'utf8')).ids.slice(0, 24) as string[];
+const grid = `<ul id="grid" data-shelfwise-grid>${ids.map((id) => `<li data-shelfwise-item="${id}">${id}</li>`).join('')}</ul>`;
+
+let browser: Browser;
+let srv: Awaited<ReturnType<typeof serve>>;
+before(async () => { srv = await serve(); browser = await launch(); });
+after(async () => { await browser?.close(); await srv?.close(); });
+
+test('README: the ES module example personalizes on its first rank() call', async () => {
+  const ctx = await browser.newContext();
+  const { page, errors } = await watchedPage(ctx);
+  const code = block('js');
+  assert.match(code, /from 'shelfwise'/);
+  await page.route('**/readme-esm.html', (r) => r.fulfill({ contentType: 'text/html', body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<script type="importmap">{"imports":{"shelfwise":"/dist/esm/index.js"}}</script></head><body>${grid}
+<script type="module">
+${code}
+window.readme = { ranked, binding, rec };
+</script></body></html>` }));
+  await page.goto(srv.url + '/readme-esm.html');
+  await page.waitForFunction(() => (window as any).readme, null, { timeout: 60_000 });
+  const ranked = await page.evaluate(() => (window as any).readme.ranked);
+  assert.equal(ranked.length, 3);
+  assert.ok(ranked.every((r: any) => typeof r.score === 'number'), `every known product is scored by the model: ${JSON.stringify(ranked)}`);
+  for (const r of ranked) {
+    assert.ok(r.source === 'return' || r.source === 'discover', `a source for ${r.itemId}`);
+    // A returning product's reason says what the shopper did; a discovered one's names the history item behind it.
+    if (r.source === 'return') assert.match(r.reason, /^viewed today$/); else assert.equal(r.reason, '85123A');
+  }
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('README: the script tag, served at the paths it shows, binds the grid and personalizes it', async () => {
+  const ctx = await browser.newContext();
+  const { page, errors } = await watchedPage(ctx);
+  const tag = block('html');
+  assert.match(tag, /src="\/shelfwise\/shelfwise.js"/);
+  await page.route('**/shelfwise/**', async (r) => {
+    const p = new URL(r.request().url()).pathname.replace(/^\/shelfwise\//, '');
+    const file = p.startsWith('models/') ? path.join(ROOT, p) : path.join(ROOT, 'dist', p);
+    if (!fs.existsSync(file)) return r.fulfill({ status: 404, body: 'not found' });
+    const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.json') ? 'application/json' : 'application/octet-stream';
+    return r.fulfill({ contentType: type, body: fs.readFileSync(file) });
+  });
+  await page.route('**/readme-tag.html', (r) => r.fulfill({ contentType: 'text/html', body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">${tag}</head><body>${grid}</body></html>` }));
+  await page.goto(srv.url + '/readme-tag.html');
+  await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
+  assert.equal(await page.evaluate(() => (window as any).shelfwise.recommender.ready), true);
+  const last = ids[ids.length - 1];
+  await page.evaluate((id) => new Promise<void>((res) => { (window as any).shelfwise('track', { type: 'purchase', itemId: id }); setTimeout(res, 300); }), last);
+  const ranked = await page.evaluate((all) => new Promise<any[]>((res) => (window as any).shelfwise('rank', all, res)), ids);
+  assert.ok(ranked.every((r: any) => typeof r.score === 'number'));
+  assert.notDeepEqual(ranked.map((r: any) => r.itemId), ids, 'not the merchant order');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
