@@ -461,7 +461,7 @@ export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, t
     } else {
       // One softmax per predicting position, shared by its targets.
       catalog = mm(hP, table, true);
-      lse = lookup(tf.reshape(logSumExpRows(catalog), [-1, 1]), t.pairPos).reshape([-1]);
+      lse = tf.reshape(lookup(tf.reshape(logSumExpRows(catalog), [-1, 1]), t.pairPos), [-1]);
     }
   }
   const logCatalog = tf.sub(targetLogit, lse);
@@ -478,9 +478,9 @@ export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, t
     if (slot < 0) miss[j] = -1e9;
   });
   const retLse = logSumExpRows(logits);
-  const pairLogit = tf.add(lookup(tf.reshape(logits, [-1, 1]), flat).reshape([-1]), tf.tensor1d(miss));
-  const logReturn = tf.sub(pairLogit, lookup(tf.reshape(retLse, [-1, 1]), t.pairPos).reshape([-1]));
-  const g = lookup(tf.reshape(gate, [-1, 1]), t.pairPos).reshape([-1]);
+  const pairLogit = tf.add(tf.reshape(lookup(tf.reshape(logits, [-1, 1]), flat), [-1]), tf.tensor1d(miss));
+  const logReturn = tf.sub(pairLogit, tf.reshape(lookup(tf.reshape(retLse, [-1, 1]), t.pairPos), [-1]));
+  const g = tf.reshape(lookup(tf.reshape(gate, [-1, 1]), t.pairPos), [-1]);
   // log g = -softplus(-a), log(1 - g) = -softplus(a)
   const mix = logAddExp(tf.add(tf.neg(tf.softplus(tf.neg(g))), logReturn), tf.add(tf.neg(tf.softplus(g)), logCatalog));
   return tf.neg(tf.mean(mix)) as tf.Scalar;
