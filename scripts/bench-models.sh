@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
 # Trains and evaluates the encoder on the benchmark data sets (never shipped: their models stay in
-# .cache/models/). Each run prints the model beside the baselines on the same split and writes
-# bench-out/<name>.json. Runs resume from .cache/checkpoints/; the recorded runs were resumed across
-# sessions (ML-1M: epochs 1-8, 9-22, 23-32 on one thread as .cache/models/ml-1m-drop, whose checkpoint was
-# then copied to .cache/checkpoints/ml-1m-wr for the warm restart of epochs 33-50 on two, then the stages
-# below; the Beauty run recorded for this recipe ran in one go). With the schedule in the flags (--lr-drop; a
-# factor above 1 raises the rate again), a resumed run follows the same rates as a fresh one.
+# .cache/models/). Each run prints the model beside the five baselines on the same split and writes
+# bench-out/<name>.json; `npx tsx scripts/bench-report.ts` then updates BENCHMARKS.md. Runs resume from
+# .cache/checkpoints/; with the schedule in the flags (--lr-drop; a factor above 1 raises the rate again), a
+# resumed run follows the same rates as a fresh one.
 # Usage: bash scripts/bench-models.sh [beauty] [taobao] [ml-1m]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,12 +12,10 @@ sets=("$@"); [ ${#sets[@]} -eq 0 ] && sets=(beauty taobao ml-1m)
 for s in "${sets[@]}"; do
   case "$s" in
     beauty) npx tsx scripts/train.ts --dataset beauty --out .cache/models/beauty-wd-d04 --max-len 50 --epochs 36 --patience 10 --batch 128 --lr 0.005 --lr-drop 27:0.2,32:0.3 --dropout 0.4 --mask-seen --weight-decay 0.1 --workers 2 --valid-users 6000 --quantize float32 --json bench-out/beauty-wd-d04.json ;;
-    taobao)
-      npx tsx scripts/train.ts --dataset taobao --out .cache/models/taobao-types --max-len 50 --epochs 40 --patience 8 --batch 64 --lr 0.002 --sampled 2048 --quantize float32 --json bench-out/taobao-types.json
-      npx tsx scripts/train.ts --dataset taobao --out .cache/models/taobao-notypes --no-types --max-len 50 --epochs 40 --patience 8 --batch 64 --lr 0.002 --sampled 2048 --quantize float32 --json bench-out/taobao-notypes.json ;;
+    taobao) npx tsx scripts/train.ts --dataset taobao --out .cache/models/taobao --max-len 50 --epochs 40 --patience 3 --plateau 0.3 --batch 64 --lr 0.002 --sampled 2048 --workers 2 --minutes 30 --quantize float32 --json bench-out/taobao.json ;;
     ml-1m)
-      # Three stages, each continuing the previous one's checkpoint (as the recorded run did): epochs 1-50 (with
-      # a warm restart at 33), 51-63 (a second restart), then 64-77 with --mask-seen and a third restart.
+      # Three stages, each continuing the previous one's checkpoint: epochs 1-50 (with a warm restart at 33),
+      # 51-63 (a second restart), then 64-77 with --mask-seen and a third restart.
       common="--dataset ml-1m --max-len 200 --patience 8 --batch 32 --lr 0.001 --dropout 0.2 --workers 2 --valid-users 2000 --quantize float32"
       drops="22:0.3,27:0.3,33:5.5556,41:0.3,46:0.3"
       npx tsx scripts/train.ts $common --out .cache/models/ml-1m-wr --epochs 50 --lr-drop $drops --json bench-out/ml-1m-wr.json

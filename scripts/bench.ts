@@ -153,5 +153,5 @@ for (const b of ['wasm', 'webgl', 'cpu']) {
 }
 const fr = results.firstRanking as any;
 lines.push('', `Script load → first ranking (wasm, 24-product grid, median of 5): model not cached ${f(fr.cold.p50)} ms (${f(fr.cold.nav)} ms from navigation start); model cached ${f(fr.cached.p50)} ms (${f(fr.cached.nav)} ms from navigation start).`);
-updateSection(path.join(ROOT, 'BENCHMARKS.md'), 'sdk', `## SDK in the page (headless Chromium ${browser.version()})\n\nCommand: \`npm run bench\` (${new Date().toISOString().slice(0, 10)}, this 2-core machine; WebGL on SwiftShader)\n\n${lines.join('\n')}\n`);
+updateSection(path.join(ROOT, 'BENCHMARKS.md'), 'sdk', `## SDK in the page (headless Chromium ${browser.version()})\n\nCommand: \`npm run bench\` (this 2-core machine; WebGL on SwiftShader). ![interaction latency by candidates per backend](benchmarks/latency.svg)\n\n${lines.join('\n')}\n`);
 console.log(lines.join('\n'));
