@@ -79,9 +79,9 @@ export function initPanel(cat) {
     refresh();
   });
   window.addEventListener('shelfwise:rank', (e) => {
-    if (panelRanking) return;
-    $('latency').textContent = `${e.detail.ms.toFixed(1)} ms${e.detail.incremental ? ' (incremental)' : ''}`;
+    // The balance is the shopper's, whatever was ranked; the latency shown is the grid's.
     showBalance(e.detail.returnShare);
+    if (!panelRanking) $('latency').textContent = `${e.detail.ms.toFixed(1)} ms${e.detail.incremental ? ' (incremental)' : ''}`;
   });
   let timer = 0;
   const later = () => { clearTimeout(timer); timer = setTimeout(refresh, 120); };

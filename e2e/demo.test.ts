@@ -66,10 +66,36 @@ test('a replay produces its numbers from the model in the page', async () => {
   await page.click('#replay-all');
   await page.waitForSelector('#replay-results table', { timeout: 180_000 });
   const v = await page.$$eval('#replay-results td', (tds) => Object.fromEntries(tds.map((t) => [(t as HTMLElement).dataset.k, t.textContent])));
-  for (const k of ['p-share', 'd-share']) assert.match(v[k]!, /^\d+(\.\d)?%$/);
-  for (const k of ['p-mean', 'd-mean']) assert.ok(Number(v[k]) >= 1);
+  for (const k of ['p-share', 'b-share', 'd-share']) assert.match(v[k]!, /^\d+(\.\d)?%$/);
+  for (const k of ['p-mean', 'b-mean', 'd-mean']) assert.ok(Number(v[k]) >= 1);
   assert.match(await page.textContent('#replay-results caption') ?? '', /100 customers replayed/);
   assert.ok((await page.$$('#replay-chart rect')).length >= 8, 'chart drawn');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('first view: after three lunch-bag clicks, a reload shows them in the first row, the panel shows the return/discover balance', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+  const { page, errors } = await watchedPage(ctx);
+  await open(page);
+  const bags = await page.evaluate(() => (window as any).demoCatalog.slice(0, 48).filter((p: any) => /LUNCH BAG/.test(p.title) && !p.outOfStock).slice(0, 3).map((p: any) => p.id));
+  assert.equal(bags.length, 3);
+  for (const id of bags) {
+    await page.click(`#grid > li[data-shelfwise-item="${id}"]`, { position: { x: 4, y: 4 } });
+    await page.waitForTimeout(150);
+  }
+  await page.waitForFunction((n) => (window as any).shelfwise.recommender.history().then((h: any[]) => h.length >= n), bags.length);
+  await page.waitForFunction(() => /return/.test(document.querySelector('#balance')!.textContent!), null, { timeout: 30_000 });
+  await page.reload();
+  await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
+  await page.evaluate(() => (window as any).shelfwise.recommender.ready);
+  // The first visible row (the products level with the first one) starts with the lunch bags clicked.
+  await page.waitForFunction((ids) => {
+    const els = [...document.querySelectorAll('#grid > li')] as HTMLElement[];
+    const top = els[0]?.offsetTop;
+    const row = els.filter((e) => e.offsetTop === top).map((e) => e.dataset.shelfwiseItem);
+    return ids.includes(row[0]) && row.filter((id) => ids.includes(id)).length >= 2;
+  }, bags, { timeout: 30_000 });
   assert.deepEqual(errors, []);
   await ctx.close();
 });
