@@ -37,7 +37,12 @@ for (const n of names) {
 if (!jobs.length) { console.error(`usage: ${USAGE}`); process.exit(2); }
 for (const job of jobs) {
   const t0 = performance.now();
-  let log = job();
+  let log;
+  try { log = job(); } catch (e) {
+    // A wrong column name or a missing file is the user's input: say so, with the usage, not a stack trace.
+    if (e instanceof FlagError || (e as NodeJS.ErrnoException).code === 'ENOENT') { console.error(`data: ${(e as Error).message}\nusage: ${USAGE}`); process.exit(2); }
+    throw e;
+  }
   if (sessionGap) log = splitSessions(log, sessionGap);
   const file = writeLog(log);
   const events = log.users.reduce((n, u) => n + u.items.length, 0);

@@ -3,7 +3,7 @@
  *   [--lr 0.001] [--lr-drop EPOCH:FACTOR,...] [--d 64] [--blocks 2] [--heads 1] [--max-len 50] [--ff 64] [--dropout 0.2] [--no-types]
  *   [--no-time] [--sampled 0] [--negatives mixed|uniform] [--mask-seen] [--weight-decay 0] [--ema 0] [--seed 42] [--patience 3] [--cutoff 2011-09-01] [--min-count 1]
  *   [--quantize float32|float16|uint8] [--workers 1] [--max-users N] [--valid-users N] [--json FILE] [--no-card]
- *   [--plateau 0 (factor: reduce on plateau)] [--minutes 0 (time budget)] [--protocol item|basket] [--return-items 128 (0 = off; off where seen items are excluded)] [--return-hidden 32]
+ *   [--require-better (exit 1 when a baseline ranks better)] [--plateau 0 (factor: reduce on plateau)] [--minutes 0 (time budget)] [--protocol item|basket] [--return-items 128 (0 = off; off where seen items are excluded)] [--return-hidden 32]
  * Trains the encoder, evaluates on the test split against the baselines, exports the model directory.
  */
 import fs from 'node:fs';
@@ -30,7 +30,7 @@ const f = parseFlags('train', USAGE, () => {
       cutoff: { type: 'string' }, 'min-count': { type: 'string' }, quantize: { type: 'string', default: 'float16' },
       'max-users': { type: 'string' }, 'valid-users': { type: 'string', default: '0' }, json: { type: 'string' }, 'no-card': { type: 'boolean' },
       'exclude-seen': { type: 'boolean' }, 'include-seen': { type: 'boolean' }, backend: { type: 'string' }, workers: { type: 'string', default: '1' },
-      protocol: { type: 'string', default: 'item' }, plateau: { type: 'string', default: '0' }, minutes: { type: 'string', default: '0' }, 'return-items': { type: 'string' }, 'return-hidden': { type: 'string', default: '32' },
+      protocol: { type: 'string', default: 'item' }, 'require-better': { type: 'boolean' }, plateau: { type: 'string', default: '0' }, minutes: { type: 'string', default: '0' }, 'return-items': { type: 'string' }, 'return-hidden': { type: 'string', default: '32' },
     },
   });
   const pos = { int: true, min: 1 };
@@ -88,6 +88,14 @@ if (quants.length > 1) {
   const drop = 1 - final.metrics.model['ndcg@10'] / reports.float32.metrics.model['ndcg@10'];
   console.log(`\n${f.quantize} vs float32 NDCG@10: ${(drop * 100).toFixed(2)}% relative drop`);
 }
-const summary = { dataset: final.dataset, protocol: final.protocol, config: cfg, backend, epochs: r.epochs, minutes: r.seconds / 60, seqPerSec: r.seqPerSec, gflops: r.gflops, peakGflops: r.peak, history: r.history, quantization: Object.fromEntries(Object.entries(reports).map(([q, rep]) => [q, { bytes: rep.bytes, model: rep.metrics.model }])), metrics: final.metrics, bestBaseline: bestBaseline(final)[0] };
+// The verdict a shop needs: is this model better than the simplest rule it could use instead?
+const [bn, bm] = bestBaseline(final);
+const ratio = final.metrics.model['ndcg@10'] / bm['ndcg@10'];
+const verdict = ratio >= 1 ? `recommended: ${ratio.toFixed(3)}× the NDCG@10 of the best baseline (${bn})` : `not recommended: ${bn} ranks better (the model reaches ${ratio.toFixed(3)}× its NDCG@10)`;
+console.log(ratio >= 1
+  ? `\nVerdict: the model ranks better than every baseline (${ratio.toFixed(3)}× ${bn}'s NDCG@10 on the test split).`
+  : `\nVerdict: NOT RECOMMENDED. On the test split the rule "${bn}" ranks better than this model (the model reaches ${ratio.toFixed(3)}× its NDCG@10): a shop is better served by that rule.`);
+const summary = { verdict, dataset: final.dataset, protocol: final.protocol, config: cfg, backend, epochs: r.epochs, minutes: r.seconds / 60, seqPerSec: r.seqPerSec, gflops: r.gflops, peakGflops: r.peak, history: r.history, quantization: Object.fromEntries(Object.entries(reports).map(([q, rep]) => [q, { bytes: rep.bytes, model: rep.metrics.model }])), metrics: final.metrics, bestBaseline: bestBaseline(final)[0] };
 if (f.json) fs.writeFileSync(f.json, JSON.stringify(summary, null, 2));
-if (!f['no-card'] && log.name === 'online-retail') writeModelCard(out, summary, process.argv.slice(2));
+if (!f['no-card']) writeModelCard(out, summary, process.argv.slice(2), log.name === 'online-retail');
+if (f['require-better'] && ratio < 1) { console.error(`train: --require-better: the model is below ${bn}`); process.exit(1); }

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { typeCode, type EventType } from '../../src/model/features.js';
+import { FlagError } from './flags.js';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 export const SHARED = process.env.SHELFWISE_DATA ?? path.resolve(ROOT, '../shared/data');
@@ -175,7 +176,7 @@ export interface CsvMapping { user: string; item: string; type?: string; time?: 
 export function parseCsvLog(name: string, text: string, m: CsvMapping): Log {
   const rows = parseDelimited(text, m.delimiter ?? (text.split('\n')[0].includes('\t') ? '\t' : ','));
   const head = rows[0].map((h) => h.trim());
-  const col = (n?: string) => { if (!n) return -1; const i = head.indexOf(n); if (i < 0) throw new Error(`${name}: no column "${n}" (columns: ${head.join(', ')})`); return i; };
+  const col = (n?: string) => { if (!n) return -1; const i = head.indexOf(n); if (i < 0) throw new FlagError(`${name}: no column "${n}" in the input (its columns: ${head.join(', ')})`); return i; };
   const cu = col(m.user), ci = col(m.item), ct = col(m.type), cs = col(m.time), cTitle = col(m.title), cPrice = col(m.price);
   const events: RawEvent[] = [];
   const meta = new Map<string, ItemMeta>();
