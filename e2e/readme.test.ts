@@ -70,3 +70,19 @@ test('README: the script tag, served at the paths it shows, binds the grid and p
   assert.deepEqual(errors, []);
   await ctx.close();
 });
+
+test('auto skips a software-rendered GPU (SwiftShader here) for wasm, and says why', async () => {
+  const ctx = await browser.newContext();
+  const { page, errors } = await watchedPage(ctx);
+  await page.goto(srv.url + '/e2e/.fixture/blank.html');
+  const m = await page.evaluate(async () => {
+    const { createRecommender } = await import('/dist/esm/index.js' as string);
+    const rec = await createRecommender({ model: '/e2e/.fixture/model/model.json', consent: false });
+    await rec.ready;
+    return rec.model;
+  });
+  assert.equal(m.backend, 'wasm');
+  assert.match(m.backendReason, /webgpu adapter is software.*webgl renderer is software/i);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});

@@ -48,7 +48,7 @@ function recommender({ options, checked, report, grids, history, loader, adapt, 
   const rec: Recommender & { /** @internal the demo's and the tests' window on the engine */ readonly runtime: unknown } = {
     get backend() { return loader.runtime?.backend ?? null; },
     get storage() { return history.kind; },
-    get model() { const rt = loader.runtime; return rt ? { version: rt.version, backend: rt.backend, items: rt.vocab.ids } : null; },
+    get model() { const rt = loader.runtime; return rt ? { version: rt.version, backend: rt.backend, backendReason: rt.backendReason, items: rt.vocab.ids } : null; },
     get runtime() { return loader.runtime; },
     get ready() { return loader.ready; },
     get adaptation() { return adapt?.state ?? null; },

@@ -81,6 +81,8 @@ export interface FinetuneInfo {
 export interface ModelInfo {
   version: string;
   backend: BackendName;
+  /** Why that backend: e.g. "auto: webgpu adapter is software (...)" when auto skipped a software GPU. */
+  backendReason: string;
   /** Item ids the model knows, in the order of its vocabulary. */
   items: readonly string[];
 }
