@@ -222,3 +222,32 @@ test('forget() empties storage; consent false stores nothing', async () => {
   assert.deepEqual(errors, []);
   await ctx.close();
 });
+
+test('forget() with another tab holding the database (ignoring versionchange) settles at once, erases everything, and the other tabs keep storing', async () => {
+  const ctx = await browser.newContext();
+  const a = await watchedPage(ctx), b = await watchedPage(ctx), holder = await watchedPage(ctx);
+  await a.page.goto(SHOP()); await b.page.goto(SHOP());
+  await rec(a.page); await rec(b.page);
+  // An older tab with its own connection that never closes it.
+  await holder.page.goto(srv.url + '/e2e/.fixture/blank.html');
+  await holder.page.evaluate(() => new Promise<void>((res) => { const r = indexedDB.open('shelfwise'); r.onsuccess = () => { (window as any).held = r.result; r.result.onversionchange = null; res(); }; }));
+  // A burst of events queued for storage when forget() is called: it does not wait behind them, and none lands after it.
+  const ms = await a.page.evaluate(async () => {
+    const r = (window as any).shelfwise.recommender;
+    for (let i = 0; i < 300; i++) void r.track({ type: 'view', itemId: `SKU-0${10 + (i % 50)}` });
+    const t0 = performance.now();
+    await r.forget();
+    const took = performance.now() - t0;
+    await new Promise((res) => setTimeout(res, 500));
+    return took;
+  });
+  assert.ok(ms < 2000, `forget() took ${ms} ms`);
+  assert.equal((await storedEvents(a.page)).length, 0, 'nothing stored after forget()');
+  // The other tab still stores (its connection was not closed under it).
+  await b.page.evaluate(() => (window as any).shelfwise.recommender.track({ type: 'click', itemId: 'SKU-020' }));
+  assert.equal(await b.page.evaluate(() => (window as any).shelfwise.recommender.storage), 'indexeddb');
+  const stored = await storedEvents(b.page);
+  assert.deepEqual(stored.map((e: any) => e.itemId), ['SKU-020']);
+  assert.deepEqual([...a.errors, ...b.errors], []);
+  await ctx.close();
+});

@@ -1,4 +1,4 @@
-import { openDB, deleteDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { asShelfwiseError, ShelfwiseError, type ShelfwiseEvent } from './types.js';
 
 export const DB_NAME = 'shelfwise';
@@ -46,12 +46,14 @@ function isQuota(e: unknown): boolean {
 
 export class IdbStore implements EventStore {
   readonly kind = 'indexeddb' as const;
-  private constructor(private db: IDBPDatabase<Schema>, private cap: number) {}
+  /** Set when another tab's upgrade or deletion closed our connection: the next operation reopens it. */
+  private closed = false;
+  private constructor(private db: IDBPDatabase<Schema>, private readonly cap: number) {}
 
-  static async open(cap = 1000, timeoutMs = 3000): Promise<IdbStore> {
-    if (typeof indexedDB === 'undefined' || !indexedDB) throw new ShelfwiseError('storage_unavailable', 'IndexedDB is not available');
+  private static connect(onBlocking: () => void, timeoutMs: number): Promise<IDBPDatabase<Schema>> {
+    if (typeof indexedDB === 'undefined' || !indexedDB) return Promise.reject(new ShelfwiseError('storage_unavailable', 'IndexedDB is not available'));
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const db = await Promise.race([
+    return Promise.race([
       openDB<Schema>(DB_NAME, DB_VERSION, {
         upgrade(db, oldVersion) {
           // Versioned upgrades: each step brings a database from version n-1 to n.
@@ -60,17 +62,33 @@ export class IdbStore implements EventStore {
             db.createObjectStore('kv');
           }
         },
-        blocking() { /* a newer tab wants to upgrade: let it */ db?.close(); },
+        // A newer tab wants to upgrade or delete: let it, and reopen on our next operation.
+        blocking: onBlocking,
+        terminated: onBlocking,
       }),
       new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new ShelfwiseError('storage_unavailable', 'IndexedDB open timed out (blocked)')), timeoutMs); }),
     ]).finally(() => clearTimeout(timer));
-    return new IdbStore(db, cap);
+  }
+
+  static async open(cap = 1000, timeoutMs = 3000): Promise<IdbStore> {
+    let store: IdbStore | null = null;
+    const db = await IdbStore.connect(() => store?.release(), timeoutMs);
+    return (store = new IdbStore(db, cap));
+  }
+
+  private release(): void { this.closed = true; this.db.close(); }
+
+  /** The open connection, reopened after another tab closed it. */
+  private async conn(): Promise<IDBPDatabase<Schema>> {
+    if (this.closed) { this.db = await IdbStore.connect(() => this.release(), 3000); this.closed = false; }
+    return this.db;
   }
 
   async add(e: ShelfwiseEvent): Promise<void> {
+    const db = await this.conn();
     try {
       // One transaction: add, then drop the oldest beyond the cap.
-      const tx = this.db.transaction('events', 'readwrite');
+      const tx = db.transaction('events', 'readwrite');
       await tx.store.add({ ...e });
       let excess = (await tx.store.count()) - this.cap;
       if (excess > 0) {
@@ -79,17 +97,28 @@ export class IdbStore implements EventStore {
       }
       await tx.done;
     } catch (err) {
-      if (!isQuota(err)) throw new ShelfwiseError('storage_failed', `could not store the event: ${(err as Error)?.message}`, { cause: err });
-      // Quota exceeded: trim the oldest quarter of the events (nothing else) and retry once.
-      const n = await this.db.count('events');
-      await this.trim(Math.floor(n * 0.75));
-      await this.db.add('events', { ...e });
+      if (!isQuota(err)) throw new ShelfwiseError('storage_failed', `could not store the event: ${String((err as Error)?.message).slice(0, 200)}`, { cause: err });
+      await this.addUnderQuota(db, e);
     }
   }
 
+  /**
+   * The origin's storage is full: drop the oldest events, twice as many each try (1, 2, 4, ...), until the
+   * new one fits; what is dropped is only what was needed. Fails with `storage_full` when nothing is left.
+   */
+  private async addUnderQuota(db: IDBPDatabase<Schema>, e: ShelfwiseEvent): Promise<void> {
+    for (let drop = 1; ; drop *= 2) {
+      const n = await db.count('events');
+      if (n === 0) break;
+      await this.trim(db, Math.max(0, n - drop));
+      try { await db.add('events', { ...e }); return; } catch (err) { if (!isQuota(err)) throw new ShelfwiseError('storage_failed', `could not store the event: ${String((err as Error)?.message).slice(0, 200)}`, { cause: err }); }
+    }
+    throw new ShelfwiseError('storage_full', 'the browser\'s storage for this site is full (quota exceeded), even with no events kept: events are kept in memory for this page');
+  }
+
   /** Deletes the oldest events beyond `keep`. */
-  private async trim(keep: number): Promise<void> {
-    const tx = this.db.transaction('events', 'readwrite');
+  private async trim(db: IDBPDatabase<Schema>, keep: number): Promise<void> {
+    const tx = db.transaction('events', 'readwrite');
     let excess = (await tx.store.count()) - keep;
     if (excess > 0) {
       let cursor = await tx.store.openCursor();
@@ -100,7 +129,7 @@ export class IdbStore implements EventStore {
 
   async recent(n: number): Promise<ShelfwiseEvent[]> {
     const out: ShelfwiseEvent[] = [];
-    let cursor = await this.db.transaction('events').store.openCursor(null, 'prev');
+    let cursor = await (await this.conn()).transaction('events').store.openCursor(null, 'prev');
     while (cursor && out.length < n) {
       const { seq: _seq, ...e } = cursor.value;
       out.push(e);
@@ -109,17 +138,19 @@ export class IdbStore implements EventStore {
     return out.reverse();
   }
 
-  count() { return this.db.count('events'); }
-  async getKV<T>(k: string) { return (await this.db.get('kv', k)) as T | undefined; }
-  async setKV(k: string, v: unknown) { await this.db.put('kv', v, k); }
-  async deleteKV(k: string) { await this.db.delete('kv', k); }
+  async count() { return (await this.conn()).count('events'); }
+  async getKV<T>(k: string) { return (await (await this.conn()).get('kv', k)) as T | undefined; }
+  async setKV(k: string, v: unknown) { await (await this.conn()).put('kv', v, k); }
+  async deleteKV(k: string) { await (await this.conn()).delete('kv', k); }
+  /**
+   * Erases every event and record in one transaction, in place: no database deletion, so it never waits
+   * for other tabs to close theirs (no `blocked`), and their connections stay open and keep storing.
+   */
   async clear(): Promise<void> {
-    this.db.close();
-    await deleteDB(DB_NAME);
-    const fresh = await IdbStore.open(this.cap);
-    this.db = fresh.db;
+    const tx = (await this.conn()).transaction(['events', 'kv'], 'readwrite');
+    await Promise.all([tx.objectStore('events').clear(), tx.objectStore('kv').clear(), tx.done]);
   }
-  close() { this.db.close(); }
+  close() { this.closed = false; this.db.close(); }
 }
 
 /**

@@ -19,6 +19,10 @@ export class HistoryCache {
   private gen = 0;
   /** This tab's writes, in order: a read from storage waits for them, so it has every event tracked before it. */
   private writes: Promise<void> = Promise.resolve();
+  /** The one store write in progress (forget() waits for it, not for the backlog). */
+  private writing: Promise<void> = Promise.resolve();
+  /** Bumped by clear(): writes queued before it are dropped, not written after. */
+  private era = 0;
   private readonly channel: BroadcastChannel | null;
 
   private constructor(private store: EventStore, private readonly cap: number, private readonly report: (e: unknown) => void, onRemote: (c: RemoteChange) => void) {
@@ -56,8 +60,14 @@ export class HistoryCache {
     if (this.mirror) { this.mirror.push(...events); if (this.mirror.length > this.cap) this.mirror.splice(0, this.mirror.length - this.cap); }
     this.gen++;
     const after = first();
-    const prev = this.writes;
-    const written = (async () => { await prev; await after; for (const e of events) await this.safeAdd(e); })();
+    const prev = this.writes, era = this.era;
+    const written = (async () => {
+      await prev; await after;
+      for (const e of events) {
+        if (era !== this.era) return; // forgotten meanwhile
+        await (this.writing = this.safeAdd(e));
+      }
+    })();
     this.writes = written.catch(() => undefined);
     await written;
     this.channel?.postMessage('events');
@@ -78,9 +88,14 @@ export class HistoryCache {
     }
   }
 
-  /** Erases every stored event and record (after the writes already started, so none is left behind). */
+  /**
+   * Erases every stored event and record. Events still queued for storage are dropped, not written after;
+   * only the one write in progress is waited for (so it cannot land after the clear).
+   */
   async clear(): Promise<void> {
-    await this.writes;
+    this.era++;
+    this.invalidate();
+    await this.writing.catch(() => undefined);
     try { await this.store.clear(); } catch (e) { this.report(e); }
     // A read that began before the clear must not become the mirror.
     this.invalidate();

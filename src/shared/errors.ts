@@ -2,7 +2,7 @@
 
 export type ShelfwiseErrorCode =
   | 'invalid_event' | 'invalid_options'
-  | 'storage_unavailable' | 'storage_failed'
+  | 'storage_unavailable' | 'storage_failed' | 'storage_full'
   | 'model_not_found' | 'model_fetch_failed' | 'model_corrupt' | 'model_failed' | 'model_not_ready'
   | 'backend_failed'
   | 'finetune_failed' | 'finetune_discarded' | 'finetune_invalid'
