@@ -251,3 +251,15 @@ test('forget() with another tab holding the database (ignoring versionchange) se
   assert.deepEqual([...a.errors, ...b.errors], []);
   await ctx.close();
 });
+
+test('script tag: a missing model arrives as model_not_found (the code survives across the two bundles)', async () => {
+  const ctx = await browser.newContext();
+  const { page } = await watchedPage(ctx);
+  await page.route('**/missing-model.html', (r) => r.fulfill({ contentType: 'text/html', body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<script>window.codes=[];addEventListener('shelfwise:error',(e)=>codes.push(e.detail.code));</script>
+<script async src="/dist/shelfwise.js" data-model="/models/nowhere/model.json"></script></head><body><ul data-shelfwise-grid><li data-shelfwise-item="a">a</li></ul></body></html>` }));
+  await page.goto(srv.url + '/missing-model.html');
+  await page.waitForFunction(() => (window as any).codes.length > 0, null, { timeout: 30_000 });
+  assert.equal(await page.evaluate(() => (window as any).codes[0]), 'model_not_found');
+  await ctx.close();
+});
