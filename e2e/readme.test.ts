@@ -86,3 +86,29 @@ test('auto skips a software-rendered GPU (SwiftShader here) for wasm, and says w
   assert.deepEqual(errors, []);
   await ctx.close();
 });
+
+const cspPage = (policy: string, backend: string) => `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<script nonce="n0nce">window.codes=[];addEventListener('shelfwise:error',(e)=>codes.push(e.detail.code));
+window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};</script>
+<script async src="/dist/shelfwise.js" data-model="/models/online-retail/model.json" data-backend="${backend}"></script></head><body>${grid}</body></html>`;
+
+for (const [name, policy, backend, expect] of [
+  ['the README\'s policy: the model runs on wasm', "script-src 'self' 'wasm-unsafe-eval' 'nonce-n0nce'", 'wasm', { backend: 'wasm', codes: [] as string[] }],
+  ['without \'wasm-unsafe-eval\': a clear csp_blocked error, the page keeps working', "script-src 'self' 'nonce-n0nce'", 'wasm', { backend: null, codes: ['csp_blocked'] }],
+] as const) {
+  test(`Content-Security-Policy: ${name}`, async () => {
+    const ctx = await browser.newContext();
+    const { page, errors } = await watchedPage(ctx);
+    await page.route('**/csp.html', (r) => r.fulfill({ contentType: 'text/html', headers: { 'content-security-policy': policy }, body: cspPage(policy, backend) }));
+    await page.goto(srv.url + '/csp.html');
+    await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
+    await page.evaluate(() => (window as any).shelfwise.recommender.ready);
+    const got = await page.evaluate(() => ({ backend: (window as any).shelfwise.recommender.backend, codes: (window as any).codes }));
+    assert.equal(got.backend, expect.backend);
+    assert.deepEqual(got.codes, expect.codes);
+    const ranked = await page.evaluate(() => new Promise<any[]>((res) => (window as any).shelfwise('rank', ['85123A', '22423'], res)));
+    assert.equal(ranked.length, 2, 'rank() answers either way');
+    assert.deepEqual(errors.filter((e) => !/Content Security Policy|wasm-unsafe-eval|WebAssembly/i.test(e)), []);
+    await ctx.close();
+  });
+}

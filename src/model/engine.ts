@@ -52,6 +52,13 @@ export async function softwareRendered(b: BackendName): Promise<string | null> {
   return null;
 }
 
+/** Whether the page's Content-Security-Policy forbids compiling WebAssembly (no 'wasm-unsafe-eval'). */
+export function cspBlocksWasm(): boolean {
+  try { new WebAssembly.Module(Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0)); return false; } catch (e) {
+    return e instanceof EvalError || /content.security|unsafe-eval|CSP/i.test(String((e as Error)?.message));
+  }
+}
+
 /** The backend a model runs on, and why that one. */
 export interface BackendChoice { backend: BackendName; reason: string }
 
@@ -69,6 +76,12 @@ export async function startBackend(pref: BackendName | 'auto', wasmBase: string)
     if (pref === 'auto' && (b === 'webgpu' || b === 'webgl')) {
       const why = await softwareRendered(b);
       if (why) { errors.push(why); continue; }
+    }
+    if (b === 'wasm' && typeof WebAssembly !== 'undefined' && cspBlocksWasm()) {
+      const why = "the page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to its script-src (README, Content-Security-Policy)";
+      if (pref === 'wasm') throw new ShelfwiseError('csp_blocked', `wasm: ${why}`);
+      errors.push(`wasm: ${why}`);
+      continue;
     }
     try {
       if (tf.getBackend() !== b) {

@@ -40,6 +40,9 @@ export class ModelLoader {
         if (this.disposed) { rt.dispose(); return false; }
         this.rt?.dispose();
         this.rt = rt;
+        // auto ran on another backend because the page's CSP forbids WebAssembly: the shop should know.
+        const csp = /wasm: (the page's Content-Security-Policy[^;]*)/.exec(rt.backendReason);
+        if (csp) this.d.report(new ShelfwiseError('csp_blocked', `${csp[1]}; running on ${rt.backend} meanwhile`));
         this.mod = mod;
         await this.d.loaded(rt);
         return true;

@@ -4,7 +4,7 @@ export type ShelfwiseErrorCode =
   | 'invalid_event' | 'invalid_options'
   | 'storage_unavailable' | 'storage_failed' | 'storage_full'
   | 'model_not_found' | 'model_fetch_failed' | 'model_corrupt' | 'model_failed' | 'model_not_ready'
-  | 'backend_failed'
+  | 'backend_failed' | 'csp_blocked'
   | 'finetune_failed' | 'finetune_discarded' | 'finetune_invalid'
   | 'disposed' | 'internal';
 
