@@ -68,7 +68,7 @@ export interface TrainOptions {
  * timestamps every event), each predicting every item of the next group (`pairPos` into `pos`, `items`);
  * removals are never targets. `ret` caches the return candidates of each predicting position.
  */
-interface Window { seq: RowSeq; src: Seq; start: number; pos: Int32Array; pairPos: Int32Array; items: Int32Array; ret?: ReturnCandidates[] }
+interface Window { seq: RowSeq; src: Seq; start: number; pos: Int32Array; pairPos: Int32Array; items: Int32Array; weights: Float32Array; ret?: ReturnCandidates[] }
 
 /** Training windows: chunks of maxLen+1 events from each sequence's end. */
 export function makeWindows(train: Seq[], maxLen: number): Window[] {
@@ -79,7 +79,7 @@ export function makeWindows(train: Seq[], maxLen: number): Window[] {
     for (let end = n; end >= 2; end -= maxLen) {
       const start = Math.max(0, end - maxLen - 1);
       const items = s.items.subarray(start, end - 1), types = s.types.subarray(start, end - 1), ts = s.ts.subarray(start, end - 1);
-      const pos: number[] = [], pairPos: number[] = [], tItems: number[] = [];
+      const pos: number[] = [], pairPos: number[] = [], tItems: number[] = [], weights: number[] = [];
       for (let i = 0; i < items.length; i++) {
         const nx = start + i + 1;
         if (g[nx] === g[nx - 1]) continue; // inside a basket: the next group is not known yet at a real shopper's moment
@@ -87,10 +87,11 @@ export function makeWindows(train: Seq[], maxLen: number): Window[] {
         for (let j = nx; j < n && g[j] === g[nx]; j++) if (s.types[j] !== REMOVE && s.items[j] > 0) set.add(s.items[j]);
         if (set.size === 0) continue;
         pos.push(i);
-        for (const x of set) { pairPos.push(pos.length - 1); tItems.push(x); }
+        // Each basket counts once, as each test customer does: its items share a weight of 1.
+        for (const x of set) { pairPos.push(pos.length - 1); tItems.push(x); weights.push(1 / set.size); }
       }
       if (pos.length === 0) continue;
-      out.push({ seq: { items, types, ts, prevTs: start > 0 ? s.ts[start - 1] : undefined }, src: s, start, pos: Int32Array.from(pos), pairPos: Int32Array.from(pairPos), items: Int32Array.from(tItems) });
+      out.push({ seq: { items, types, ts, prevTs: start > 0 ? s.ts[start - 1] : undefined }, src: s, start, pos: Int32Array.from(pos), pairPos: Int32Array.from(pairPos), items: Int32Array.from(tItems), weights: Float32Array.from(weights) });
     }
   }
   return out;
@@ -144,13 +145,14 @@ function batches(windows: Window[], B: number, rand: () => number): Window[][] {
 function packWindows(ws: Window[], cfg: ModelConfig): { inp: SeqInputs; targets: Targets } {
   const len = Math.max(...ws.map((w) => w.seq.items.length));
   const inp = packBatch(ws.map((w) => w.seq), len, cfg.numTimeBuckets);
-  const positions: number[] = [], pairPos: number[] = [], items: number[] = [];
+  const positions: number[] = [], pairPos: number[] = [], items: number[] = [], weights: number[] = [];
   ws.forEach((w, b) => {
     const off = b * len + (len - w.seq.items.length), base = positions.length;
     for (const p of w.pos) positions.push(off + p);
-    for (let j = 0; j < w.items.length; j++) { pairPos.push(base + w.pairPos[j]); items.push(w.items[j]); }
+    for (let j = 0; j < w.items.length; j++) { pairPos.push(base + w.pairPos[j]); items.push(w.items[j]); weights.push(w.weights[j]); }
   });
-  const targets: Targets = { positions: Int32Array.from(positions), pairPos: Int32Array.from(pairPos), pairItem: Int32Array.from(items) };
+  // Weights only where some basket has several items: otherwise the plain mean (and exactly the loss of before).
+  const targets: Targets = { positions: Int32Array.from(positions), pairPos: Int32Array.from(pairPos), pairItem: Int32Array.from(items), ...(weights.some((w) => w !== 1) ? { pairWeight: Float32Array.from(weights) } : {}) };
   if (hasReturn(cfg)) {
     const P = positions.length;
     for (const w of ws) w.ret ??= Array.from(w.pos, (q) => returnCandidates(w.src, cfg.returnItems!, w.start + q + 1));
@@ -325,8 +327,8 @@ async function trainStep(
   const W = 1 + (ws?.size ?? 0);
   const shares = Array.from({ length: W }, (_, k) => batch.filter((_, i) => i % W === k)).filter((s) => s.length > 0);
   const packed = shares.map((s) => packWindows(s, cfg));
-  const counts = packed.map((p) => p.targets.pairItem.length);
-  const total = Math.max(1, counts.reduce((a, b) => a + b, 0));
+  const counts = packed.map((p) => p.targets.pairWeight ? p.targets.pairWeight.reduce((a, b) => a + b, 0) : p.targets.pairItem.length);
+  const total = counts.reduce((a, b) => a + b, 0) || 1;
   const flat = packed.length > 1 ? flatParams(params, names) : new Float32Array(0);
   // Share k > 0 runs on worker k-1; share k draws its own dropout masks and negatives (seed seed·W + k).
   const remote = packed.slice(1).map((p, k) => ws!.grads(k, { params: flat, inp: p.inp, targets: p.targets, seed: seed * W + k + 1, loss: lossOpts }));
@@ -350,7 +352,7 @@ async function trainStep(
   for (const g of Object.values(local.grads)) g.dispose();
   opt.applyGradients(avg);
   for (const g of Object.values(avg)) g.dispose();
-  const flops = packed.reduce((f, p, k) => f + stepFlops(cfg, p.inp.batch, p.inp.len, counts[k], lossOpts.sampled ?? 0), 0);
+  const flops = packed.reduce((f, p) => f + stepFlops(cfg, p.inp.batch, p.inp.len, p.targets.positions.length, lossOpts.sampled ?? 0), 0);
   return { loss, flops };
 }
 

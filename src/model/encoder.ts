@@ -344,6 +344,8 @@ export interface Targets {
   positions: Int32Array;
   pairPos: Int32Array;
   pairItem: Int32Array;
+  /** Weight of each pair in the mean (default 1 each): 1/|basket| makes every predicting moment count once. */
+  pairWeight?: Float32Array;
   ret?: ReturnInputs;
 }
 
@@ -465,7 +467,8 @@ export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, t
     }
   }
   const logCatalog = tf.sub(targetLogit, lse);
-  if (!hasReturn(cfg) || !t.ret) return tf.neg(tf.mean(logCatalog)) as tf.Scalar;
+  const mean = (x: tf.Tensor) => (t.pairWeight ? tf.div(tf.sum(tf.mul(x, tf.tensor1d(t.pairWeight))), t.pairWeight.reduce((a, b) => a + b, 0)) : tf.mean(x));
+  if (!hasReturn(cfg) || !t.ret) return tf.neg(mean(logCatalog)) as tf.Scalar;
   // The return part: the target's slot among its position's candidates (or none: probability 0 there).
   const { logits, gate } = returnLogits(params, cfg, hP, t.ret, catalog);
   const K = t.ret.k;
@@ -483,5 +486,5 @@ export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, t
   const g = tf.reshape(lookup(tf.reshape(gate, [-1, 1]), t.pairPos), [-1]);
   // log g = -softplus(-a), log(1 - g) = -softplus(a)
   const mix = logAddExp(tf.add(tf.neg(tf.softplus(tf.neg(g))), logReturn), tf.add(tf.neg(tf.softplus(g)), logCatalog));
-  return tf.neg(tf.mean(mix)) as tf.Scalar;
+  return tf.neg(mean(mix)) as tf.Scalar;
 }

@@ -113,3 +113,16 @@ test('a model file with absurd sizes is refused before anything is allocated, fi
   assert.throws(() => checkModelJson({ ...json, weightsManifest: [{ paths: ['a'], weights: [{ name: 'x', shape: [1e6, 1e6], dtype: 'float32' }] }] }), /need more than/);
   assert.throws(() => checkModelJson({ ...json, weightsManifest: [{ paths: ['a'], weights: [{ name: 'x', shape: [-1], dtype: 'float32' }] }] }), /no valid shape/);
 });
+
+test('pair weights: a basket\'s items share one weight, so every predicting moment counts once', () => {
+  const cfg = withReturn;
+  const p = initParams(cfg, 6);
+  const n = hist.items.length;
+  const inp = packBatch([hist], n, cfg.numTimeBuckets);
+  const c = returnCandidates(hist, 4);
+  const ret = { k: 4, rows: c.rows, feats: c.feats, summary: c.summary };
+  const one = (item: number) => tf.tidy(() => nextItemLoss(p, cfg, inp, { positions: Int32Array.of(n - 1), pairPos: Int32Array.of(0), pairItem: Int32Array.of(item), ret }).dataSync()[0]);
+  const [a, b] = [one(3), one(11)];
+  const both = tf.tidy(() => nextItemLoss(p, cfg, inp, { positions: Int32Array.of(n - 1), pairPos: Int32Array.of(0, 0), pairItem: Int32Array.of(3, 11), pairWeight: Float32Array.of(0.25, 0.75), ret }).dataSync()[0]);
+  assert.ok(Math.abs(both - (0.25 * a + 0.75 * b)) < 1e-4, `${both} vs ${0.25 * a + 0.75 * b}`);
+});
