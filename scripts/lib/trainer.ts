@@ -356,6 +356,9 @@ async function trainStep(
   return { loss, flops };
 }
 
+/** Adam's running bias-correction products (tfjs keeps them outside getWeights). */
+interface AdamBetas { accBeta1: tf.Variable; accBeta2: tf.Variable }
+
 export interface TrainResult { params: Params; best: Metrics | null; epochs: number; seqPerSec: number; gflops: number; peak: number; seconds: number; history: string[] }
 
 /**
@@ -388,6 +391,10 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
       // Adam creates its slots lazily; one zero-gradient step creates them before they are overwritten.
       opt.applyGradients(Object.fromEntries(Object.entries(params).map(([k, v]) => [k, tf.zerosLike(v)])));
       await opt.setWeights(ow);
+      // Adam's bias corrections as they were (setWeights recomputes them as β^(t+1), which differs from the
+      // running product in the last bits): a resumed run then continues exactly.
+      const acc = (opt as unknown as AdamBetas);
+      if (ck.state.adam) { acc.accBeta1.assign(tf.scalar(ck.state.adam[0])); acc.accBeta2.assign(tf.scalar(ck.state.adam[1])); }
       startEpoch = ck.state.epoch; best = ck.state.best; bestEpoch = ck.state.bestEpoch; stepSeed = ck.state.stepSeed;
       history.push(...(ck.state.history ?? [])); priorSeconds = ck.state.seconds ?? 0;
       plateauScale = ck.state.plateauScale ?? 1;
@@ -456,7 +463,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
       }
       if (o.checkpointDir) {
         const withBest = { ...params, ...prefixed('best/', bestParams), ...prefixed('ema/', emaW ?? {}) } as Params;
-        await saveCheckpoint(o.checkpointDir, withBest, opt, { cfg, epoch: epoch + 1, best, bestEpoch, stepSeed, history, seconds: priorSeconds + (performance.now() - t0) / 1000, throughput: { flops, computeSec, seqs }, plateauScale });
+        await saveCheckpoint(o.checkpointDir, withBest, opt, { cfg, epoch: epoch + 1, best, bestEpoch, stepSeed, history, seconds: priorSeconds + (performance.now() - t0) / 1000, throughput: { flops, computeSec, seqs }, plateauScale, adam: [(opt as unknown as AdamBetas).accBeta1.dataSync()[0], (opt as unknown as AdamBetas).accBeta2.dataSync()[0]] });
       }
       if (outOfTime) { log(`time budget of ${o.minutes} min reached (best epoch ${bestEpoch + 1})`); epoch++; break; }
       // A scheduled drop in the learning rate restarts the patience count (a plateau drop does not: it follows each epoch without gain).
