@@ -1,3 +1,3 @@
 export * from './types.js';
-export { validateEvent, normalizeInput, isCommerceEvent, checkItemId } from './validate.js';
-export { openStore, MemoryStore, IdbStore, DB_NAME, type EventStore } from './store.js';
+export { validateEvent, normalizeInput, isCommerceEvent } from './validate.js';
+export { openStore, type EventStore } from './store.js';

@@ -1,8 +1,8 @@
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { asShelfwiseError, ShelfwiseError, type ShelfwiseEvent } from './types.js';
 
-export const DB_NAME = 'shelfwise';
-export const DB_VERSION = 1;
+const DB_NAME = 'shelfwise';
+const DB_VERSION = 1;
 
 interface Schema extends DBSchema {
   events: { key: number; value: ShelfwiseEvent & { seq?: number } };
@@ -42,6 +42,13 @@ export class MemoryStore implements EventStore {
 function isQuota(e: unknown): boolean {
   const n = (e as { name?: string })?.name;
   return n === 'QuotaExceededError' || n === 'NS_ERROR_DOM_QUOTA_REACHED';
+}
+
+/** Deletes the oldest events of a readwrite transaction's store beyond `keep`. */
+async function dropOldest(tx: IDBPTransaction<Schema, ['events'], 'readwrite'>, keep: number): Promise<void> {
+  let excess = (await tx.store.count()) - keep;
+  let cursor = excess > 0 ? await tx.store.openCursor() : null;
+  while (cursor && excess > 0) { await cursor.delete(); excess--; cursor = await cursor.continue(); }
 }
 
 export class IdbStore implements EventStore {
@@ -90,11 +97,7 @@ export class IdbStore implements EventStore {
       // One transaction: add, then drop the oldest beyond the cap.
       const tx = db.transaction('events', 'readwrite');
       await tx.store.add({ ...e });
-      let excess = (await tx.store.count()) - this.cap;
-      if (excess > 0) {
-        let cursor = await tx.store.openCursor();
-        while (cursor && excess > 0) { await cursor.delete(); excess--; cursor = await cursor.continue(); }
-      }
+      await dropOldest(tx, this.cap);
       await tx.done;
     } catch (err) {
       if (!isQuota(err)) throw new ShelfwiseError('storage_failed', `could not store the event: ${String((err as Error)?.message).slice(0, 200)}`, { cause: err });
@@ -119,11 +122,7 @@ export class IdbStore implements EventStore {
   /** Deletes the oldest events beyond `keep`. */
   private async trim(db: IDBPDatabase<Schema>, keep: number): Promise<void> {
     const tx = db.transaction('events', 'readwrite');
-    let excess = (await tx.store.count()) - keep;
-    if (excess > 0) {
-      let cursor = await tx.store.openCursor();
-      while (cursor && excess > 0) { await cursor.delete(); excess--; cursor = await cursor.continue(); }
-    }
+    await dropOldest(tx, keep);
     await tx.done;
   }
 

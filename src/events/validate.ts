@@ -18,7 +18,7 @@ function checkKeys(o: object): void {
   if (Object.getPrototypeOf(o) !== Object.prototype && Object.getPrototypeOf(o) !== null) invalid('not a plain object');
 }
 
-export function checkItemId(id: unknown, what = 'itemId'): string {
+function checkItemId(id: unknown, what = 'itemId'): string {
   if (typeof id !== 'string') invalid(`${what} must be a string, got ${id === null ? 'null' : typeof id}`);
   if (id.length === 0) invalid(`${what} is empty`);
   if (id.length > MAX_ID) invalid(`${what} is ${id.length} characters (at most ${MAX_ID})`);

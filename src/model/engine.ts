@@ -9,7 +9,7 @@ import { forward, step, type KVCache, type Params } from './encoder.js';
 import { hasReturn, type ModelConfig } from './config.js';
 import { returnCandidates } from './history.js';
 import { mixture, returnWeights, type ReturnWeights } from './mixture.js';
-import { gapBuckets, packBatch, windowStart } from './inputs.js';
+import { gapBuckets, packBatch, windowStart, type RowSeq } from './inputs.js';
 import { typeCode, type EventType } from './features.js';
 import { checkModelJson, checkVocab, decodeParams, type ModelJson, type Vocab } from './weights.js';
 import { asShelfwiseError, ShelfwiseError } from '../shared/index.js';
@@ -214,6 +214,15 @@ export class ModelRuntime {
   /** First index of the window the model reads for a known-history length n (inputs.ts, shared with offline evaluation). */
   windowStart(n: number): number { return windowStart(n, this.cfg.maxLen); }
 
+  /** The known events of a history, the window the model reads of them (inputs.ts) and the window as a sequence. */
+  private window(history: ModelEvent[]): { all: Known[]; start: number; win: Known[]; seq: RowSeq } {
+    const all = this.known(history);
+    const start = this.windowStart(all.length);
+    const win = all.slice(start);
+    const seq = { items: win.map((k) => k.row), types: win.map((k) => k.type), ts: win.map((k) => k.ts), prevTs: start > 0 ? all[start - 1].ts : undefined };
+    return { all, start, win, seq };
+  }
+
   private known(history: ModelEvent[]): Known[] {
     const out: Known[] = [];
     for (const e of history) {
@@ -229,10 +238,7 @@ export class ModelRuntime {
    */
   async embed(history: ModelEvent[], full = false): Promise<Embedding> {
     if (this.disposed) throw new ShelfwiseError('disposed', 'the recommender was disposed');
-    const all = this.known(history);
-    const start = this.windowStart(all.length);
-    const win = all.slice(start);
-    const prevTs = start > 0 ? all[start - 1].ts : undefined;
+    const { start, win, seq } = this.window(history);
     if (win.length === 0) { this.reset(); return { user: new Float32Array(this.cfg.d), attention: new Float32Array(0), rows: [], incremental: false }; }
     const s = this.state;
     const same = (a: Known, b: Known) => a.row === b.row && a.type === b.type && a.ts === b.ts;
@@ -241,7 +247,7 @@ export class ModelRuntime {
     if (canStep) {
       let cache = s.cache;
       let u: tf.Tensor | null = null, p: tf.Tensor | null = null;
-      const gaps = gapBuckets({ items: win.map((k) => k.row), types: win.map((k) => k.type), ts: win.map((k) => k.ts), prevTs }, this.cfg.numTimeBuckets);
+      const gaps = gapBuckets(seq, this.cfg.numTimeBuckets);
       for (let i = s.window.length; i < win.length; i++) {
         const r = tf.tidy(() => step(this.params, this.cfg, cache, win[i].row, win[i].type, gaps[i]) as unknown as tf.TensorContainer) as unknown as ReturnType<typeof step>;
         disposeCache(cache);
@@ -253,8 +259,7 @@ export class ModelRuntime {
     } else {
       this.reset();
       const r = tf.tidy(() => {
-        const inp = packBatch([{ items: win.map((k) => k.row), types: win.map((k) => k.type), ts: win.map((k) => k.ts), prevTs }], win.length, this.cfg.numTimeBuckets);
-        const f = forward(this.params, this.cfg, inp);
+        const f = forward(this.params, this.cfg, packBatch([seq], win.length, this.cfg.numTimeBuckets));
         const n = win.length;
         return {
           user: tf.slice(f.hidden, [n - 1, 0], [1, -1]),
@@ -287,15 +292,9 @@ export class ModelRuntime {
    */
   async hiddenStates(history: ModelEvent[]): Promise<{ hidden: Float32Array; rows: number[] }> {
     if (this.disposed) throw new ShelfwiseError('disposed', 'the recommender was disposed');
-    const all = this.known(history);
-    const start = this.windowStart(all.length);
-    const win = all.slice(start);
+    const { win, seq } = this.window(history);
     if (win.length === 0) return { hidden: new Float32Array(0), rows: [] };
-    const prevTs = start > 0 ? all[start - 1].ts : undefined;
-    const h = tf.tidy(() => {
-      const inp = packBatch([{ items: win.map((k) => k.row), types: win.map((k) => k.type), ts: win.map((k) => k.ts), prevTs }], win.length, this.cfg.numTimeBuckets);
-      return forward(this.params, this.cfg, inp).hidden;
-    });
+    const h = tf.tidy(() => forward(this.params, this.cfg, packBatch([seq], win.length, this.cfg.numTimeBuckets)).hidden);
     const hidden = (await h.data()) as Float32Array;
     h.dispose();
     return { hidden, rows: win.map((k) => k.row) };
