@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { loadLog } from './lib/data.js';
 import { loadModelDir, makeSplit, remapSplit } from './lib/modeldir.js';
 import { BACKENDS, initBackend } from './lib/backend.js';
-import { evaluateFinetuned } from './lib/trainer.js';
+import { evaluateFinetuned } from './lib/evaluation.js';
 import { choice, FlagError, isoDate, num, parseFlags, seenFlag } from './lib/flags.js';
 import { evaluateAll, table } from './lib/report.js';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { choice, FlagError, isoDate, num, seenFlag } from './flags.js';
-import { parseLrDrops } from './trainer.js';
+import { parseLrDrops } from './schedule.js';
 
 test('numeric flags: typos and out-of-range values are errors that name the flag', () => {
   assert.equal(num('epochs', '30', { int: true, min: 1 }), 30);

@@ -3,7 +3,7 @@ import type { ModelConfig } from '../../src/model/config.js';
 import type { Split } from './split.js';
 import type { Metrics } from './metrics.js';
 import { allBaselines } from './baselines.js';
-import { evaluateBaseline, evaluateModel } from './trainer.js';
+import { evaluateBaseline, evaluateModel } from './evaluation.js';
 
 export interface EvalReport {
   dataset: string;

@@ -1,23 +1,23 @@
 /**
- * Training and evaluation of the encoder in Node (tfjs-node when installed, else the wasm backend).
+ * Training the encoder in Node (tfjs-node when installed, else the wasm backend): the loop, one step, and
+ * the schedule around them. Windows and batches (windows.ts), evaluation (evaluation.ts), checkpoints
+ * (checkpoint.ts) and the gradient worker pool (grad-pool.ts) live beside it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { matmulPeak } from './backend.js';
-import { concatFloat32, type ShareRequest, type ShareResult, type StepLoss } from './grad-protocol.js';
-import { forward, initParams, nextItemLoss, paramShapes, type LossOptions, type Params, type ReturnInputs, type SeqInputs, type Targets } from '../../src/model/encoder.js';
-import { groupIndex, HISTORY_FEATURES, ITEM_FEATURES, returnCandidates, type ReturnCandidates } from '../../src/model/history.js';
-import { mixture, returnWeights } from '../../src/model/mixture.js';
-import { hasReturn } from '../../src/model/config.js';
+import type { StepLoss } from './grad-protocol.js';
+import { initParams, nextItemLoss, paramShapes, type LossOptions, type Params } from '../../src/model/encoder.js';
 import type { ModelConfig } from '../../src/model/config.js';
-import { modelWindow, packBatch, type RowSeq } from '../../src/model/inputs.js';
-import { REMOVE, type Example, type Seq, type Split } from './split.js';
-import { guardedFinetune, scoreAll, type FinetuneOptions } from '../../src/model/finetune.js';
-import { addExample, MetricSum, type Metrics } from './metrics.js';
-import { FlagError } from './flags.js';
-import { allBaselines, type Baseline } from './baselines.js';
+import type { Split } from './split.js';
+import type { Metrics } from './metrics.js';
+import { allBaselines } from './baselines.js';
+import { batches, makeWindows, packWindows, rng, spreadSample, type Window } from './windows.js';
+import { lrAt } from './schedule.js';
+import { evaluateBaseline, evaluateModel } from './evaluation.js';
+import { prefixed, saveCheckpoint } from './checkpoint.js';
+import { flatParams, GradWorkers } from './grad-pool.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -62,117 +62,6 @@ export interface TrainOptions {
   quiet?: boolean;
 }
 
-/**
- * A training window: up to maxLen events of one sequence (`src`, from index `start`) and what they predict:
- * `pos` are window positions that end a group of events (a basket: events sharing a timestamp; without
- * timestamps every event), each predicting every item of the next group (`pairPos` into `pos`, `items`);
- * removals are never targets. `ret` caches the return candidates of each predicting position.
- */
-interface Window { seq: RowSeq; src: Seq; start: number; pos: Int32Array; pairPos: Int32Array; items: Int32Array; weights: Float32Array; ret?: ReturnCandidates[] }
-
-/** Training windows: chunks of maxLen+1 events from each sequence's end. */
-export function makeWindows(train: Seq[], maxLen: number): Window[] {
-  const out: Window[] = [];
-  for (const s of train) {
-    const n = s.items.length;
-    const g = groupIndex(s.ts);
-    for (let end = n; end >= 2; end -= maxLen) {
-      const start = Math.max(0, end - maxLen - 1);
-      const items = s.items.subarray(start, end - 1), types = s.types.subarray(start, end - 1), ts = s.ts.subarray(start, end - 1);
-      const pos: number[] = [], pairPos: number[] = [], tItems: number[] = [], weights: number[] = [];
-      for (let i = 0; i < items.length; i++) {
-        const nx = start + i + 1;
-        if (g[nx] === g[nx - 1]) continue; // inside a basket: the next group is not known yet at a real shopper's moment
-        const set = new Set<number>();
-        for (let j = nx; j < n && g[j] === g[nx]; j++) if (s.types[j] !== REMOVE && s.items[j] > 0) set.add(s.items[j]);
-        if (set.size === 0) continue;
-        pos.push(i);
-        // Each basket counts once, as each test customer does: its items share a weight of 1.
-        for (const x of set) { pairPos.push(pos.length - 1); tItems.push(x); weights.push(1 / set.size); }
-      }
-      if (pos.length === 0) continue;
-      out.push({ seq: { items, types, ts, prevTs: start > 0 ? s.ts[start - 1] : undefined }, src: s, start, pos: Int32Array.from(pos), pairPos: Int32Array.from(pairPos), items: Int32Array.from(tItems), weights: Float32Array.from(weights) });
-    }
-  }
-  return out;
-}
-
-/**
- * `n` elements spread evenly over `list` (all of it when n is 0 or not smaller). Not the first n: data sets
- * list users in an order that tracks how hard they are (on Beauty the first 6,000 users have the longest
- * histories: Markov's validation NDCG@10 is 0.029 on them, 0.056 on all), and validation should look like the test.
- */
-export function spreadSample<T>(list: T[], n: number): T[] {
-  if (n <= 0 || n >= list.length) return list;
-  return Array.from({ length: n }, (_, i) => list[Math.floor((i * list.length) / n)]);
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; };
-}
-
-/** Learning rate of epoch `e` (0-based) under a step schedule. */
-export function lrAt(lr: number, e: number, drops: TrainOptions['lrDrops'] = []): number {
-  return drops.reduce((r, d) => (e >= d.epoch ? r * d.factor : r), lr);
-}
-
-/** Parses `--lr-drop 22:0.3,30:0.3`. */
-export function parseLrDrops(s: string | undefined): Array<{ epoch: number; factor: number }> {
-  if (!s) return [];
-  return s.split(',').map((part) => {
-    const [e, f] = part.split(':').map(Number);
-    if (!Number.isInteger(e) || e < 1 || !(f > 0)) throw new FlagError(`--lr-drop expects EPOCH:FACTOR[,...], got "${part}"`);
-    return { epoch: e, factor: f };
-  });
-}
-
-/** Shuffled batches; within groups of 32 batches, windows are sorted by length so padding stays small. */
-function batches(windows: Window[], B: number, rand: () => number): Window[][] {
-  const idx = windows.map((_, i) => i);
-  for (let i = idx.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [idx[i], idx[j]] = [idx[j], idx[i]]; }
-  const out: Window[][] = [];
-  const group = B * 32;
-  for (let g = 0; g < idx.length; g += group) {
-    const chunk = idx.slice(g, g + group).sort((a, b) => windows[a].seq.items.length - windows[b].seq.items.length);
-    for (let i = 0; i < chunk.length; i += B) out.push(chunk.slice(i, i + B).map((k) => windows[k]));
-  }
-  for (let i = out.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [out[i], out[j]] = [out[j], out[i]]; }
-  return out;
-}
-
-/** A batch of windows, left-padded, with its targets (and return candidates when the model has a return part). */
-function packWindows(ws: Window[], cfg: ModelConfig): { inp: SeqInputs; targets: Targets } {
-  const len = Math.max(...ws.map((w) => w.seq.items.length));
-  const inp = packBatch(ws.map((w) => w.seq), len, cfg.numTimeBuckets);
-  const positions: number[] = [], pairPos: number[] = [], items: number[] = [], weights: number[] = [];
-  ws.forEach((w, b) => {
-    const off = b * len + (len - w.seq.items.length), base = positions.length;
-    for (const p of w.pos) positions.push(off + p);
-    for (let j = 0; j < w.items.length; j++) { pairPos.push(base + w.pairPos[j]); items.push(w.items[j]); weights.push(w.weights[j]); }
-  });
-  // Weights only where some basket has several items: otherwise the plain mean (and exactly the loss of before).
-  const targets: Targets = { positions: Int32Array.from(positions), pairPos: Int32Array.from(pairPos), pairItem: Int32Array.from(items), ...(weights.some((w) => w !== 1) ? { pairWeight: Float32Array.from(weights) } : {}) };
-  if (hasReturn(cfg)) {
-    const P = positions.length;
-    for (const w of ws) w.ret ??= Array.from(w.pos, (q) => returnCandidates(w.src, cfg.returnItems!, w.start + q + 1));
-    // Slots: as many as the batch's longest candidate list needs (short histories pad little).
-    const K = Math.max(1, ...ws.flatMap((w) => w.ret!.map((c) => c.rows.length)));
-    const ret: ReturnInputs = { k: K, rows: new Int32Array(P * K), feats: new Float32Array(P * K * ITEM_FEATURES), summary: new Float32Array(P * HISTORY_FEATURES) };
-    let p = 0;
-    for (const w of ws) {
-      for (const c of w.ret!) {
-        ret.rows.set(c.rows, p * K);
-        ret.feats.set(c.feats, p * K * ITEM_FEATURES);
-        ret.summary.set(c.summary, p * HISTORY_FEATURES);
-        p++;
-      }
-    }
-    targets.ret = ret;
-  }
-  return { inp, targets };
-}
-
 /** FLOPs of one training step (forward + backward ≈ 3 × forward) over the packed batch. */
 function stepFlops(cfg: ModelConfig, B: number, L: number, nTargets: number, sampled: number): number {
   const tokens = B * L;
@@ -181,137 +70,10 @@ function stepFlops(cfg: ModelConfig, B: number, L: number, nTargets: number, sam
   return 3 * (tokens * cfg.blocks * perTokenBlock + nTargets * out);
 }
 
-/** User vectors (hidden state at the last position) for a list of histories: [n, d] row-major. */
-export function userVectors(params: Params, cfg: ModelConfig, hist: RowSeq[], batch = 256): Float32Array {
-  const d = cfg.d;
-  const out = new Float32Array(hist.length * d);
-  const windows = hist.map((s) => modelWindow(s, cfg.maxLen));
-  // Batches of similar lengths: padding every history to the longest of a random batch costs up to
-  // maxLen / (mean length) more (about 5× on Beauty).
-  const order = windows.map((_, i) => i).sort((a, b) => windows[a].items.length - windows[b].items.length);
-  for (let i = 0; i < order.length; i += batch) {
-    const idx = order.slice(i, i + batch);
-    const part = idx.map((k) => windows[k]);
-    const len = Math.max(1, ...part.map((s) => s.items.length));
-    const v = tf.tidy(() => {
-      const inp = packBatch(part, len, cfg.numTimeBuckets);
-      const { hidden } = forward(params, cfg, inp);
-      const lastRows = part.map((_, b) => b * len + len - 1);
-      return tf.gather(hidden, tf.tensor1d(lastRows, 'int32'));
-    });
-    const rows = v.dataSync() as Float32Array;
-    v.dispose();
-    idx.forEach((k, b) => out.set(rows.subarray(b * d, (b + 1) * d), k * d));
-  }
-  return out;
-}
-
-/**
- * Scores of every item row for each example (catalog logits, or with the return part the log mixture
- * probability), handed to `use` batch by batch: [V] per example, row 0 unused.
- */
-export function scoreExamples(params: Params, cfg: ModelConfig, examples: Example[], use: (ex: Example, scores: Float32Array) => void): void {
-  const B = 256;
-  // The item table transposed once: a matmul with a transposed operand is several times slower on wasm.
-  const itemsT = tf.transpose(params.item_emb) as tf.Tensor2D;
-  const rw = hasReturn(cfg) ? returnWeights(params, cfg) : null;
-  const V = cfg.vocabSize;
-  // Similar lengths in each batch (see userVectors).
-  const byLen = [...examples].sort((a, b) => Math.min(a.items.length, cfg.maxLen) - Math.min(b.items.length, cfg.maxLen));
-  for (let i = 0; i < byLen.length; i += B) {
-    const part = byLen.slice(i, i + B);
-    const u = userVectors(params, cfg, part, B);
-    const scores = tf.tidy(() => tf.matMul(tf.tensor2d(u, [part.length, cfg.d]), itemsT));
-    const s = scores.dataSync() as Float32Array;
-    scores.dispose();
-    part.forEach((ex, b) => {
-      const z = s.subarray(b * V, (b + 1) * V);
-      use(ex, rw ? mixture(z, u.subarray(b * cfg.d, (b + 1) * cfg.d), returnCandidates(ex, cfg.returnItems!), rw).scores : z);
-    });
-  }
-  itemsT.dispose();
-}
-
-/** Full-ranking metrics of the model over examples (seen items excluded when asked; a basket target counts every item). */
-export function evaluateModel(params: Params, cfg: ModelConfig, examples: Example[], excludeSeen: boolean): Metrics {
-  const sum = new MetricSum();
-  scoreExamples(params, cfg, examples, (ex, s) => addExample(sum, s, ex, excludeSeen));
-  return sum.result();
-}
-
-export function evaluateBaseline(bl: Baseline, V: number, examples: Example[], excludeSeen: boolean): Metrics {
-  const sum = new MetricSum();
-  const out = new Float32Array(V);
-  for (const ex of examples) { bl.score(ex.items, out); addExample(sum, out, ex, excludeSeen); }
-  return sum.result();
-}
-
 function fmtTime(s: number): string {
   if (!Number.isFinite(s)) return '?';
   const m = Math.floor(s / 60);
   return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`;
-}
-
-/** `rec` with every key prefixed (the best and averaged weights beside the current ones in a checkpoint). */
-function prefixed<T>(prefix: string, rec: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(rec).map(([k, v]) => [prefix + k, v]));
-}
-
-function saveCheckpoint(dir: string, params: Params, opt: tf.Optimizer, state: object): Promise<void> {
-  return (async () => {
-    fs.mkdirSync(dir, { recursive: true });
-    const named: Array<{ name: string; tensor: tf.Tensor }> = [
-      ...Object.entries(params).map(([name, tensor]) => ({ name: 'p/' + name, tensor })),
-      ...(await opt.getWeights()).map((w) => ({ name: 'o/' + w.name, tensor: w.tensor })),
-    ];
-    const { data, specs } = await tf.io.encodeWeights(named);
-    const tmp = path.join(dir, 'ckpt.tmp');
-    fs.writeFileSync(tmp + '.bin', Buffer.from(data));
-    fs.writeFileSync(tmp + '.json', JSON.stringify({ specs, state }));
-    fs.renameSync(tmp + '.bin', path.join(dir, 'ckpt.bin'));
-    fs.renameSync(tmp + '.json', path.join(dir, 'ckpt.json'));
-  })();
-}
-
-/**
- * Gradient helpers on worker threads (scripts/lib/grad-worker.ts). `grads` returns, for one share of a
- * batch, the loss and the flattened gradient in `paramShapes` order.
- */
-class GradWorkers {
-  private ws: Worker[];
-  private constructor(ws: Worker[]) { this.ws = ws; }
-
-  get size(): number { return this.ws.length; }
-
-  static async start(n: number, cfg: ModelConfig): Promise<GradWorkers> {
-    // The worker is TypeScript: it registers tsx's loader in its own thread, then imports the file.
-    const url = new URL('./grad-worker.ts', import.meta.url).href;
-    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
-    const ws = Array.from({ length: n }, () => new Worker(boot, { eval: true }));
-    await Promise.all(ws.map((w) => GradWorkers.call(w, { init: cfg })));
-    return new GradWorkers(ws);
-  }
-
-  private static call<T>(w: Worker, msg: unknown): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const onMsg = (m: T & { error?: string }) => { off(); m.error ? reject(new Error('gradient worker: ' + m.error)) : resolve(m); };
-      const onErr = (e: Error) => { off(); reject(e); };
-      const off = () => { w.off('message', onMsg); w.off('error', onErr); };
-      w.on('message', onMsg); w.on('error', onErr);
-      w.postMessage(msg);
-    });
-  }
-
-  grads(i: number, share: ShareRequest): Promise<ShareResult> {
-    return GradWorkers.call(this.ws[i], { share });
-  }
-
-  async close(): Promise<void> { await Promise.all(this.ws.map((w) => w.terminate())); }
-}
-
-/** The parameters flattened in `paramShapes` order (what the gradient workers load). */
-function flatParams(params: Record<string, tf.Variable>, names: string[]): Float32Array {
-  return concatFloat32(names.map((k) => params[k].dataSync() as Float32Array));
 }
 
 /**
@@ -477,38 +239,4 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   for (const v of [...Object.values(params), ...Object.values(emaW ?? {})]) v.dispose();
   opt.dispose();
   return { params: bestParams, best, epochs: epoch, seqPerSec: seqs / Math.max(1e-9, computeSec), gflops: flops / Math.max(1e-9, computeSec) / 1e9, peak, seconds, history };
-}
-
-/**
- * Simulates the on-device recipe for each example (src/model/finetune.ts, the code the page's worker
- * runs): only that user's own history, the guard on their most recent event. Returns metrics and how
- * often the adaptation was kept.
- */
-export function evaluateFinetuned(params: Params, cfg: ModelConfig, examples: Example[], excludeSeen: boolean, o: FinetuneOptions = {}): Metrics & { kept: number } {
-  const sum = new MetricSum();
-  const E = params.item_emb.dataSync() as Float32Array;
-  const V = cfg.vocabSize, d = cfg.d;
-  const rw = hasReturn(cfg) ? returnWeights(params, cfg) : null;
-  let kept = 0;
-  const B = 64;
-  for (let i = 0; i < examples.length; i += B) {
-    const part = examples.slice(i, i + B).map((s) => modelWindow(s, cfg.maxLen));
-    const len = Math.max(1, ...part.map((s) => s.items.length));
-    const h = tf.tidy(() => forward(params, cfg, packBatch(part, len, cfg.numTimeBuckets)).hidden);
-    const all = h.dataSync() as Float32Array;
-    h.dispose();
-    part.forEach((s, b) => {
-      const n = s.items.length;
-      const states = all.subarray((b * len + len - n) * d, (b + 1) * len * d);
-      const r = guardedFinetune(states, s.items, E, V, d, o);
-      if (r.bias) kept++;
-      const user = states.subarray((n - 1) * d, n * d);
-      const z = scoreAll(user, E, V, d, r.bias);
-      const ex = examples[i + b];
-      // With the return part, the adapted user vector feeds the mixture too (as in the page).
-      const scores = rw ? mixture(z, r.bias ? user.map((v, j) => v + r.bias![j]) : user, returnCandidates(ex, cfg.returnItems!), rw).scores : z;
-      addExample(sum, scores, ex, excludeSeen);
-    });
-  }
-  return { ...sum.result(), kept: kept / Math.max(1, examples.length) };
 }
