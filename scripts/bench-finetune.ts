@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, serve } from '../e2e/helpers.js';
+import { launch, serve } from './lib/browser.js';
 import { updateSection } from './lib/benchmd.js';
 import { writeBenchPage, pct } from './lib/benchpage.js';
 
