@@ -2,6 +2,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright';
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
 import { launch, serve, watchedPage, gridOrder } from './helpers.js';
 
 let browser: Browser;
@@ -261,5 +264,57 @@ test('script tag: a missing model arrives as model_not_found (the code survives 
   await page.goto(srv.url + '/missing-model.html');
   await page.waitForFunction(() => (window as any).codes.length > 0, null, { timeout: 30_000 });
   assert.equal(await page.evaluate(() => (window as any).codes[0]), 'model_not_found');
+  await ctx.close();
+});
+
+/** A recommender on the fixture model in a fresh page, with `opts`; resolves with its ready state, backend and error codes. */
+async function loadWith(page: Page, opts: Record<string, unknown>) {
+  await page.goto(srv.url + '/e2e/.fixture/blank.html');
+  return page.evaluate(async (o) => {
+    const codes: string[] = [];
+    const { createRecommender } = await import('/dist/esm/index.js' as string);
+    const rec = await createRecommender({ model: '/e2e/.fixture/model/model.json', consent: false, backend: 'cpu', onError: (e: any) => codes.push(`${e.code}: ${e.message}`), ...o });
+    const ready = await rec.ready;
+    const ranked = await rec.rank(['SKU-001', 'SKU-002']);
+    return { ready, codes, ranked: ranked.length };
+  }, opts);
+}
+
+test('model integrity: a tampered weights file (same size), a path to another origin, a wrong SRI hash are refused; the page keeps working', async () => {
+  const ctx = await browser.newContext();
+  const { page } = await watchedPage(ctx);
+  const fixture = path.resolve(path.dirname(new URL(import.meta.url).pathname), '.fixture/model');
+  // Tampered: one byte flipped in weights.bin.
+  await page.route('**/e2e/.fixture/model/weights.bin', async (r) => { const b = fs.readFileSync(path.join(fixture, 'weights.bin')); b[b.length - 3] ^= 0x40; await r.fulfill({ body: b }); });
+  let got = await loadWith(page, { cacheModel: false });
+  assert.equal(got.ready, false);
+  assert.match(got.codes.join(), /model_corrupt: .*do not match model.json's version/);
+  assert.equal(got.ranked, 2, 'the merchant order still comes back');
+  await page.unroute('**/e2e/.fixture/model/weights.bin');
+  // A manifest whose weights live on another origin.
+  const json = JSON.parse(fs.readFileSync(path.join(fixture, 'model.json'), 'utf8'));
+  json.weightsManifest[0].paths = ['https://cdn.example.invalid/weights.bin'];
+  await page.route('**/e2e/.fixture/model/model.json', (r) => r.fulfill({ contentType: 'application/json', body: JSON.stringify(json) }));
+  got = await loadWith(page, { cacheModel: false });
+  assert.equal(got.ready, false);
+  assert.match(got.codes.join(), /model_corrupt: model.json points .* to another origin/);
+  await page.unroute('**/e2e/.fixture/model/model.json');
+  // SRI: the right hash loads, a wrong one is refused.
+  const sha = (f: string) => 'sha384-' + crypto.createHash('sha384').update(fs.readFileSync(path.join(fixture, f))).digest('base64');
+  got = await loadWith(page, { cacheModel: false, integrity: { 'model.json': sha('model.json'), 'weights.bin': sha('weights.bin') } });
+  assert.deepEqual([got.ready, got.codes], [true, []]);
+  got = await loadWith(page, { cacheModel: false, integrity: { 'weights.bin': sha('model.json') } });
+  assert.equal(got.ready, false);
+  assert.match(got.codes.join(), /integrity check failed for weights.bin/);
+  await ctx.close();
+});
+
+test('a Cache API that refuses writes (a full quota) leaves the model loading from the network', async () => {
+  const ctx = await browser.newContext();
+  const { page, errors } = await watchedPage(ctx);
+  await page.addInitScript(() => { Cache.prototype.put = () => Promise.reject(new DOMException('quota', 'QuotaExceededError')); });
+  const got = await loadWith(page, {});
+  assert.deepEqual([got.ready, got.codes], [true, []]);
+  assert.deepEqual(errors, []);
   await ctx.close();
 });

@@ -22,14 +22,15 @@ export async function createRecommenderWith(importRuntime: () => Promise<Runtime
   const grids = new Set<GridBinding>();
   let adapt: AdaptationController | null = null;
   const history = await HistoryCache.open(checked.maxEvents, options.consent !== false, report, (c) => { if (c === 'forget') adapt?.drop(); });
+  const checks = { useCache: options.cacheModel !== false, allowOrigins: options.allowOrigins, integrity: options.integrity };
   const loader = new ModelLoader({
-    importRuntime, modelUrl: options.model, wasmPaths: options.wasmPaths, useCache: options.cacheModel !== false, report,
+    importRuntime, modelUrl: options.model, wasmPaths: options.wasmPaths, checks, report,
     loaded: async (rt) => { await adapt?.restore(rt); for (const g of grids) g.refresh(); },
   }, options.backend ?? 'auto');
   const state = { trackedHere: false };
   if (checked.finetune) {
     adapt = new AdaptationController({
-      config: checked.finetune, modelUrl: options.model, wasmBase: (m) => loader.wasmBase(m), useCache: options.cacheModel !== false,
+      config: checked.finetune, modelUrl: options.model, wasmBase: (m) => loader.wasmBase(m), checks,
       current: () => loader.current, ready: () => loader.ready, history: () => history.read(), kv: () => history.kv, report, onInfo: options.onFinetune,
     });
     void adapt.catchUp(() => state.trackedHere);

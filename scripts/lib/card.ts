@@ -1,5 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import crypto from 'node:crypto';
+
+/** SRI-style sha384 hashes of a model directory's files, by the names model.json uses. */
+export function sri(dir: string): Record<string, string> {
+  const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+  const files = ['model.json', ...json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths), json.userDefinedMetadata.shelfwise.vocab];
+  return Object.fromEntries(files.map((f) => [f, 'sha384-' + crypto.createHash('sha384').update(fs.readFileSync(path.join(dir, f))).digest('base64')]));
+}
 
 /**
  * MODEL_CARD.md beside a trained model: the verdict against the baselines, data (and, for the shipped
@@ -66,6 +74,13 @@ Quantization (shipped: the smallest whose NDCG@10 is within 1% of float32):
 | weights | size with vocabulary | NDCG@10 | HR@10 |
 | --- | --- | --- | --- |
 ${q.join('\n')}
+
+## Integrity
+SRI hashes of the files as shipped; pass them as the \`integrity\` option (or check a CDN copy against them):
+
+\`\`\`json
+${JSON.stringify(sri(dir), null, 2)}
+\`\`\`
 
 ## Limitations
 - One UK gift shop, 2009-2011, mostly wholesale customers: purchase lines only (no views or clicks). The

@@ -19,7 +19,7 @@ async function handle(m: ToWorker): Promise<void> {
   try {
     if (m.type === 'init') {
       rt?.dispose();
-      rt = await ModelRuntime.load(m.url, m.backend, m.wasmBase, m.useCache);
+      rt = await ModelRuntime.load(m.url, m.backend, m.wasmBase, m.checks);
       scope.postMessage({ type: 'ready', id: m.id, backend: rt.backend, version: rt.version });
       return;
     }

@@ -11,7 +11,7 @@ import { returnCandidates } from './history.js';
 import { mixture, returnWeights, type ReturnWeights } from './mixture.js';
 import { gapBuckets, packBatch, windowStart, type RowSeq } from './inputs.js';
 import { typeCode, type EventType } from './features.js';
-import { checkModelJson, checkVocab, decodeParams, type ModelJson, type Vocab } from './weights.js';
+import { checkModelJson, checkVocab, contentVersion, decodeParams, type ModelJson, type Vocab } from './weights.js';
 import { asShelfwiseError, ShelfwiseError } from '../shared/index.js';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -117,45 +117,89 @@ async function getOk(url: string, what: string, init?: RequestInit): Promise<Res
 
 export interface LoadedFiles { json: ModelJson; shards: ArrayBuffer[]; vocab: Vocab; fromCache: boolean }
 
+/** How model files are checked as they load. */
+export interface FileChecks {
+  /** Cache model files with the Cache API (revalidated by the model's version). */
+  useCache?: boolean;
+  /** Origins besides model.json's own that its weight and vocabulary paths may point to. */
+  allowOrigins?: string[];
+  /**
+   * SRI-style hashes per file name as model.json names it (and "model.json" itself), e.g.
+   * `{ "weights.bin": "sha384-..." }`: a file whose bytes do not match is refused. The trainer writes them
+   * into the model card.
+   */
+  integrity?: Record<string, string>;
+}
+
+/** A Cache API write that fails (a full quota, a private window) only costs the cache, never the load. */
+async function cachePut(cache: Cache | null, key: string, r: Response): Promise<void> {
+  try { await cache?.put(key, r); } catch { /* served from the network next time too */ }
+}
+
+/** Checks `bytes` against an SRI-style hash (sha256/384/512, base64). */
+async function checkIntegrity(name: string, bytes: ArrayBuffer, expected: string | undefined): Promise<void> {
+  if (!expected) return;
+  const m = /^(sha256|sha384|sha512)-(.+)$/.exec(expected.trim());
+  if (!m) throw new ShelfwiseError('invalid_options', `integrity for ${name}: expected "sha256-…", "sha384-…" or "sha512-…"`);
+  const digest = await crypto.subtle.digest(m[1].replace('sha', 'SHA-'), bytes);
+  const got = btoa(String.fromCharCode(...new Uint8Array(digest)));
+  if (got !== m[2]) throw new ShelfwiseError('model_corrupt', `integrity check failed for ${name}: its bytes do not match the expected ${m[1]} hash (tampered or replaced file)`);
+}
+
 /**
  * Fetches model.json (revalidated every time, `cache: 'no-cache'`), then the shards and vocabulary from the
  * Cache API when this version is there, else from the network (and stores them, dropping other versions).
- * Offline with a cached copy, the cached model.json is used.
+ * Offline with a cached copy, the cached model.json is used. Weight and vocabulary paths must stay on
+ * model.json's origin (or `allowOrigins`); with `integrity`, each named file's bytes are checked; the
+ * shards' bytes are checked against the content version model.json names (when it is one).
  */
-export async function fetchModelFiles(url: string, useCache = true): Promise<LoadedFiles> {
-  const cache = await openCache(useCache);
+export async function fetchModelFiles(url: string, checks: FileChecks = {}): Promise<LoadedFiles> {
+  const cache = await openCache(checks.useCache !== false);
   const abs = new URL(url, globalThis.location?.href).href;
   let json: ModelJson;
   try {
     const r = await getOk(abs, 'model.json', { cache: 'no-cache' });
     const text = await r.text();
+    await checkIntegrity('model.json', new TextEncoder().encode(text).buffer as ArrayBuffer, checks.integrity?.['model.json']);
     try { json = JSON.parse(text); } catch { throw new ShelfwiseError('model_corrupt', `model.json at ${abs} is not valid JSON`); }
     checkModelJson(json);
-    await cache?.put(abs, new Response(text, { headers: { 'content-type': 'application/json' } }));
+    await cachePut(cache, abs, new Response(text, { headers: { 'content-type': 'application/json' } }));
   } catch (e) {
-    const cached = await cache?.match(abs);
-    if (!cached || (e as ShelfwiseError).code === 'model_corrupt' || (e as ShelfwiseError).code === 'model_not_found') throw asShelfwiseError(e, 'model_corrupt');
+    const cached = await cache?.match(abs).catch(() => undefined);
+    const code = (e as ShelfwiseError).code;
+    if (!cached || code === 'model_corrupt' || code === 'model_not_found' || code === 'invalid_options') throw asShelfwiseError(e, 'model_corrupt');
     json = checkModelJson(await cached.json());
   }
   const meta = json.userDefinedMetadata.shelfwise;
+  const allowed = new Set([new URL(abs).origin, ...(checks.allowOrigins ?? []).map((o) => { try { return new URL(o).origin; } catch { return o; } })]);
   let fromCache = true;
-  const file = async (rel: string): Promise<Response> => {
+  const file = async (rel: string): Promise<ArrayBuffer> => {
     const u = new URL(rel, abs).href;
+    if (!allowed.has(new URL(u).origin)) throw new ShelfwiseError('model_corrupt', `model.json points ${rel.slice(0, 100)} to another origin (${new URL(u).origin}); allow it with the allowOrigins option`);
     const key = `${u}?shelfwise-version=${meta.version}`;
-    const hit = await cache?.match(key);
-    if (hit) return hit;
-    fromCache = false;
-    const r = await getOk(u, rel);
-    if (cache) {
-      for (const req of await cache.keys()) if (req.url.startsWith(u + '?') && req.url !== key) await cache.delete(req);
-      await cache.put(key, r.clone());
+    let r = await cache?.match(key).catch(() => undefined);
+    if (!r) {
+      fromCache = false;
+      r = await getOk(u, rel);
+      if (cache) {
+        for (const req of await cache.keys().catch(() => [] as readonly Request[])) if (req.url.startsWith(u + '?') && req.url !== key) await cache.delete(req).catch(() => false);
+        await cachePut(cache, key, r.clone());
+      }
     }
-    return r;
+    const bytes = await r.arrayBuffer();
+    await checkIntegrity(rel, bytes, checks.integrity?.[rel]);
+    return bytes;
   };
   const paths = json.weightsManifest.flatMap((g) => g.paths);
-  const shards = await Promise.all(paths.map(async (p) => (await file(p)).arrayBuffer()));
+  const shards = await Promise.all(paths.map((p) => file(p)));
+  if (/^[0-9a-f]{8}$/.test(meta.version)) {
+    const all = new Uint8Array(shards.reduce((n, b) => n + b.byteLength, 0));
+    let off = 0;
+    for (const b of shards) { all.set(new Uint8Array(b), off); off += b.byteLength; }
+    if (contentVersion(all) !== meta.version) throw new ShelfwiseError('model_corrupt', `the weights do not match model.json's version ${meta.version} (a tampered, truncated or mixed-up weights file)`);
+  }
   let vocab: Vocab;
-  try { vocab = checkVocab(await (await file(meta.vocab)).json(), meta.config); } catch (e) {
+  try { vocab = checkVocab(JSON.parse(new TextDecoder().decode(await file(meta.vocab))), meta.config); } catch (e) {
     throw asShelfwiseError(e, 'model_corrupt', 'vocabulary: ');
   }
   return { json, shards, vocab, fromCache };
@@ -196,9 +240,14 @@ export class ModelRuntime {
     this.returnW = hasReturn(cfg) ? returnWeights(params, cfg) : null;
   }
 
-  static async load(url: string, backend: BackendName | 'auto', wasmBase: string, useCache = true): Promise<ModelRuntime> {
+  static async load(url: string, backend: BackendName | 'auto', wasmBase: string, checks: FileChecks = {}): Promise<ModelRuntime> {
     const { backend: b, reason } = await startBackend(backend, wasmBase);
-    const f = await fetchModelFiles(url, useCache);
+    let f: LoadedFiles;
+    try { f = await fetchModelFiles(url, checks); } catch (e) {
+      // A refused file may have come from the cache: drop it so the next load refetches.
+      if ((e as ShelfwiseError).code === 'model_corrupt' && typeof caches !== 'undefined') await caches.delete(CACHE_NAME).catch(() => undefined);
+      throw e;
+    }
     let params: Params;
     try { params = decodeParams(f.json, f.shards); } catch (e) {
       // A bad copy in the cache must not stick: drop it so the next load refetches.

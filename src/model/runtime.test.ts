@@ -6,7 +6,7 @@ import { defaultConfig } from './config.js';
 import { initParams } from './encoder.js';
 import { ModelRuntime, type ModelEvent } from './runtime.js';
 import { EVENT_TYPES } from './features.js';
-import { scoreExamples, userVectors } from '../../scripts/lib/trainer.js';
+import { scoreExamples, userVectors } from '../../scripts/lib/evaluation.js';
 
 before(async () => { await initBackend('cpu'); });
 

@@ -2,7 +2,7 @@
  * The lazily loaded runtime chunk: the model engine (tfjs, backends, incremental re-embedding) and the
  * client of the fine-tuning worker. Only the page's core imports it, when a model is to be loaded.
  */
-import type { BackendName, ModelEvent } from './engine.js';
+import type { BackendName, FileChecks, ModelEvent } from './engine.js';
 import type { FinetuneOptions } from './finetune.js';
 import type { FromWorker, ToWorker, UpdateResult } from './adapt-protocol.js';
 import { asShelfwiseError, ShelfwiseError } from '../shared/index.js';
@@ -71,12 +71,12 @@ export class Adapter {
   }
 
   /** Starts the worker and loads the model in it (absolute URLs: the worker has no page to resolve against). */
-  static async start(modelUrl: string, backend: BackendName | 'auto', wasmBase: string, useCache: boolean, workerUrl = WORKER_URL): Promise<Adapter> {
+  static async start(modelUrl: string, backend: BackendName | 'auto', wasmBase: string, checks: FileChecks, workerUrl = WORKER_URL): Promise<Adapter> {
     let w: Worker;
     try { w = spawn(workerUrl); } catch (e) { throw new ShelfwiseError('finetune_failed', `the fine-tuning worker could not start: ${(e as Error)?.message ?? e}`, { cause: e }); }
     const a = new Adapter(w);
     try {
-      const r = await a.send({ type: 'init', url: new URL(modelUrl, location.href).href, backend, wasmBase: new URL(wasmBase, location.href).href, useCache });
+      const r = await a.send({ type: 'init', url: new URL(modelUrl, location.href).href, backend, wasmBase: new URL(wasmBase, location.href).href, checks });
       if (r.type === 'ready') { a.backend = r.backend; a.version = r.version; }
     } catch (e) { a.dispose(); throw e; }
     return a;

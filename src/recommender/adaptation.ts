@@ -4,7 +4,7 @@
  */
 import { asShelfwiseError, ShelfwiseError } from '../shared/index.js';
 import type { ShelfwiseEvent } from '../events/index.js';
-import type { Adapter, ModelRuntime, UpdateResult } from '../model/runtime.js';
+import type { Adapter, FileChecks, ModelRuntime, UpdateResult } from '../model/runtime.js';
 import type { RuntimeModule } from './load.js';
 import type { FinetuneConfig, FinetuneInfo } from './types.js';
 import { modelHistory } from './pipeline.js';
@@ -17,7 +17,7 @@ export interface AdaptationDeps {
   config: FinetuneConfig;
   modelUrl: string;
   wasmBase: (mod: RuntimeModule) => string;
-  useCache: boolean;
+  checks: FileChecks;
   /** The loaded model (after `ready`) and the runtime module it came from. */
   current: () => { rt: ModelRuntime; mod: RuntimeModule } | null;
   ready: () => Promise<boolean>;
@@ -109,7 +109,7 @@ export class AdaptationController {
     const { rt, mod } = cur;
     this.newEvents = 0;
     const history = modelHistory(await this.d.history());
-    this.adapter ??= mod.Adapter.start(this.d.modelUrl, ft.backend ?? 'wasm', this.d.wasmBase(mod), this.d.useCache);
+    this.adapter ??= mod.Adapter.start(this.d.modelUrl, ft.backend ?? 'wasm', this.d.wasmBase(mod), this.d.checks);
     let r: UpdateResult;
     try {
       r = await (await this.adapter).update(history, { steps: ft.steps, lr: ft.lr, l2: ft.l2 });

@@ -1,6 +1,6 @@
 /** Loading the model runtime chunk and the model, once or again on another backend. */
 import { asShelfwiseError, ShelfwiseError } from '../shared/index.js';
-import type { BackendName, ModelRuntime } from '../model/runtime.js';
+import type { BackendName, FileChecks, ModelRuntime } from '../model/runtime.js';
 
 export type RuntimeModule = typeof import('../model/runtime.js');
 
@@ -8,7 +8,7 @@ export interface LoaderDeps {
   importRuntime: () => Promise<RuntimeModule>;
   modelUrl: string;
   wasmPaths?: string;
-  useCache: boolean;
+  checks: FileChecks;
   report: (e: unknown) => void;
   /** Called with each newly loaded runtime, before `ready` resolves (restore the adaptation, refresh grids). */
   loaded: (rt: ModelRuntime) => Promise<void>;
@@ -36,7 +36,7 @@ export class ModelLoader {
     this.ready = (async () => {
       try {
         const mod = await this.d.importRuntime();
-        const rt = await mod.ModelRuntime.load(this.d.modelUrl, backend, this.wasmBase(mod), this.d.useCache);
+        const rt = await mod.ModelRuntime.load(this.d.modelUrl, backend, this.wasmBase(mod), this.d.checks);
         if (this.disposed) { rt.dispose(); return false; }
         this.rt?.dispose();
         this.rt = rt;

@@ -33,6 +33,8 @@ export function checkOptions(options: RecommenderOptions): Checked {
       throw bad(`finetune.${k} must be a ${k === 'l2' ? 'non-negative' : 'positive'} finite number, got ${String(v).slice(0, 40)}`);
     }
   }
+  if (options.allowOrigins !== undefined && !(Array.isArray(options.allowOrigins) && options.allowOrigins.every((o) => typeof o === 'string'))) throw bad('allowOrigins must be an array of origin strings');
+  if (options.integrity !== undefined && !(options.integrity && typeof options.integrity === 'object' && Object.values(options.integrity).every((h) => typeof h === 'string'))) throw bad('integrity must map file names to "sha384-…" strings');
   const count = (name: string, v: unknown, dflt: number) => {
     if (v === undefined) return dflt;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw bad(`${name} must be a non-negative finite number, got ${String(v).slice(0, 40)}`);

@@ -21,6 +21,13 @@ export interface RecommenderOptions extends RankOptions {
   maxEvents?: number;
   /** Cache model files with the Cache API (default true). */
   cacheModel?: boolean;
+  /** Origins besides model.json's own that the model's weight and vocabulary files may come from (default none). */
+  allowOrigins?: string[];
+  /**
+   * SRI-style hashes of the model's files, by the name model.json gives them (and "model.json"), e.g.
+   * `{ 'weights.bin': 'sha384-…' }` as the model card lists them: a file that does not match is refused.
+   */
+  integrity?: Record<string, string>;
   /** Where the wasm binaries are served (default: beside the runtime chunk). */
   wasmPaths?: string;
   /**
