@@ -318,3 +318,38 @@ test('a Cache API that refuses writes (a full quota) leaves the model loading fr
   assert.deepEqual(errors, []);
   await ctx.close();
 });
+
+const abPage = (attrs: string) => `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<script>window.dataLayer=[];window.segment=[];window.analytics={track:(e,p)=>segment.push([e,p]),on:()=>{}};window.exposures=[];window.codes=[];
+addEventListener('shelfwise:exposure',(e)=>exposures.push(e.detail));addEventListener('shelfwise:error',(e)=>codes.push(e.detail.code));
+window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};</script>
+<script async src="/dist/shelfwise.js" data-model="/e2e/.fixture/model/model.json" data-backend="cpu" ${attrs}></script></head>
+<body><ul data-shelfwise-grid>${Array.from({ length: 8 }, (_, i) => `<li data-shelfwise-item="SKU-00${i}">${i}</li>`).join('')}</ul></body></html>`;
+
+test('A/B from the script tag: control keeps the merchant order and fetches no model or tfjs; exposure is announced once; the URL override and a hostile holdout', async () => {
+  const ctx = await browser.newContext();
+  const { page, requests, errors } = await watchedPage(ctx);
+  await page.route('**/ab.html*', (r) => r.fulfill({ contentType: 'text/html', body: abPage(new URL(r.request().url()).searchParams.get('attrs') ?? '') }));
+  const open = async (attrs: string, query = '') => {
+    await page.goto(`${srv.url}/ab.html?attrs=${encodeURIComponent(attrs)}${query}`);
+    await page.waitForFunction(() => (window as any).shelfwise?.recommender || (window as any).codes.length, null, { timeout: 30_000 });
+    await page.waitForTimeout(500);
+    return page.evaluate(() => ({ exp: (window as any).shelfwise.recommender?.experiment ?? null, dl: (window as any).dataLayer, seg: (window as any).segment, exposures: (window as any).exposures, codes: (window as any).codes }));
+  };
+  requests.length = 0;
+  const c = await open('data-experiment="grid-ab" data-holdout="1"');
+  assert.deepEqual(c.exp, { name: 'grid-ab', arm: 'control' });
+  assert.deepEqual(c.dl.filter((x: any) => x.event === 'experience_impression'), [{ event: 'experience_impression', exp_variant_string: 'shelfwise-grid-ab-control' }]);
+  assert.equal(c.seg.length, 1);
+  assert.equal(c.exposures.length, 1);
+  assert.ok(!requests.some((u) => /model\.json|weights\.bin|runtime|chunk|\.wasm/.test(u)), `control fetched: ${requests.filter((u) => !u.includes('ab.html')).join(', ')}`);
+  assert.deepEqual(await page.$$eval('[data-shelfwise-item]', (els) => els.map((e) => e.getAttribute('data-shelfwise-item'))), Array.from({ length: 8 }, (_, i) => `SKU-00${i}`));
+  // The QA override wins over the draw.
+  const p = await open('data-experiment="grid-ab" data-holdout="1"', '&shelfwise_arm=personalized');
+  assert.deepEqual(p.exp, { name: 'grid-ab', arm: 'personalized' });
+  // A non-numeric holdout: a clear error, no recommender, the merchant order stays.
+  const bad = await open('data-experiment="grid-ab" data-holdout="lots"');
+  assert.deepEqual([bad.exp, bad.codes], [null, ['invalid_options']]);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});

@@ -70,6 +70,7 @@ const handlers: { [K in Exclude<keyof Commands, 'init'>]: (rec: Recommender, ...
       onError: (e) => window.dispatchEvent(new CustomEvent('shelfwise:error', { detail: e })),
       onRank: (info) => window.dispatchEvent(new CustomEvent('shelfwise:rank', { detail: info })),
       onFinetune: (info) => window.dispatchEvent(new CustomEvent('shelfwise:finetune', { detail: info })),
+      ...(ds.experiment !== undefined ? { experiment: { name: ds.experiment, holdout: ds.holdout?.trim() ? Number(ds.holdout) : NaN } } : {}),
       ...opts,
       model,
     }).then((r) => {

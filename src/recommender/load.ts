@@ -10,6 +10,8 @@ export interface LoaderDeps {
   wasmPaths?: string;
   checks: FileChecks;
   report: (e: unknown) => void;
+  /** No model at all (the experiment's control arm): nothing is fetched, `ready` is false at once. */
+  disabled?: boolean;
   /** Called with each newly loaded runtime, before `ready` resolves (restore the adaptation, refresh grids). */
   loaded: (rt: ModelRuntime) => Promise<void>;
 }
@@ -32,6 +34,7 @@ export class ModelLoader {
 
   /** (Re)loads the model on `backend`; the current one serves until the new one is ready. */
   load(backend: BackendName | 'auto'): Promise<boolean> {
+    if (this.d.disabled) { this.settled = true; return (this.ready = Promise.resolve(false)); }
     this.settled = false;
     this.ready = (async () => {
       try {

@@ -1,6 +1,7 @@
 /** Error reporting and option checks, before anything is opened or fetched. */
 import { asShelfwiseError, ShelfwiseError } from '../shared/index.js';
 import type { FinetuneConfig, RecommenderOptions } from './types.js';
+import { checkExperiment, type ExperimentOptions } from './experiment.js';
 
 /** Distinct errors logged to the console per page, at most (later ones still reach `onError`). */
 const LOGGED = 50;
@@ -20,7 +21,7 @@ export function reporter(onError?: (e: ShelfwiseError) => void): (e: unknown) =>
   };
 }
 
-export interface Checked { finetune: FinetuneConfig | null; maxEvents: number; modelWait: number }
+export interface Checked { finetune: FinetuneConfig | null; maxEvents: number; modelWait: number; experiment: ExperimentOptions | null }
 
 /** Checks the options; throws an `invalid_options` ShelfwiseError naming the first bad one. */
 export function checkOptions(options: RecommenderOptions): Checked {
@@ -40,5 +41,7 @@ export function checkOptions(options: RecommenderOptions): Checked {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw bad(`${name} must be a non-negative finite number, got ${String(v).slice(0, 40)}`);
     return v;
   };
-  return { finetune: ft, maxEvents: Math.max(1, Math.floor(count('maxEvents', options.maxEvents, 1000))), modelWait: count('modelWait', options.modelWait, 3000) };
+  if (options.arm !== undefined && options.arm !== 'control' && options.arm !== 'personalized') throw bad(`arm must be 'control' or 'personalized', got ${String(options.arm).slice(0, 40)}`);
+  const experiment = options.experiment === undefined ? null : checkExperiment(options.experiment);
+  return { experiment, finetune: ft, maxEvents: Math.max(1, Math.floor(count('maxEvents', options.maxEvents, 1000))), modelWait: count('modelWait', options.modelWait, 3000) };
 }

@@ -5,6 +5,9 @@ import type { Candidate, RankOptions, Ranked } from '../rank/index.js';
 import type { GridBinding, GridOptions } from '../dom/index.js';
 import type { BackendName, UpdateResult } from '../model/runtime.js';
 import type { FinetuneOptions } from '../model/index.js';
+import type { Arm, ExperimentInfo, ExperimentOptions } from './experiment.js';
+
+export type { Arm, ExperimentInfo, ExperimentOptions };
 
 export type { BackendName };
 
@@ -21,6 +24,16 @@ export interface RecommenderOptions extends RankOptions {
   maxEvents?: number;
   /** Cache model files with the Cache API (default true). */
   cacheModel?: boolean;
+  /**
+   * An A/B holdout: `{ name, holdout }` (e.g. `{ name: 'grid-2026-12', holdout: 0.2 }`). Each shopper is drawn
+   * once (a random id kept beside the events, salted with the name) into `control` (the merchant's order,
+   * the model never downloaded) or `personalized`, and the arm is announced to the shop's analytics when a
+   * grid or ranking is first shown on a page (GA4 `experience_impression`, Segment `Experiment Viewed`, and
+   * a `shelfwise:exposure` window event).
+   */
+  experiment?: ExperimentOptions;
+  /** Forces the arm (QA); so does `?shelfwise_arm=control|personalized` on the page's URL. */
+  arm?: Arm;
   /** Origins besides model.json's own that the model's weight and vocabulary files may come from (default none). */
   allowOrigins?: string[];
   /**
@@ -117,6 +130,8 @@ export interface Recommender {
   setBackend(b: BackendName | 'auto'): Promise<boolean>;
   /** The shopper's current adaptation (null: none, or fine-tuning is off). */
   readonly adaptation: FinetuneInfo | null;
+  /** The experiment and this shopper's arm (null without an `experiment` option). */
+  readonly experiment: ExperimentInfo | null;
   /** Runs a fine-tuning update now (when `finetune` is on); resolves with its outcome, or null. */
   finetune(): Promise<FinetuneInfo | null>;
 }
