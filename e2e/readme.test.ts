@@ -46,11 +46,8 @@ window.readme = { ranked, binding, rec };
   await ctx.close();
 });
 
-test('README: the script tag, served at the paths it shows, binds the grid and personalizes it', async () => {
-  const ctx = await browser.newContext();
-  const { page, errors } = await watchedPage(ctx);
-  const tag = block('html');
-  assert.match(tag, /src="\/shelfwise\/shelfwise.js"/);
+/** Serves /shelfwise/ as the README's tags expect it: dist/ and the models. */
+async function routeShelfwise(page: import('playwright').Page) {
   await page.route('**/shelfwise/**', async (r) => {
     const p = new URL(r.request().url()).pathname.replace(/^\/shelfwise\//, '');
     const file = p.startsWith('models/') ? path.join(ROOT, p) : path.join(ROOT, 'dist', p);
@@ -58,6 +55,14 @@ test('README: the script tag, served at the paths it shows, binds the grid and p
     const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.json') ? 'application/json' : 'application/octet-stream';
     return r.fulfill({ contentType: type, body: fs.readFileSync(file) });
   });
+}
+
+test('README: the script tag, served at the paths it shows, binds the grid and personalizes it', async () => {
+  const ctx = await browser.newContext();
+  const { page, errors } = await watchedPage(ctx);
+  const tag = block('html');
+  assert.match(tag, /src="\/shelfwise\/shelfwise.js"/);
+  await routeShelfwise(page);
   await page.route('**/readme-tag.html', (r) => r.fulfill({ contentType: 'text/html', body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">${tag}</head><body>${grid}</body></html>` }));
   await page.goto(srv.url + '/readme-tag.html');
   await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
@@ -112,3 +117,23 @@ for (const [name, policy, backend, expect] of [
     await ctx.close();
   });
 }
+
+test('README: the A/B holdout tag, as written, draws an arm and announces it once', async () => {
+  const ctx = await browser.newContext();
+  const { page, errors } = await watchedPage(ctx);
+  const tag = block('html', 1);
+  assert.match(tag, /data-experiment="grid-2026-12" data-holdout="0.2"/);
+  await routeShelfwise(page);
+  const stub = '<script>window.dataLayer=[];window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};</script>';
+  await page.route('**/readme-ab.html', (r) => r.fulfill({ contentType: 'text/html', body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">${stub}${tag}</head><body>${grid}</body></html>` }));
+  await page.goto(srv.url + '/readme-ab.html');
+  await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
+  const exp = await page.evaluate(() => (window as any).shelfwise.recommender.experiment);
+  assert.equal(exp.name, 'grid-2026-12');
+  assert.ok(exp.arm === 'control' || exp.arm === 'personalized');
+  await page.waitForFunction(() => (window as any).dataLayer.some((x: any) => x.event === 'experience_impression'), null, { timeout: 30_000 });
+  const pushes = await page.evaluate(() => (window as any).dataLayer.filter((x: any) => x.event === 'experience_impression'));
+  assert.deepEqual(pushes, [{ event: 'experience_impression', exp_variant_string: `shelfwise-grid-2026-12-${exp.arm}` }]);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
