@@ -90,10 +90,11 @@ export function initPanel(cat) {
   $('search').addEventListener('submit', later);
   shelfwise('ready', (r) => { rec = r; refresh(); });
   initReplay();
+  initPlan();
 }
 
 // ---------- replay: real held-out customers, ranked by the model in this page ----------
-let replay = null, replayRec = null, one = null;
+let replay = null, replayRec = null, one = null, lastReplay = null;
 
 async function replayRecommender() {
   if (replayRec) return replayRec;
@@ -162,6 +163,8 @@ async function replayAll() {
   }
   $('replay-all').disabled = false;
   prog.hidden = true;
+  lastReplay = rows;
+  showPlan();
   const share = (a, k) => a.filter((x) => x[k] <= FIRST_ROW).length / Math.max(1, a.length);
   const mean = (a, k) => a.reduce((s, x) => s + x[k], 0) / Math.max(1, a.length);
   $('replay-results').innerHTML = `<table><caption class="small">${rows.length} customers replayed in this page on ${esc(r.backend)}</caption>
@@ -191,4 +194,69 @@ function describeAdaptation(i) {
   if (i.status === 'restored') return i.active ? `restored from this browser (kept: #${i.after + 1} vs #${i.before + 1})` : 'restored: the pretrained model (the last update was rejected)';
   if (i.status === 'too-short') return 'needs at least 3 events the model knows';
   return 'discarded (non-finite values)';
+}
+
+// ---------- A/B plan: the replay's two arms, their intervals, and the test size the lift needs ----------
+
+/** Seeded uniform numbers (mulberry32), so a plan is the same for the same replay. */
+function seeded(seed) {
+  return () => { seed |= 0; seed = (seed + 0x6d2b79f5) | 0; let t = Math.imul(seed ^ (seed >>> 15), 1 | seed); t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t; return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+}
+
+/** Hit rates in the first row per arm, their 95% bootstrap intervals and the lift's, over customers. */
+export function abPlan(rows, slots = FIRST_ROW, resamples = 1000) {
+  const hitP = rows.map((r) => (r.personalized <= slots ? 1 : 0)), hitC = rows.map((r) => (r.default <= slots ? 1 : 0));
+  const mean = (a) => a.reduce((s, x) => s + x, 0) / Math.max(1, a.length);
+  const rand = seeded(rows.length * 7919 + 1);
+  const bp = [], bc = [], bl = [];
+  for (let k = 0; k < resamples; k++) {
+    let sp = 0, sc = 0;
+    for (let i = 0; i < rows.length; i++) { const j = Math.floor(rand() * rows.length); sp += hitP[j]; sc += hitC[j]; }
+    bp.push(sp / rows.length); bc.push(sc / rows.length); bl.push(sc > 0 ? sp / sc - 1 : NaN);
+  }
+  const ci = (a) => { const s = a.filter(Number.isFinite).sort((x, y) => x - y); return [s[Math.floor(0.025 * s.length)], s[Math.min(s.length - 1, Math.floor(0.975 * s.length))]]; };
+  const p = mean(hitP), c = mean(hitC);
+  return { personalized: { rate: p, ci: ci(bp) }, control: { rate: c, ci: ci(bc) }, lift: { value: c > 0 ? p / c - 1 : NaN, ci: ci(bl) }, customers: rows.length };
+}
+
+/** Shoppers per arm for a two-sided two-proportion z-test (alpha 0.05, power 0.8) to detect base → base·(1 + lift). */
+export function perArm(base, lift) {
+  const p1 = base, p2 = Math.min(0.999, base * (1 + lift));
+  if (!(p2 > p1)) return Infinity;
+  const za = 1.959964, zb = 0.841621, pbar = (p1 + p2) / 2;
+  const n = (za * Math.sqrt(2 * pbar * (1 - pbar)) + zb * Math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / (p2 - p1) ** 2;
+  return Math.ceil(n);
+}
+
+function showPlan() {
+  if (!lastReplay?.length) return;
+  const plan = abPlan(lastReplay);
+  const base = Number($('conv-rate').value) / 100;
+  const n = perArm(base, plan.lift.value);
+  const pct = (x) => `${(100 * x).toFixed(1)}%`;
+  $('ab-results').innerHTML = `<table><caption class="small">${plan.customers} replayed customers</caption>
+    <thead><tr><th scope="col">arm</th><th scope="col">next purchase in the first row</th><th scope="col">95% interval</th></tr></thead>
+    <tbody><tr><th scope="row">personalized</th><td data-k="ab-p">${pct(plan.personalized.rate)}</td><td>${pct(plan.personalized.ci[0])}–${pct(plan.personalized.ci[1])}</td></tr>
+    <tr><th scope="row">control (merchant order)</th><td data-k="ab-c">${pct(plan.control.rate)}</td><td>${pct(plan.control.ci[0])}–${pct(plan.control.ci[1])}</td></tr></tbody></table>
+    <p class="small">Relative lift: <strong data-k="ab-lift">${Number.isFinite(plan.lift.value) ? `${(100 * plan.lift.value).toFixed(0)}%` : 'n/a'}</strong> (95% interval ${pct(plan.lift.ci[0])} to ${pct(plan.lift.ci[1])}).
+    If your ${pct(base)} conversion rate rose by that share, a test at α 0.05 and power 0.8 needs <strong data-k="ab-n">${Number.isFinite(n) ? n.toLocaleString('en') : 'n/a'}</strong> shoppers per arm.</p>`;
+  const H = 90, x = (i) => 60 + i * 120, y = (v) => 100 - v * H / Math.max(0.01, plan.personalized.ci[1], plan.control.ci[1]);
+  $('ab-chart').innerHTML = [['personalized', plan.personalized, '#0b5cad'], ['control', plan.control, '#9aa0aa']].map(([name, a, color], i) =>
+    `<rect x="${x(i)}" y="${y(a.rate)}" width="60" height="${100 - y(a.rate)}" fill="${color}"><title>${name} ${pct(a.rate)}</title></rect>
+     <line x1="${x(i) + 30}" x2="${x(i) + 30}" y1="${y(a.ci[0])}" y2="${y(a.ci[1])}" stroke="#222" stroke-width="1.5"/>
+     <line x1="${x(i) + 22}" x2="${x(i) + 38}" y1="${y(a.ci[0])}" y2="${y(a.ci[0])}" stroke="#222"/><line x1="${x(i) + 22}" x2="${x(i) + 38}" y1="${y(a.ci[1])}" y2="${y(a.ci[1])}" stroke="#222"/>
+     <text x="${x(i) + 30}" y="114" font-size="9" text-anchor="middle">${name} ${pct(a.rate)}</text>`).join('');
+}
+
+export function initPlan() {
+  $('conv-rate').addEventListener('input', showPlan);
+  shelfwise('ready', (r) => {
+    const e = r.experiment;
+    $('arm').textContent = e ? `${e.arm} (experiment “${e.name}”)` : 'no experiment';
+    $('arm-switch').addEventListener('click', () => {
+      const u = new URL(location.href);
+      u.searchParams.set('shelfwise_arm', e?.arm === 'control' ? 'personalized' : 'control');
+      location.href = u.href;
+    });
+  });
 }

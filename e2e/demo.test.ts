@@ -70,6 +70,13 @@ test('a replay produces its numbers from the model in the page', async () => {
   for (const k of ['p-mean', 'b-mean', 'd-mean']) assert.ok(Number(v[k]) >= 1);
   assert.match(await page.textContent('#replay-results caption') ?? '', /100 customers replayed/);
   assert.ok((await page.$$('#replay-chart rect')).length >= 8, 'chart drawn');
+  // The A/B plan from the same replay: both arms, the lift, the shoppers per arm for the typed conversion rate.
+  const plan = await page.$$eval('#ab-results [data-k]', (els) => Object.fromEntries(els.map((t) => [(t as HTMLElement).dataset.k, t.textContent])));
+  for (const k of ['ab-p', 'ab-c']) assert.match(plan[k]!, /^\d+(\.\d)?%$/);
+  assert.match(plan['ab-lift']!, /^-?\d+%$/);
+  assert.match(plan['ab-n']!, /^[\d,]+$|^n\/a$/);
+  assert.equal((await page.$$('#ab-chart rect')).length, 2);
+  assert.match(await page.textContent('#arm') ?? '', /personalized \(experiment “demo”\)/);
   assert.deepEqual(errors, []);
   await ctx.close();
 });
