@@ -25,7 +25,9 @@ const ORDER = ['online-retail', 'online-retail-basket', 'taobao', 'beauty', 'ml-
 const BASELINES = ['popularity', 'cooccurrence', 'markov', 'repeat_frequency', 'repeat_recency'];
 
 interface Adapted { title: string; command: string; users: number; protocol: string; model: Metrics; finetuned: Metrics & { kept: number } }
-const results = JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as { models: Record<string, Entry>; sdk: Record<string, any> | null; finetune?: Record<string, Adapted> };
+const results = JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as { models: Record<string, Entry>; sdk: Record<string, any> | null; finetune?: Record<string, Adapted>; abPlan?: any };
+const ab = path.join(ROOT, 'bench-out/ab-plan.json');
+if (fs.existsSync(ab)) results.abPlan = JSON.parse(fs.readFileSync(ab, 'utf8'));
 for (const r of RUNS) {
   const f = path.join(ROOT, 'bench-out', r.file);
   if (!fs.existsSync(f)) continue;
@@ -64,6 +66,11 @@ updateSection(path.join(ROOT, 'BENCHMARKS.md'), 'models', `## Models against the
 
 const ft = Object.values(results.finetune ?? {});
 updateSection(path.join(ROOT, 'BENCHMARKS.md'), 'finetune', `## On-device adaptation, simulated per held-out user\n\nThe recipe of src/model/finetune.ts (the code the page's worker runs: a per-shopper bias on the user vector, 20 steps, L2 0.05 toward the pretrained model, kept only when it ranks the shopper's most recent event at least as well), run for each test user on their own history only, beside the model without it in the same run. Commands: ${ft.map((a) => `\`${a.command}\``).join(', ')}.\n\n| data set | NDCG@10 model | + adaptation | relative change | HR@10 | MRR | guard kept the update for |\n| --- | --- | --- | --- | --- | --- | --- |\n${ft.map((a) => `| ${a.title} (${a.users} users) | ${a.model['ndcg@10'].toFixed(4)} | ${a.finetuned['ndcg@10'].toFixed(4)} | **${(100 * (a.finetuned['ndcg@10'] / a.model['ndcg@10'] - 1)).toFixed(1)}%** | ${a.model['hr@10'].toFixed(4)} → ${a.finetuned['hr@10'].toFixed(4)} | ${a.model.mrr.toFixed(4)} → ${a.finetuned.mrr.toFixed(4)} | ${(100 * a.finetuned.kept).toFixed(1)}% |`).join('\n')}\n`);
+
+if (results.abPlan) {
+  const a = results.abPlan, pc = (x: number) => `${(100 * x).toFixed(1)}%`;
+  updateSection(path.join(ROOT, 'BENCHMARKS.md'), 'ab', `## A/B plan (the demo's, offline, shipped model)\n\nCommand: \`${a.command}\`. For each of ${a.customers} held-out Online Retail customers, is their actual next purchase in the grid's first row (12 slots)? Control is the merchant's order (the catalog by sales), personalized the model's ranking of the whole catalog.\n\n| arm | next purchase in the first row | 95% interval (bootstrap) |\n| --- | --- | --- |\n| personalized | ${pc(a.personalized.rate)} | ${pc(a.personalized.ci[0])}–${pc(a.personalized.ci[1])} |\n| control | ${pc(a.control.rate)} | ${pc(a.control.ci[0])}–${pc(a.control.ci[1])} |\n\nRelative lift ${(100 * a.lift.value).toFixed(0)}% (95% interval ${(100 * a.lift.ci[0]).toFixed(0)}%–${(100 * a.lift.ci[1]).toFixed(0)}%). If a 2% conversion rate rose by that share, a test (α 0.05, power 0.8) would need ${a.perArmAt2pct} shoppers per arm; the demo's plan view computes it for any rate.\n`);
+}
 
 // Chart 1: NDCG@10 of the model and each baseline, relative to the best baseline, per data set.
 const colors: Record<string, string> = { model: '#0b5cad', popularity: '#c7cbd1', cooccurrence: '#9aa0aa', markov: '#6f7682', repeat_frequency: '#d08a1e', repeat_recency: '#e8b860' };
