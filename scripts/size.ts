@@ -2,12 +2,14 @@
  * npm run size: gzip sizes of what a page downloads. Fails over budget:
  *  - the SDK's own code (src/, without idb and tfjs) ≤ 25 KB gzip
  *  - the script tag's first file (dist/shelfwise.js: SDK + idb) ≤ 40 KB gzip
+ *  - the npm package (npm pack) ≤ 2 MB
  * and reports the total per backend (first file + runtime chunk + the backend's chunks [+ wasm binary]).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const dist = path.join(ROOT, 'dist');
@@ -44,8 +46,11 @@ for (const b of ['webgpu', 'webgl', 'wasm', 'cpu']) {
   if (b === 'wasm') total += gz(fs.readFileSync(path.join(dist, 'esm/tfjs-backend-wasm-simd.wasm')));
   rows.push(`| ${b} | ${kb(total)} |`);
 }
-console.log(`| what | gzip | budget |\n| --- | --- | --- |\n| SDK's own code (src/, no idb/tfjs) | ${kb(ownGz)} | 25 KB |\n| script tag's first file (dist/shelfwise.js) | ${kb(first)} | 40 KB |\n\n| backend | total a page downloads (first file + runtime + backend${' '}[+ wasm binary]) |\n| --- | --- |\n${rows.join('\n')}`);
+// The package as npm would publish it (files in package.json; no build: dist/ is what was just built).
+const pack = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' }))[0] as { size: number; unpackedSize: number; files: unknown[] };
+console.log(`| what | gzip | budget |\n| --- | --- | --- |\n| SDK's own code (src/, no idb/tfjs) | ${kb(ownGz)} | 25 KB |\n| script tag's first file (dist/shelfwise.js) | ${kb(first)} | 40 KB |\n| npm package (npm pack: ${pack.files.length} files, ${kb(pack.unpackedSize)} unpacked) | ${kb(pack.size)} | 2048 KB |\n\n| backend | total a page downloads (first file + runtime + backend${' '}[+ wasm binary]) |\n| --- | --- |\n${rows.join('\n')}`);
 let fail = false;
 if (ownGz > 25 * 1024) { console.error(`over budget: SDK's own code ${kb(ownGz)} > 25 KB`); fail = true; }
 if (first > 40 * 1024) { console.error(`over budget: first file ${kb(first)} > 40 KB`); fail = true; }
+if (pack.size > 2048 * 1024) { console.error(`over budget: npm package ${kb(pack.size)} > 2048 KB`); fail = true; }
 process.exit(fail ? 1 : 0);
