@@ -4,6 +4,7 @@
  * shopper is actually shown a grid or a ranking. shelfwise itself sends nothing anywhere.
  */
 import { ShelfwiseError } from '../shared/index.js';
+import type { HistoryCache } from './history-cache.js';
 
 export type Arm = 'personalized' | 'control';
 export interface ExperimentOptions {
@@ -71,3 +72,19 @@ export function exposer(info: ExperimentInfo, consent: boolean): () => void {
     try { w.dispatchEvent?.(new CustomEvent('shelfwise:exposure', { detail: { ...info, variant } })); } catch { /* no window */ }
   };
 }
+
+/**
+ * This shopper's arm: forced (option or URL), or drawn from their random id, kept beside the events (with
+ * consent; otherwise for this page only) so every page, tab and visit draws the same.
+ */
+export async function draw(e: ExperimentOptions, forced: Arm | undefined, history: HistoryCache, report: (e: unknown) => void): Promise<ExperimentInfo> {
+  const arm = forced ?? urlArm();
+  if (arm) return { name: e.name, arm };
+  let id: string | undefined;
+  try {
+    id = await history.kv.getKV<string>(EXPERIMENT_ID);
+    if (typeof id !== 'string' || !/^[0-9a-f]{32}$/.test(id)) { id = randomId(); await history.kv.setKV(EXPERIMENT_ID, id); }
+  } catch (err) { report(err); id ??= randomId(); }
+  return { name: e.name, arm: armOf(id, e) };
+}
+const EXPERIMENT_ID = 'experiment-id';
