@@ -353,3 +353,85 @@ test('A/B from the script tag: control keeps the merchant order and fetches no m
   assert.deepEqual(errors, []);
   await ctx.close();
 });
+
+test('a hostile dataLayer (a throwing getter, a Proxy) breaks neither the shop\'s push nor start-up; gtag.js push(arguments) is recorded', async () => {
+  const ctx = await browser.newContext();
+  const { page, errors } = await watchedPage(ctx);
+  await page.route('**/hostile.html', (r) => r.fulfill({ contentType: 'text/html', body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<script>
+window.dataLayer = [Object.defineProperty({}, 'event', { get() { throw new Error('hostile getter'); } }), new Proxy({}, { get() { throw new Error('hostile proxy'); }, has() { throw new Error('hostile proxy'); } })];
+window.readyCalled = false;
+window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};
+shelfwise('track', { type: 'view', itemId: 'SKU-001' });
+shelfwise('ready', () => { window.readyCalled = true; });
+function gtag(){dataLayer.push(arguments);}
+</script>
+<script async src="/dist/shelfwise.js" data-model="/e2e/.fixture/model/model.json" data-backend="cpu"></script></head><body></body></html>` }));
+  await page.goto(srv.url + '/hostile.html');
+  await page.waitForFunction(() => (window as any).readyCalled, null, { timeout: 30_000 });
+  const pushed = await page.evaluate(() => {
+    const w = window as any;
+    let threw = 0;
+    for (const x of [Object.defineProperty({}, 'event', { get() { throw new Error('later'); } }), new Proxy({}, { get() { throw new Error('later proxy'); } })]) { try { w.dataLayer.push(x); } catch { threw++; } }
+    w.gtag('event', 'add_to_cart', { items: [{ item_id: 'SKU-002' }] });
+    return threw;
+  });
+  assert.equal(pushed, 0, 'the shop\'s own push never throws because of shelfwise');
+  await page.waitForTimeout(300);
+  const h = await page.evaluate(async () => (await (window as any).shelfwise.recommender.history()).map((e: any) => `${e.type}:${e.itemId}`));
+  assert.deepEqual(h, ['view:SKU-001', 'add_to_cart:SKU-002'], 'the queued track and the gtag.js event');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('distinct invalid events do not grow memory: messages carry a short prefix of the input, the console log is bounded', async () => {
+  const ctx = await browser.newContext();
+  const { page } = await watchedPage(ctx);
+  const warnings: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
+  await page.goto(srv.url + '/e2e/.fixture/blank.html');
+  const r = await page.evaluate(async () => {
+    const { createRecommender } = await import('/dist/esm/index.js' as string);
+    const lengths: number[] = [];
+    const rec = await createRecommender({ model: '/e2e/.fixture/model/model.json', consent: false, backend: 'cpu', onError: (e: any) => lengths.push(e.message.length) });
+    const big = 'x'.repeat(1_000_000);
+    for (let i = 0; i < 100; i++) await rec.track({ type: big + i, itemId: 'a' }).catch(() => undefined);
+    return { max: Math.max(...lengths), n: lengths.length };
+  });
+  assert.equal(r.n, 100, 'every error still reaches onError');
+  assert.ok(r.max < 300, `messages are short (${r.max} characters)`);
+  assert.ok(warnings.filter((w) => w.startsWith('[shelfwise]')).length <= 50, 'the console gets at most 50 distinct warnings');
+  await ctx.close();
+});
+
+test('A/B in Chromium: consent false pushes nothing to the shop\'s analytics; the stored draw survives a reload and forget() erases it', async () => {
+  const ctx = await browser.newContext();
+  const { page } = await watchedPage(ctx);
+  await page.goto(srv.url + '/e2e/.fixture/blank.html');
+  const run = (consent: boolean) => page.evaluate(async (c) => {
+    (window as any).dataLayer = [];
+    const { createRecommender } = await import('/dist/esm/index.js' as string);
+    const rec = await createRecommender({ model: '/e2e/.fixture/model/model.json', backend: 'cpu', consent: c, experiment: { name: 'ab-e2e', holdout: 0.5 } });
+    await rec.rank(['SKU-001']);
+    const id = await new Promise((res) => { const q = indexedDB.open('shelfwise'); q.onsuccess = () => { const g = q.result.transaction('kv').objectStore('kv').get('experiment-id'); g.onsuccess = () => { q.result.close(); res(g.result ?? null); }; }; });
+    const out = { arm: rec.experiment.arm, pushes: (window as any).dataLayer.length, id };
+    rec.dispose();
+    return out;
+  }, consent);
+  const a = await run(true);
+  assert.equal(a.pushes, 1);
+  await page.reload();
+  const b = await run(true);
+  assert.deepEqual([b.arm, b.id], [a.arm, a.id], 'the same draw on the next page view');
+  const quiet = await run(false);
+  assert.equal(quiet.pushes, 0, 'consent false: nothing pushed');
+  await page.evaluate(async () => {
+    const { createRecommender } = await import('/dist/esm/index.js' as string);
+    const rec = await createRecommender({ model: '/e2e/.fixture/model/model.json', backend: 'cpu', experiment: { name: 'ab-e2e', holdout: 0.5 } });
+    await rec.forget();
+    rec.dispose();
+  });
+  const id = await page.evaluate(() => new Promise((res) => { const q = indexedDB.open('shelfwise'); q.onsuccess = () => { const g = q.result.transaction('kv').objectStore('kv').get('experiment-id'); g.onsuccess = () => { q.result.close(); res(g.result ?? null); }; }; }));
+  assert.equal(id, null, 'forget() erased the draw');
+  await ctx.close();
+});
