@@ -94,7 +94,7 @@ function openDetail(p) {
 }
 
 async function main() {
-  const res = await fetch('/models/online-retail/vocab.json');
+  const res = await fetch('/models/online-retail/catalog.json');
   if (!res.ok) { status.textContent = 'The catalog (the model vocabulary) could not be loaded.'; return; }
   const v = await res.json();
   // The vocabulary is ordered by sales in the training period: the merchant's default (bestseller) order.

@@ -9,7 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultConfig } from '../src/model/config.js';
+import { defaultConfig, typeMapFor } from '../src/model/config.js';
+import { NUM_TYPE_ROWS } from '../src/model/features.js';
 import { loadLog, ROOT } from './lib/data.js';
 import { makeSplit, saveModelDir, loadModelDir, disposeParams } from './lib/modeldir.js';
 import { BACKENDS, initBackend } from './lib/backend.js';
@@ -59,7 +60,11 @@ const split = makeSplit(log, { cutoff: f.cutoff, minCount: f.minCount, excludeSe
 // The return part scores the shopper's own items; where seen items are excluded from the ranking it has nothing to do.
 const returnItems = split.excludeSeen ? 0 : f.returnItems ?? 128;
 if (split.excludeSeen && f.returnItems) console.log('--return-items is ignored: seen items are excluded on this split');
+// Types the training data never has (clicks in a purchase log) are read as its most frequent one.
+const typeCounts = new Array(NUM_TYPE_ROWS).fill(0);
+for (const s of split.train) for (const t of s.types) typeCounts[t]++;
 const cfg = defaultConfig(split.vocab.length + 1, {
+  typeMap: f['no-types'] ? undefined : typeMapFor(typeCounts),
   returnItems, returnHidden: f.returnHidden, d: f.d, blocks: f.blocks, heads: f.heads, maxLen: f.maxLen, ffDim: f.ff,
   dropout: f.dropout, numTypes: f['no-types'] ? 0 : undefined, numTimeBuckets: f['no-time'] ? 0 : undefined,
 });

@@ -37,8 +37,8 @@ and shipped as a tfjs weights manifest.
 Trained on the **Online Retail** and **Online Retail II (2009-2010 sheet)** data sets: Chen, D., Sain, S. L.,
 & Guo, K. (2012). *Data mining for the online retail industry: A case study of RFM model-based customer
 segmentation using data mining.* UCI Machine Learning Repository. Licensed under **CC BY 4.0**
-(https://creativecommons.org/licenses/by/4.0/). The vocabulary file carries the products' descriptions
-and unit prices from these data sets. Changes made: cleaning and splitting as described below.
+(https://creativecommons.org/licenses/by/4.0/). catalog.json carries the products' descriptions and unit
+prices from these data sets (the demo shows them; the SDK reads only the ids in vocab.json). Changes made: cleaning and splitting as described below.
 
 Cleaning (scripts/lib/data.ts): rows without a customer id dropped; non-product stock codes (postage,
 fees, manual adjustments) dropped; the two sheets' overlapping December 2010 lines de-duplicated;
@@ -84,8 +84,9 @@ ${JSON.stringify(sri(dir), null, 2)}
 
 ## Limitations
 - One UK gift shop, 2009-2011, mostly wholesale customers: purchase lines only (no views or clicks). The
-  view/click/search type embeddings are untrained here (they start at their initial values); the time-gap
-  buckets were learned from purchase gaps only.
+  config's \`typeMap\` reads a view, click, add to cart or search as a purchase, the signal the model
+  learned (their own embeddings were never trained); the time-gap buckets were learned from purchase gaps
+  only.
 - Products first sold after the cut-off are unknown to the model; the SDK keeps them in the merchant's order.
 - The return part reads the shopper's whole stored history (up to \`maxEvents\`, 1,000 by default); a
   history trimmed shorter than the customer's real one counts their items less often than offline.

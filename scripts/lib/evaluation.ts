@@ -1,7 +1,12 @@
 /** Full-ranking evaluation of a model, of the baselines and of the simulated on-device adaptation. */
 import * as tf from '@tensorflow/tfjs-core';
 import { forward, type Params } from '../../src/model/encoder.js';
-import { hasReturn, type ModelConfig } from '../../src/model/config.js';
+import { hasReturn, readType, type ModelConfig } from '../../src/model/config.js';
+
+/** An example with its event types as the model reads them (config typeMap). */
+function readTypes(ex: Example, cfg: ModelConfig): Example {
+  return cfg.typeMap ? { ...ex, types: ex.types.map((t) => readType(cfg, t)) } : ex;
+}
 import { returnCandidates } from '../../src/model/history.js';
 import { mixture, returnWeights } from '../../src/model/mixture.js';
 import { modelWindow, packBatch, type RowSeq } from '../../src/model/inputs.js';
@@ -48,7 +53,7 @@ export function scoreExamples(params: Params, cfg: ModelConfig, examples: Exampl
   // Similar lengths in each batch (see userVectors).
   const byLen = [...examples].sort((a, b) => Math.min(a.items.length, cfg.maxLen) - Math.min(b.items.length, cfg.maxLen));
   for (let i = 0; i < byLen.length; i += B) {
-    const part = byLen.slice(i, i + B);
+    const part = byLen.slice(i, i + B).map((ex) => readTypes(ex, cfg));
     const u = userVectors(params, cfg, part, B);
     const scores = tf.tidy(() => tf.matMul(tf.tensor2d(u, [part.length, cfg.d]), itemsT));
     const s = scores.dataSync() as Float32Array;
@@ -88,7 +93,8 @@ export function evaluateFinetuned(params: Params, cfg: ModelConfig, examples: Ex
   let kept = 0;
   const B = 64;
   for (let i = 0; i < examples.length; i += B) {
-    const part = examples.slice(i, i + B).map((s) => modelWindow(s, cfg.maxLen));
+    const read = examples.slice(i, i + B).map((s) => readTypes(s, cfg));
+    const part = read.map((s) => modelWindow(s, cfg.maxLen));
     const len = Math.max(1, ...part.map((s) => s.items.length));
     const h = tf.tidy(() => forward(params, cfg, packBatch(part, len, cfg.numTimeBuckets)).hidden);
     const all = h.dataSync() as Float32Array;
@@ -100,7 +106,7 @@ export function evaluateFinetuned(params: Params, cfg: ModelConfig, examples: Ex
       if (r.bias) kept++;
       const user = states.subarray((n - 1) * d, n * d);
       const z = scoreAll(user, E, V, d, r.bias);
-      const ex = examples[i + b];
+      const ex = read[b];
       // With the return part, the adapted user vector feeds the mixture too (as in the page).
       const scores = rw ? mixture(z, r.bias ? user.map((v, j) => v + r.bias![j]) : user, returnCandidates(ex, cfg.returnItems!), rw).scores : z;
       addExample(sum, scores, ex, excludeSeen);

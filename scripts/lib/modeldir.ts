@@ -30,7 +30,11 @@ export async function saveModelDir(dir: string, params: Params, cfg: ModelConfig
   const json = buildModelJson(cfg, specs, 'weights.bin', version);
   fs.writeFileSync(path.join(dir, 'weights.bin'), data);
   fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
-  fs.writeFileSync(path.join(dir, 'vocab.json'), JSON.stringify(vocab));
+  // The SDK needs only the ids; titles and prices (for a demo or a shop's tools) go to catalog.json beside them.
+  const { titles, prices } = vocab;
+  fs.writeFileSync(path.join(dir, 'vocab.json'), JSON.stringify({ ids: vocab.ids }));
+  if (titles || prices) fs.writeFileSync(path.join(dir, 'catalog.json'), JSON.stringify({ ids: vocab.ids, ...(titles ? { titles } : {}), ...(prices ? { prices } : {}) }));
+  else fs.rmSync(path.join(dir, 'catalog.json'), { force: true });
   const bytes = ['weights.bin', 'model.json', 'vocab.json'].reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
   return { bytes, version };
 }

@@ -25,6 +25,23 @@ export interface ModelConfig {
   returnItems?: number;
   /** Hidden units of the return part's feature network. */
   returnHidden?: number;
+  /**
+   * Event types the training data never had, read as one it had (index: type code, value: the code to
+   * use): a model trained on purchases alone reads a click as the purchase signal it knows rather than
+   * through untrained weights. Absent: every type as it is.
+   */
+  typeMap?: number[];
+}
+
+/** The type code the model reads for an event's type code (see `typeMap`). */
+export const readType = (c: ModelConfig, code: number): number => c.typeMap?.[code] ?? code;
+
+/** `typeMap` for the type codes a training set has: each missing code read as the most frequent present one. */
+export function typeMapFor(counts: ArrayLike<number>): number[] | undefined {
+  let top = 0;
+  for (let t = 1; t < counts.length; t++) if (counts[t] > (counts[top] ?? 0)) top = t;
+  const missing = Array.from(counts, (n, t) => t > 0 && !(n > 0));
+  return top > 0 && missing.some(Boolean) ? Array.from(counts, (_, t) => (missing[t] ? top : t)) : undefined;
 }
 
 /** Whether a config has the return part. */
@@ -72,6 +89,8 @@ export function checkConfig(c: unknown): ModelConfig {
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new Error(`model config: ${k} must be a non-negative integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
     if (typeof v === 'number' && v > CONFIG_LIMITS[k]) throw new Error(`model config: ${k} is ${v}, more than the ${CONFIG_LIMITS[k]} a model may have`);
   }
+  const tm = o.typeMap;
+  if (tm !== undefined && !(Array.isArray(tm) && tm.length <= CONFIG_LIMITS.numTypes && tm.every((x) => Number.isInteger(x) && x >= 0 && x < Math.max(1, o.numTypes as number)))) throw new Error('model config: typeMap must list type codes below numTypes');
   const cfg = o as unknown as ModelConfig;
   if (hasReturn(cfg) && !((cfg.returnHidden ?? 0) > 0)) throw new Error('model config: returnHidden must be positive when returnItems is');
   if (cfg.vocabSize < 2 || cfg.d < 1 || cfg.maxLen < 1 || cfg.heads < 1 || cfg.d % cfg.heads !== 0) {

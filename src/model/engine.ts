@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { forward, step, type KVCache, type Params } from './encoder.js';
-import { hasReturn, type ModelConfig } from './config.js';
+import { hasReturn, readType, type ModelConfig } from './config.js';
 import { returnCandidates } from './history.js';
 import { mixture, returnWeights, type ReturnWeights } from './mixture.js';
 import { gapBuckets, packBatch, windowStart, type RowSeq } from './inputs.js';
@@ -276,7 +276,7 @@ export class ModelRuntime {
     const out: Known[] = [];
     for (const e of history) {
       const row = e.itemId !== undefined ? this.rowOf.get(e.itemId) : undefined;
-      if (row) out.push({ row, type: typeCode(e.type), ts: e.ts / 1000 });
+      if (row) out.push({ row, type: readType(this.cfg, typeCode(e.type)), ts: e.ts / 1000 });
     }
     return out;
   }

@@ -126,3 +126,15 @@ test('pair weights: a basket\'s items share one weight, so every predicting mome
   const both = tf.tidy(() => nextItemLoss(p, cfg, inp, { positions: Int32Array.of(n - 1), pairPos: Int32Array.of(0, 0), pairItem: Int32Array.of(3, 11), pairWeight: Float32Array.of(0.25, 0.75), ret }).dataSync()[0]);
   assert.ok(Math.abs(both - (0.25 * a + 0.75 * b)) < 1e-4, `${both} vs ${0.25 * a + 0.75 * b}`);
 });
+
+test('typeMap: event types the training data never had are read as its most frequent one; the page and evaluation read them alike', async () => {
+  const { typeMapFor, readType, checkConfig } = await import('./config.js');
+  // A purchase log: purchases (5) and removals (4) only.
+  const map = typeMapFor([0, 0, 0, 0, 10, 90, 0])!;
+  assert.deepEqual(map, [0, 5, 5, 5, 4, 5, 5]);
+  assert.equal(typeMapFor([0, 3, 1, 1, 1, 1, 1]), undefined, 'every type present: no map');
+  const cfg = checkConfig({ ...defaultConfig(12), typeMap: map });
+  assert.equal(readType(cfg, 2), 5, 'a click reads as a purchase');
+  assert.equal(readType(cfg, 4), 4);
+  assert.throws(() => checkConfig({ ...defaultConfig(12), typeMap: [0, 99] }), /typeMap/);
+});
