@@ -16,6 +16,20 @@ export interface LoaderDeps {
   loaded: (rt: ModelRuntime) => Promise<void>;
 }
 
+/**
+ * Resolves once the shop's page has loaded and the browser is idle (at most 1 s after `load`): the model
+ * and tfjs are fetched then, not while they would compete with the page's own first paint.
+ */
+function pageSettled(): Promise<void> {
+  const d = globalThis.document;
+  const idle = () => new Promise<void>((r) => {
+    const ric = (globalThis as { requestIdleCallback?: (f: () => void, o: { timeout: number }) => void }).requestIdleCallback;
+    if (ric) ric(() => r(), { timeout: 1000 }); else setTimeout(r, 0);
+  });
+  if (!d || d.readyState === 'complete') return idle();
+  return new Promise<void>((r) => globalThis.addEventListener('load', () => r(), { once: true })).then(idle);
+}
+
 export class ModelLoader {
   private rt: ModelRuntime | null = null;
   private mod: RuntimeModule | null = null;
@@ -38,6 +52,7 @@ export class ModelLoader {
     this.settled = false;
     this.ready = (async () => {
       try {
+        await pageSettled();
         const mod = await this.d.importRuntime();
         const rt = await mod.ModelRuntime.load(this.d.modelUrl, backend, this.wasmBase(mod), this.d.checks);
         if (this.disposed) { rt.dispose(); return false; }
