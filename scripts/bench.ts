@@ -18,11 +18,17 @@ const MODEL = '/models/online-retail/model.json';
 const vocab: { ids: string[] } = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail/vocab.json'), 'utf8'));
 writeBenchPage(ROOT);
 const products = vocab.ids.slice(0, 24).map((id) => `<li data-shelfwise-item="${id}">${id}</li>`).join('');
-fs.writeFileSync(path.join(ROOT, 'dist/bench-shop.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bench shop</title><link rel="icon" href="data:,">
+// The bench shop: a 4-column grid of 24 products; window.__cls sums the page's layout shifts.
+const shop = (hold: number) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bench shop</title><link rel="icon" href="data:,">
+<style>ul{display:grid;grid-template-columns:repeat(4,1fr);gap:8px;list-style:none;padding:0;margin:0} li{height:90px;border:1px solid #ccc}
+[data-shelfwise-hold]:not([data-shelfwise-ready]){visibility:hidden;animation:shelfwise-hold 0s var(--shelfwise-hold,1.5s) forwards}@keyframes shelfwise-hold{to{visibility:visible}}</style>
 <script>window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};
+window.__cls=0;new PerformanceObserver(function(l){l.getEntries().forEach(function(e){if(!e.hadRecentInput)window.__cls+=e.value;});}).observe({type:'layout-shift',buffered:true});
 addEventListener('shelfwise:rank',function(e){if(!window.__first){window.__first=performance.now();}});</script>
 <script async src="/dist/shelfwise.js" data-model="${MODEL}" data-backend="wasm"></script></head>
-<body><ul data-shelfwise-grid>${products}</ul></body></html>`);
+<body><ul data-shelfwise-grid${hold ? ` data-shelfwise-hold="${hold}" style="--shelfwise-hold: ${hold}ms"` : ""}>${products}</ul></body></html>`;
+fs.writeFileSync(path.join(ROOT, 'dist/bench-shop.html'), shop(0));
+fs.writeFileSync(path.join(ROOT, 'dist/bench-shop-hold.html'), shop(1500));
 
 const srv = await serve();
 const browser = await launch();
@@ -31,7 +37,9 @@ const lines: string[] = [];
 try {
   // BENCH_QUICK=1: wasm at 1,000 candidates only, printed, BENCHMARKS.md untouched (for trying changes).
   const QUICK = !!process.env.BENCH_QUICK;
-  for (const backend of QUICK ? ['wasm'] : ['wasm', 'webgl', 'cpu']) {
+  // BENCH_LOAD_ONLY=1: only the page-load figures (first ranking, bytes, layout shift), printed.
+  const LOAD_ONLY = !!process.env.BENCH_LOAD_ONLY;
+  for (const backend of LOAD_ONLY ? [] : QUICK ? ['wasm'] : ['wasm', 'webgl', 'cpu']) {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
     await page.addInitScript('window.__name = window.__name || ((f) => f);');
@@ -119,11 +127,16 @@ try {
   const first = async (p = page) => {
     await p.waitForFunction(() => (window as any).__first, null, { timeout: 60_000 });
     return p.evaluate(() => {
-      const s = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/dist/shelfwise.js'))!;
-      return { fromNavigation: (window as any).__first as number, fromScript: (window as any).__first - s.startTime };
+      const entries = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+      const s = entries.find((e) => e.name.endsWith('/dist/shelfwise.js'))!;
+      const first = (window as any).__first as number;
+      // Bytes over the network (gzip, as served) by everything that finished before the first ranking.
+      const nav = (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming)?.transferSize ?? 0;
+      const bytes = nav + entries.filter((e) => e.responseEnd <= first).reduce((n, e) => n + e.transferSize, 0);
+      return { fromNavigation: first, fromScript: first - s.startTime, bytes };
     });
   };
-  const cold: Array<{ fromNavigation: number; fromScript: number }> = [], warm: typeof cold = [];
+  const cold: Array<{ fromNavigation: number; fromScript: number; bytes: number }> = [], warm: typeof cold = [];
   for (let i = 0; i < 5; i++) {
     const c = await browser.newContext();
     const p = await c.newPage();
@@ -135,8 +148,33 @@ try {
   await first();
   for (let i = 0; i < 5; i++) { await page.reload(); warm.push(await first()); }
   await ctx.close();
-  results.firstRanking = { cold: { p50: pct(cold.map((x) => x.fromScript), 0.5), nav: pct(cold.map((x) => x.fromNavigation), 0.5) }, cached: { p50: pct(warm.map((x) => x.fromScript), 0.5), nav: pct(warm.map((x) => x.fromNavigation), 0.5) } };
+  results.firstRanking = {
+    cold: { p50: pct(cold.map((x) => x.fromScript), 0.5), nav: pct(cold.map((x) => x.fromNavigation), 0.5), bytes: pct(cold.map((x) => x.bytes), 0.5) },
+    cached: { p50: pct(warm.map((x) => x.fromScript), 0.5), nav: pct(warm.map((x) => x.fromNavigation), 0.5), bytes: pct(warm.map((x) => x.bytes), 0.5) },
+  };
   console.log(JSON.stringify(results.firstRanking));
+  // Layout shift on a returning shopper's load (three products of the third row bought before), without
+  // and with the anti-flicker hold: the sum of the page's layout-shift values until 1.5 s after the first ranking.
+  // The reorder is animated with transforms (FLIP), which the browser does not count as layout shift; with
+  // prefers-reduced-motion it moves at once, and that is where the hold matters.
+  const cls: Record<string, number[]> = { animated: [], none: [], hold: [] };
+  for (let i = 0; i < 3; i++) {
+    for (const [k, file, rm] of [['animated', 'bench-shop.html', 'no-preference'], ['none', 'bench-shop.html', 'reduce'], ['hold', 'bench-shop-hold.html', 'reduce']] as const) {
+      const c = await browser.newContext({ viewport: { width: 1000, height: 800 }, reducedMotion: rm });
+      const p = await c.newPage();
+      await p.goto(srv.url + '/dist/' + file);
+      await first(p);
+      await p.evaluate((ids) => Promise.all(ids.map((id: string) => (window as any).shelfwise.recommender.track({ type: 'purchase', itemId: id }))), vocab.ids.slice(9, 12));
+      await p.reload();
+      await first(p);
+      await p.waitForTimeout(1500);
+      cls[k].push(await p.evaluate(() => (window as any).__cls as number));
+      await c.close();
+    }
+  }
+  results.cls = { animated: pct(cls.animated, 0.5), none: pct(cls.none, 0.5), hold: pct(cls.hold, 0.5) };
+  console.log(JSON.stringify(results.cls));
+  if (LOAD_ONLY) process.exit(0);
 } finally {
   await browser.close();
   await srv.close();
@@ -152,6 +190,7 @@ for (const b of ['wasm', 'webgl', 'cpu']) {
   lines.push(`| ${b} | ${f(r.n100.p50)} | ${f(r.n100.p95)} | ${f(r.n1000.p50)} | ${f(r.n1000.p95)} | ${f(r.n10000.p50)} | ${f(r.n10000.p95)} | ${f(r.incremental)} | ${f(r.full)} | ${(r.full / r.incremental).toFixed(1)}× | ${r.tensors.before} → ${r.tensors.after} | ${f(r.n1000.stored)} |`);
 }
 const fr = results.firstRanking as any;
-lines.push('', `Script load → first ranking (wasm, 24-product grid, median of 5): model not cached ${f(fr.cold.p50)} ms (${f(fr.cold.nav)} ms from navigation start); model cached ${f(fr.cached.p50)} ms (${f(fr.cached.nav)} ms from navigation start).`);
+lines.push('', `Script load → first ranking (wasm, 24-product grid, median of 5; the model is fetched once the page has loaded and is idle): model not cached ${f(fr.cold.p50)} ms (${f(fr.cold.nav)} ms from navigation start), **${(fr.cold.bytes / 1024).toFixed(0)} KB** transferred before it (gzip, as the server sends it); model cached ${f(fr.cached.p50)} ms (${f(fr.cached.nav)} ms from navigation start), ${(fr.cached.bytes / 1024).toFixed(0)} KB transferred.`,
+  '', `Layout shift on a returning shopper's load (CLS: the page's layout-shift values until 1.5 s after the first ranking, which reorders the visible slots; median of 3): ${(results.cls as any).animated.toFixed(3)} with the default animated reorder (transforms are not layout shifts); with prefers-reduced-motion (no animation) ${(results.cls as any).none.toFixed(3)} without the hold and ${(results.cls as any).hold.toFixed(3)} with \`data-shelfwise-hold="1500"\`.`);
 updateSection(path.join(ROOT, 'BENCHMARKS.md'), 'sdk', `## SDK in the page (headless Chromium ${browser.version()})\n\nCommand: \`npm run bench\` (this 2-core machine; WebGL on SwiftShader). ![interaction latency by candidates per backend](benchmarks/latency.svg)\n\n${lines.join('\n')}\n`);
 console.log(lines.join('\n'));

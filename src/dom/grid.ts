@@ -134,13 +134,19 @@ function firstView(): { readonly settled: boolean; settle(): void } {
   return { get settled() { return settled; }, settle };
 }
 
-/** Hides `el` (visibility only: the layout stays) for at most `ms`; returns the function that shows it again. */
+/** The page's CSS for a hold from its first paint (README): hidden until shelfwise marks the grid ready, or the CSS timeout. */
+export const HOLD_CSS = '[data-shelfwise-hold]:not([data-shelfwise-ready]){visibility:hidden;animation:shelfwise-hold 0s var(--shelfwise-hold,1.5s) forwards}@keyframes shelfwise-hold{to{visibility:visible}}';
+
+/**
+ * Hides `el` (visibility only: the layout stays) for at most `ms`; returns the function that shows it again.
+ * Showing marks the grid `data-shelfwise-ready`, which also ends the page's own CSS hold (HOLD_CSS).
+ */
 function holdVisibility(el: HTMLElement, ms: number): () => void {
-  if (!(ms > 0) || !el.style) return () => {};
+  if (!(ms > 0) || !el.style) { el.setAttribute?.('data-shelfwise-ready', ''); return () => {}; }
   const before = el.style.visibility;
   el.style.visibility = 'hidden';
   let done = false;
-  const show = () => { if (done) return; done = true; clearTimeout(timer); el.style.visibility = before; };
+  const show = () => { if (done) return; done = true; clearTimeout(timer); el.style.visibility = before; el.setAttribute('data-shelfwise-ready', ''); };
   const timer = setTimeout(show, Math.min(ms, 10_000));
   return show;
 }
