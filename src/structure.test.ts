@@ -11,8 +11,11 @@ import ts from 'typescript';
 
 const SRC = path.dirname(new URL(import.meta.url).pathname);
 const LAYERS = ['shared', 'events', 'model', 'rank', 'dom', 'recommender', 'core.ts', 'index.ts', 'browser.ts'];
-/** Entries of a folder besides its index.ts: the lazily loaded runtime chunk and the fine-tuning worker. */
-const ENTRIES = new Set(['model/runtime.ts', 'model/adapt-worker.ts']);
+/**
+ * Entries of a folder besides its index.ts: the lazily loaded runtime chunk, the fine-tuning worker, and
+ * the public types (the entries' .d.ts must not reach the engine's tfjs types).
+ */
+const ENTRIES = new Set(['model/runtime.ts', 'model/adapt-worker.ts', 'recommender/types.ts']);
 
 const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
   d.isDirectory() ? files(path.join(dir, d.name)) : d.name.endsWith('.ts') && !d.name.endsWith('.test.ts') ? [path.join(dir, d.name)] : []);

@@ -12,9 +12,9 @@ import { mixture, returnWeights, type ReturnWeights } from './mixture.js';
 import { gapBuckets, packBatch, windowStart, type RowSeq } from './inputs.js';
 import { typeCode, type EventType } from './features.js';
 import { checkModelJson, checkVocab, contentVersion, decodeParams, type ModelJson, type Vocab } from './weights.js';
-import { asShelfwiseError, ShelfwiseError } from '../shared/index.js';
+import { asShelfwiseError, ShelfwiseError, type BackendName } from '../shared/index.js';
 
-export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export type { BackendName };
 export const BACKENDS: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 const loaders: Record<BackendName, (wasmBase: string) => Promise<unknown>> = {

@@ -1,10 +1,8 @@
 /** The recommender's public option and info types. */
-import type { ShelfwiseError } from '../shared/index.js';
+import type { BackendName, ShelfwiseError } from '../shared/index.js';
 import type { ShelfwiseEvent, TrackInput } from '../events/index.js';
 import type { Candidate, RankOptions, Ranked } from '../rank/index.js';
 import type { GridBinding, GridOptions } from '../dom/index.js';
-import type { BackendName, UpdateResult } from '../model/runtime.js';
-import type { FinetuneOptions } from '../model/index.js';
 import type { Arm, ExperimentInfo, ExperimentOptions } from './experiment.js';
 
 export type { Arm, ExperimentInfo, ExperimentOptions };
@@ -72,7 +70,13 @@ export interface RankInfo {
   returnShare: number | null;
 }
 
-export interface FinetuneConfig extends FinetuneOptions {
+export interface FinetuneConfig {
+  /** Gradient steps per update (default 20). */
+  steps?: number;
+  /** Step size (default 0.5). */
+  lr?: number;
+  /** L2 weight toward the pretrained model (default 0.05). */
+  l2?: number;
   /** An update runs after this many new events (default 5), when the page is idle. */
   everyEvents?: number;
   /** The worker's backend (default 'wasm': the update is small and must not compete with the page's GPU). */
@@ -93,8 +97,10 @@ export interface FinetuneInfo {
   /** Whether an adaptation is applied to the rankings now. */
   active: boolean;
   at: number;
-  timings?: UpdateResult['timings'];
-  memory?: UpdateResult['memory'];
+  /** ms: encoder forward pass, fit (all steps), per step, guard, whole update. */
+  timings?: { embedMs: number; fitMs: number; stepMs: number; guardMs: number; totalMs: number };
+  /** The worker's tfjs memory after the update. */
+  memory?: { numTensors: number; numBytes: number };
 }
 
 /** The loaded model as tools like the demo's panel see it. */
