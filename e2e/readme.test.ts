@@ -137,3 +137,29 @@ test('README: the A/B holdout tag, as written, draws an arm and announces it onc
   assert.deepEqual(errors, []);
   await ctx.close();
 });
+
+test('the script tag served from another origin (as from a CDN, with CORS) loads its chunks and wasm from there and personalizes', async () => {
+  const cdn = await serve({ cors: true });
+  // Both origins are this machine's loopback here; a real CDN is public, so Chromium's local-network
+  // checks (which would ask a loopback server for a private-network preflight) are off in this browser.
+  const b2 = await launch(['--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults,BlockInsecurePrivateNetworkRequests']);
+  const ctx = await b2.newContext();
+  const { page, errors, requests } = await watchedPage(ctx);
+  const sri = fs.readFileSync(path.join(ROOT, 'dist/shelfwise.js.sri'), 'utf8').trim();
+  await page.route('**/cdn-page.html', (r) => r.fulfill({ contentType: 'text/html', body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<script>window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};</script>
+<script async src="${cdn.url}/dist/shelfwise.js" integrity="${sri}" crossorigin="anonymous" data-model="/models/online-retail/model.json"></script></head><body>${grid}</body></html>` }));
+  await page.goto(srv.url + '/cdn-page.html');
+  await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
+  assert.equal(await page.evaluate(() => (window as any).shelfwise.recommender.ready), true);
+  assert.equal(await page.evaluate(() => (window as any).shelfwise.recommender.backend), 'wasm');
+  await page.evaluate(() => (window as any).shelfwise.recommender.track({ type: 'purchase', itemId: '22423' }));
+  const ranked = await page.evaluate((all) => new Promise<any[]>((res) => (window as any).shelfwise('rank', all, res)), ids);
+  assert.ok(ranked.every((r: any) => typeof r.score === 'number'));
+  assert.ok(requests.some((u) => u.startsWith(cdn.url) && u.endsWith('.wasm')), 'the wasm binary came from the script\'s origin');
+  assert.ok(requests.some((u) => u.startsWith(cdn.url + '/dist/esm/runtime.js')), 'the runtime chunk came from the script\'s origin');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+  await b2.close();
+  await cdn.close();
+});

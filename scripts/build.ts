@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -25,4 +26,7 @@ fs.writeFileSync(path.join(dist, 'meta.json'), JSON.stringify({ esm: esm.metafil
 if (!process.argv.includes('--no-types')) {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
 }
-console.log('built dist/shelfwise.js, dist/esm/, dist/types/');
+// The script tag's Subresource Integrity hash, for a <script integrity="..."> on a CDN copy.
+const sri = 'sha384-' + crypto.createHash('sha384').update(fs.readFileSync(path.join(dist, 'shelfwise.js'))).digest('base64');
+fs.writeFileSync(path.join(dist, 'shelfwise.js.sri'), sri + '\n');
+console.log(`built dist/shelfwise.js (integrity ${sri}), dist/esm/, dist/types/`);

@@ -15,7 +15,8 @@ const TYPES: Record<string, string> = {
 };
 const ALLOWED = ['dist', 'models', 'demo', 'e2e'];
 
-export function createServer(root = ROOT): http.Server {
+/** `cors`: answer any origin (as a CDN serving dist/ does), for pages on another origin. */
+export function createServer(root = ROOT, opts: { cors?: boolean } = {}): http.Server {
   return http.createServer((req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -31,6 +32,7 @@ export function createServer(root = ROOT): http.Server {
       const etag = `"${stat.size}-${stat.mtimeMs}"`;
       if (req.headers['if-none-match'] === etag) { res.writeHead(304); res.end(); return; }
       const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
+      if (opts.cors) res.setHeader('access-control-allow-origin', '*');
       // Compressed as a CDN would serve it, when the browser asks (the page-weight figures count these bytes).
       const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) && stat.size > 1024 && !type.startsWith('image/png');
       if (gzip) {

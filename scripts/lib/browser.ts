@@ -15,8 +15,8 @@ export async function launch(extra: string[] = []): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...BASE_FLAGS, ...GPU_FLAGS.webgpu, ...extra] });
 }
 
-export async function serve(): Promise<{ url: string; close: () => Promise<void>; server: Server }> {
-  const server = createServer();
+export async function serve(opts: { cors?: boolean } = {}): Promise<{ url: string; close: () => Promise<void>; server: Server }> {
+  const server = createServer(undefined, opts);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return { url: `http://127.0.0.1:${port}`, server, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }) };
