@@ -7,7 +7,7 @@
  * marks one unavailable; a button inside with `data-shelfwise-action="add_to_cart|remove_from_cart|purchase"`
  * records that action.
  *
- * Which slots move: until the shopper clicks in the grid or scrolls the page, a ranking applies to every
+ * Which slots move: until the shopper interacts (an event tracked, a click in the grid) or scrolls the page, a ranking applies to every
  * slot (so what a returning shopper sees first is personalized). After that, with the default
  * `reorder: 'deferred'`, elements in the viewport and the one just clicked keep their place.
  */
@@ -33,8 +33,11 @@ export interface GridOptions extends RankOptions {
 }
 
 export interface GridBinding {
-  /** Re-ranks and reorders now (after an interaction on `clickedId`, that element stays put). */
-  refresh(clickedId?: string): Promise<void>;
+  /**
+   * Re-ranks and reorders now. `interaction`: the shopper just did something (from then on, what they see
+   * stays put); `clickedId`: that product's element keeps its slot.
+   */
+  refresh(clickedId?: string, interaction?: boolean): Promise<void>;
   unbind(): void;
   readonly last: Ranked[] | null;
 }
@@ -93,7 +96,8 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
 
   let running: Promise<void> | null = null;
   let again: string | undefined | null = null;
-  const refresh = (clickedId?: string): Promise<void> => {
+  const refresh = (clickedId?: string, interaction = false): Promise<void> => {
+    if (interaction) first.settle();
     const clicked = clickedId ?? capture?.takeClicked();
     if (running) { again = clicked ?? again ?? undefined; return running; }
     running = (async () => {

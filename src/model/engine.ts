@@ -225,7 +225,7 @@ export class ModelRuntime {
   readonly rowOf: Map<string, number>;
   /** Item embeddings on the JS side ([vocabSize, d]), for scoring candidates without a device round trip. */
   readonly itemEmb: Float32Array;
-  private state: { start: number; window: Known[]; cache: KVCache } | null = null;
+  private state: { start: number; window: Known[]; cache: KVCache; last?: Embedding } | null = null;
   private disposed = false;
   /** The shopper's adaptation (finetune.ts): added to the user vector when scoring. */
   private userBias: Float32Array | null = null;
@@ -291,6 +291,8 @@ export class ModelRuntime {
     if (win.length === 0) { this.reset(); return { user: new Float32Array(this.cfg.d), attention: new Float32Array(0), rows: [], incremental: false }; }
     const s = this.state;
     const same = (a: Known, b: Known) => a.row === b.row && a.type === b.type && a.ts === b.ts;
+    // The same window as last time (another grid, a panel, a second rank() call): the same embedding.
+    if (!full && s?.last && s.start === start && s.window.length === win.length && s.window.every((k, i) => same(k, win[i]))) return { ...s.last, incremental: true };
     const canStep = !full && s && s.start === start && s.window.length < win.length && s.window.every((k, i) => same(k, win[i]));
     let user: tf.Tensor, probs: tf.Tensor;
     if (canStep) {
@@ -321,7 +323,9 @@ export class ModelRuntime {
     }
     const [uv, pv] = await Promise.all([user.data(), probs.data()]);
     user.dispose(); probs.dispose();
-    return { user: uv as Float32Array, attention: pv as Float32Array, rows: win.map((k) => k.row), incremental: !!canStep };
+    const out = { user: uv as Float32Array, attention: pv as Float32Array, rows: win.map((k) => k.row), incremental: !!canStep };
+    if (this.state) this.state.last = out;
+    return out;
   }
 
   get bias(): Float32Array | null { return this.userBias; }
@@ -360,7 +364,7 @@ export class ModelRuntime {
     if (!w) return { scores: this.score(emb.user, rows), source: Array.from(rows, () => 'discover' as const), gate: null };
     const all = this.known(history);
     const user = this.biased(emb.user);
-    const z = this.score(emb.user, this.allRows);
+    const z = this.catalogLogits(user);
     const cands = returnCandidates({ items: all.map((k) => k.row), types: all.map((k) => k.type), ts: all.map((k) => k.ts) }, this.cfg.returnItems!);
     const m = mixture(z, user, cands, w);
     const slot = new Map(Array.from(cands.rows, (r, k) => [r, k]));
@@ -373,9 +377,18 @@ export class ModelRuntime {
     return b ? userVec.map((v, j) => v + b[j]) : userVec;
   }
 
-  /** Every row of the item table, 0..vocabSize-1. */
-  private get allRows(): Int32Array { return (this.rowsCache ??= Int32Array.from({ length: this.cfg.vocabSize }, (_, i) => i)); }
-  private rowsCache: Int32Array | null = null;
+  /** user · e for every row of the item table (row 0 included), four partial sums at a time. */
+  private catalogLogits(user: Float32Array): Float32Array {
+    const d = this.cfg.d, E = this.itemEmb, V = this.cfg.vocabSize, z = new Float32Array(V);
+    const d4 = d - (d % 4);
+    for (let i = 0, o = 0; i < V; i++, o += d) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, j = 0;
+      for (; j < d4; j += 4) { s0 += user[j] * E[o + j]; s1 += user[j + 1] * E[o + j + 1]; s2 += user[j + 2] * E[o + j + 2]; s3 += user[j + 3] * E[o + j + 3]; }
+      for (; j < d; j++) s0 += user[j] * E[o + j];
+      z[i] = s0 + s1 + s2 + s3;
+    }
+    return z;
+  }
 
   /** Dot-product scores of embedding rows against a user vector (plus the shopper's adaptation, if any). */
   score(userVec: Float32Array, rows: ArrayLike<number>): Float32Array {

@@ -34,7 +34,7 @@ export function recommender({ options, checked, report, grids, history, loader, 
       // What the shopper sees comes first: the grids reorder from the in-memory history, and the write
       // starts once they have (at most 50 ms later, so a stuck ranking never holds an event back).
       await history.add(events, () => grids.size
-        ? Promise.race([Promise.all([...grids].map((g) => g.refresh(events[events.length - 1]?.itemId))), new Promise((r) => setTimeout(r, 50))])
+        ? Promise.race([Promise.all([...grids].map((g) => g.refresh(events[events.length - 1]?.itemId, true))), new Promise((r) => setTimeout(r, 50))])
         : null);
       adapt?.tracked(events.length);
     },
