@@ -138,12 +138,10 @@ function firstView(): { readonly settled: boolean; settle(): void } {
   return { get settled() { return settled; }, settle };
 }
 
-/** The page's CSS for a hold from its first paint (README): hidden until shelfwise marks the grid ready, or the CSS timeout. */
-export const HOLD_CSS = '[data-shelfwise-hold]:not([data-shelfwise-ready]){visibility:hidden;animation:shelfwise-hold 0s var(--shelfwise-hold,1.5s) forwards}@keyframes shelfwise-hold{to{visibility:visible}}';
-
 /**
  * Hides `el` (visibility only: the layout stays) for at most `ms`; returns the function that shows it again.
- * Showing marks the grid `data-shelfwise-ready`, which also ends the page's own CSS hold (HOLD_CSS).
+ * Showing marks the grid `data-shelfwise-ready`, which also ends the page's own CSS hold from its first
+ * paint (the rule in the README: hidden until that attribute, or until its CSS timeout).
  */
 function holdVisibility(el: HTMLElement, ms: number): () => void {
   if (!(ms > 0) || !el.style) { el.setAttribute?.('data-shelfwise-ready', ''); return () => {}; }
