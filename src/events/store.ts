@@ -44,6 +44,9 @@ function isQuota(e: unknown): boolean {
   return n === 'QuotaExceededError' || n === 'NS_ERROR_DOM_QUOTA_REACHED';
 }
 
+/** A write that failed for a reason other than the quota. */
+const storeFailed = (err: unknown) => new ShelfwiseError('storage_failed', `could not store the event: ${String((err as Error)?.message).slice(0, 200)}`, { cause: err });
+
 /** Deletes the oldest events of a readwrite transaction's store beyond `keep`. */
 async function dropOldest(tx: IDBPTransaction<Schema, ['events'], 'readwrite'>, keep: number): Promise<void> {
   let excess = (await tx.store.count()) - keep;
@@ -100,7 +103,7 @@ export class IdbStore implements EventStore {
       await dropOldest(tx, this.cap);
       await tx.done;
     } catch (err) {
-      if (!isQuota(err)) throw new ShelfwiseError('storage_failed', `could not store the event: ${String((err as Error)?.message).slice(0, 200)}`, { cause: err });
+      if (!isQuota(err)) throw storeFailed(err);
       await this.addUnderQuota(db, e);
     }
   }
@@ -114,7 +117,7 @@ export class IdbStore implements EventStore {
       const n = await db.count('events');
       if (n === 0) break;
       await this.trim(db, Math.max(0, n - drop));
-      try { await db.add('events', { ...e }); return; } catch (err) { if (!isQuota(err)) throw new ShelfwiseError('storage_failed', `could not store the event: ${String((err as Error)?.message).slice(0, 200)}`, { cause: err }); }
+      try { await db.add('events', { ...e }); return; } catch (err) { if (!isQuota(err)) throw storeFailed(err); }
     }
     throw new ShelfwiseError('storage_full', 'the browser\'s storage for this site is full (quota exceeded), even with no events kept: events are kept in memory for this page');
   }
