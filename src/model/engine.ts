@@ -272,12 +272,17 @@ export class ModelRuntime {
     return { all, start, win, seq };
   }
 
+  /** The last history read and its known events: a ranking embeds and then scores the same history. */
+  private knownFor: { history: ModelEvent[]; length: number; known: Known[] } | null = null;
+
   private known(history: ModelEvent[]): Known[] {
+    if (this.knownFor?.history === history && this.knownFor.length === history.length) return this.knownFor.known;
     const out: Known[] = [];
     for (const e of history) {
       const row = e.itemId !== undefined ? this.rowOf.get(e.itemId) : undefined;
       if (row) out.push({ row, type: readType(this.cfg, typeCode(e.type)), ts: e.ts / 1000 });
     }
+    this.knownFor = { history, length: history.length, known: out };
     return out;
   }
 
