@@ -407,13 +407,15 @@ test('distinct invalid events do not grow memory: messages carry a short prefix 
 test('A/B in Chromium: consent false pushes nothing to the shop\'s analytics; the stored draw survives a reload and forget() erases it', async () => {
   const ctx = await browser.newContext();
   const { page } = await watchedPage(ctx);
+  // The stored experiment draw (null when there is none), read straight from IndexedDB.
+  await page.addInitScript(() => { (window as any).storedDraw = () => new Promise((res) => { const q = indexedDB.open('shelfwise'); q.onsuccess = () => { const g = q.result.transaction('kv').objectStore('kv').get('experiment-id'); g.onsuccess = () => { q.result.close(); res(g.result ?? null); }; }; }); });
   await page.goto(srv.url + '/e2e/.fixture/blank.html');
   const run = (consent: boolean) => page.evaluate(async (c) => {
     (window as any).dataLayer = [];
     const { createRecommender } = await import('/dist/esm/index.js' as string);
     const rec = await createRecommender({ model: '/e2e/.fixture/model/model.json', backend: 'cpu', consent: c, experiment: { name: 'ab-e2e', holdout: 0.5 } });
     await rec.rank(['SKU-001']);
-    const id = await new Promise((res) => { const q = indexedDB.open('shelfwise'); q.onsuccess = () => { const g = q.result.transaction('kv').objectStore('kv').get('experiment-id'); g.onsuccess = () => { q.result.close(); res(g.result ?? null); }; }; });
+    const id = await (window as any).storedDraw();
     const out = { arm: rec.experiment.arm, pushes: (window as any).dataLayer.length, id };
     rec.dispose();
     return out;
@@ -431,7 +433,7 @@ test('A/B in Chromium: consent false pushes nothing to the shop\'s analytics; th
     await rec.forget();
     rec.dispose();
   });
-  const id = await page.evaluate(() => new Promise((res) => { const q = indexedDB.open('shelfwise'); q.onsuccess = () => { const g = q.result.transaction('kv').objectStore('kv').get('experiment-id'); g.onsuccess = () => { q.result.close(); res(g.result ?? null); }; }; }));
+  const id = await page.evaluate(() => (window as any).storedDraw());
   assert.equal(id, null, 'forget() erased the draw');
   await ctx.close();
 });
