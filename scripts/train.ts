@@ -27,7 +27,7 @@ const f = parseFlags('train', USAGE, () => {
       dataset: { type: 'string', default: 'online-retail' }, out: { type: 'string' }, epochs: { type: 'string', default: '30' },
       batch: { type: 'string', default: '64' }, lr: { type: 'string', default: '0.001' }, 'lr-drop': { type: 'string' }, d: { type: 'string', default: '64' },
       blocks: { type: 'string', default: '2' }, heads: { type: 'string', default: '1' }, 'max-len': { type: 'string', default: '50' },
-      ff: { type: 'string' }, dropout: { type: 'string', default: '0.2' }, 'no-types': { type: 'boolean' }, 'no-time': { type: 'boolean' },
+      ff: { type: 'string' }, 'ff-act': { type: 'string', default: 'relu' }, 'emb-scale': { type: 'boolean' }, dropout: { type: 'string', default: '0.2' }, 'no-types': { type: 'boolean' }, 'no-time': { type: 'boolean' },
       sampled: { type: 'string', default: '0' }, negatives: { type: 'string', default: 'mixed' }, 'mask-seen': { type: 'boolean' }, 'weight-decay': { type: 'string', default: '0' }, ema: { type: 'string', default: '0' }, seed: { type: 'string', default: '42' }, patience: { type: 'string', default: '3' },
       cutoff: { type: 'string' }, 'min-count': { type: 'string' }, quantize: { type: 'string', default: 'float16' },
       'max-users': { type: 'string' }, 'valid-users': { type: 'string', default: '0' }, json: { type: 'string' }, 'no-card': { type: 'boolean' },
@@ -42,6 +42,7 @@ const f = parseFlags('train', USAGE, () => {
   if (a['mask-seen'] && sampled > 0) throw new FlagError('--mask-seen works with the full softmax only (leave --sampled at 0)');
   return {
     ...a, d, heads, blocks: num('blocks', a.blocks, pos), maxLen: num('max-len', a['max-len'], pos), ff: num('ff', a.ff, pos, true) ?? d,
+    ffAct: choice('ff-act', a['ff-act'], ['relu', 'gelu'] as const), embScale: a['emb-scale'] || undefined,
     dropout: num('dropout', a.dropout, { min: 0, below: 1 }), epochs: num('epochs', a.epochs, pos), batch: num('batch', a.batch, pos),
     lr: num('lr', a.lr, { above: 0 }), lrDrops: parseLrDrops(a['lr-drop']), seed: num('seed', a.seed, { int: true }),
     patience: num('patience', a.patience, pos), sampled, weightDecay: num('weight-decay', a['weight-decay'], { min: 0 }), ema: num('ema', a.ema, { min: 0, below: 1 }),
@@ -65,7 +66,7 @@ const typeCounts = new Array(NUM_TYPE_ROWS).fill(0);
 for (const s of split.train) for (const t of s.types) typeCounts[t]++;
 const cfg = defaultConfig(split.vocab.length + 1, {
   typeMap: f['no-types'] ? undefined : typeMapFor(typeCounts),
-  returnItems, returnHidden: f.returnHidden, d: f.d, blocks: f.blocks, heads: f.heads, maxLen: f.maxLen, ffDim: f.ff,
+  returnItems, returnHidden: f.returnHidden, d: f.d, blocks: f.blocks, heads: f.heads, maxLen: f.maxLen, ffDim: f.ff, ffAct: f.ffAct === 'relu' ? undefined : f.ffAct, embScale: f.embScale,
   dropout: f.dropout, numTypes: f['no-types'] ? 0 : undefined, numTimeBuckets: f['no-time'] ? 0 : undefined,
 });
 const out = f.out ?? path.join(ROOT, '.cache/models', log.name);

@@ -16,6 +16,10 @@ export interface ModelConfig {
   numTimeBuckets: number;
   /** Feed-forward inner size. */
   ffDim: number;
+  /** Feed-forward activation (absent: relu). `gelu` is the sigmoid form x·σ(1.702x). */
+  ffAct?: 'relu' | 'gelu';
+  /** Multiply the item embeddings by √d where they enter the encoder (absent: no). */
+  embScale?: boolean;
   dropout: number;
   /**
    * The return part (src/model/history.ts): how many of the shopper's own items are scored as candidates
@@ -89,6 +93,8 @@ export function checkConfig(c: unknown): ModelConfig {
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new Error(`model config: ${k} must be a non-negative integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
     if (typeof v === 'number' && v > CONFIG_LIMITS[k]) throw new Error(`model config: ${k} is ${v}, more than the ${CONFIG_LIMITS[k]} a model may have`);
   }
+  if (o.ffAct !== undefined && o.ffAct !== 'relu' && o.ffAct !== 'gelu') throw new Error(`model config: ffAct must be "relu" or "gelu", got ${JSON.stringify(o.ffAct)?.slice(0, 40)}`);
+  if (o.embScale !== undefined && typeof o.embScale !== 'boolean') throw new Error('model config: embScale must be true or false');
   const tm = o.typeMap;
   if (tm !== undefined && !(Array.isArray(tm) && tm.length <= CONFIG_LIMITS.numTypes && tm.every((x) => Number.isInteger(x) && x >= 0 && x < Math.max(1, o.numTypes as number)))) throw new Error('model config: typeMap must list type codes below numTypes');
   const cfg = o as unknown as ModelConfig;

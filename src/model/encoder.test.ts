@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../scripts/lib/backend.js';
-import { defaultConfig } from './config.js';
+import { checkConfig, defaultConfig } from './config.js';
 import { forward, initParams, nextItemLoss, step, uniformDraws, type KVCache, type LossOptions } from './encoder.js';
 import { packBatch } from './inputs.js';
 import { loadModelDir, saveModelDir } from '../../scripts/lib/modeldir.js';
@@ -32,18 +32,30 @@ test('padding does not change outputs', () => {
   for (let j = 0; j < tiny.d; j++) assert.ok(Math.abs(short[4][j] - padded[5][j]) < 1e-5);
 });
 
-test('incremental steps with cached keys/values equal the full recompute', () => {
-  const p = initParams(tiny, 3);
-  let cache: KVCache = { k: [], v: [], length: 0 };
-  let user: number[] = [];
+for (const [name, cfg] of [['relu', tiny], ['gelu, embeddings × √d', { ...tiny, ffAct: 'gelu', embScale: true }]] as const) {
+  test(`incremental steps with cached keys/values equal the full recompute (${name})`, () => {
+    const p = initParams(cfg, 3);
+    let cache: KVCache = { k: [], v: [], length: 0 };
+    let user: number[] = [];
+    const inp = packBatch([seq], 5, cfg.numTimeBuckets);
+    for (let i = 0; i < 5; i++) {
+      const r = step(p, cfg, cache, inp.items[i], inp.types[i], inp.gaps[i]);
+      cache = r.cache;
+      user = Array.from(r.user.dataSync());
+    }
+    const full = tf.tidy(() => forward(p, cfg, inp).hidden.arraySync() as number[][]);
+    for (let j = 0; j < cfg.d; j++) assert.ok(Math.abs(full[4][j] - user[j]) < 1e-5, `dim ${j}: ${full[4][j]} vs ${user[j]}`);
+  });
+}
+
+test('the feed-forward activation and the embedding scale change the encoder; a bad ffAct is refused', () => {
+  const p = initParams(tiny, 4);
   const inp = packBatch([seq], 5, tiny.numTimeBuckets);
-  for (let i = 0; i < 5; i++) {
-    const r = step(p, tiny, cache, inp.items[i], inp.types[i], inp.gaps[i]);
-    cache = r.cache;
-    user = Array.from(r.user.dataSync());
-  }
-  const full = tf.tidy(() => forward(p, tiny, inp).hidden.arraySync() as number[][]);
-  for (let j = 0; j < tiny.d; j++) assert.ok(Math.abs(full[4][j] - user[j]) < 1e-5, `dim ${j}: ${full[4][j]} vs ${user[j]}`);
+  const last = (c: typeof tiny) => tf.tidy(() => (forward(p, c, inp).hidden.arraySync() as number[][])[4]);
+  const base = last(tiny), gelu = last({ ...tiny, ffAct: 'gelu' }), scaled = last({ ...tiny, embScale: true });
+  assert.ok(base.some((v, j) => Math.abs(v - gelu[j]) > 1e-4) && base.some((v, j) => Math.abs(v - scaled[j]) > 1e-4));
+  assert.throws(() => checkConfig({ ...tiny, ffAct: 'swish' }), /ffAct must be "relu" or "gelu"/);
+  assert.throws(() => checkConfig({ ...tiny, embScale: 'yes' }), /embScale must be true or false/);
 });
 
 test('sampled softmax with uniform negatives: each target against its own draws, a draw equal to it masked', () => {

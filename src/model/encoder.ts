@@ -224,7 +224,8 @@ function block(
   const dense = (t: tf.Tensor2D, w: string, b: string) => tf.add(mm(t, params[p + w] as tf.Tensor2D), params[p + b]) as tf.Tensor2D;
   let y = tf.add(x, dropout(dense(out, 'wo', 'bo'), cfg, opts, 10 * i + 1)) as tf.Tensor2D;
   const f = layerNorm(y, params[p + 'ln2_g'], params[p + 'ln2_b']);
-  const ff = dense(tf.relu(dense(f, 'w1', 'b1')), 'w2', 'b2');
+  const h = dense(f, 'w1', 'b1');
+  const ff = dense(cfg.ffAct === 'gelu' ? tf.mul(h, tf.sigmoid(tf.mul(h, 1.702))) as tf.Tensor2D : tf.relu(h), 'w2', 'b2');
   y = tf.add(y, dropout(ff, cfg, opts, 10 * i + 2)) as tf.Tensor2D;
   return { x: y, k, v, probs };
 }
@@ -241,6 +242,7 @@ export interface SeqInputs {
 
 function embed(params: Params, cfg: ModelConfig, items: Int32Array, types: Int32Array, gaps: Int32Array, pos: Int32Array): tf.Tensor2D {
   let x = lookup(params.item_emb, items);
+  if (cfg.embScale) x = tf.mul(x, Math.sqrt(cfg.d));
   if (cfg.numTypes > 0) x = tf.add(x, lookup(params.type_emb, types));
   if (cfg.numTimeBuckets > 0) x = tf.add(x, lookup(params.time_emb, gaps));
   return tf.add(x, lookup(params.pos_emb, pos));
