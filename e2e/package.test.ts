@@ -1,11 +1,19 @@
-/** The package as a TypeScript app sees it: its .d.ts compile under strict with bundler and node16 resolution. */
-import { test } from 'node:test';
+/**
+ * The package as apps get it: its .d.ts compile under strict with bundler and node16 resolution, and the
+ * packed tarball, installed from it with its peer dependencies from the npm registry into throwaway apps
+ * bundled with esbuild and with Vite, runs the README's ES module example in Chromium with one copy of
+ * tfjs-core in the app's bundle.
+ */
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+
+import type { Browser } from 'playwright';
+import { launch, watchedPage } from './helpers.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -38,3 +46,107 @@ for (const resolution of ['bundler', 'node16'] as const) {
     } finally { fs.rmSync(dir, { recursive: true, force: true }); }
   });
 }
+
+const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const esmExample = [...README.matchAll(/```js\n([\s\S]*?)```/g)][0][1];
+const built = fs.existsSync(path.join(ROOT, 'dist/bundler/index.js'));
+const ids = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail/vocab.json'), 'utf8')).ids.slice(0, 24) as string[];
+const grid = `<ul id="grid" data-shelfwise-grid>${ids.map((id) => `<li data-shelfwise-item="${id}">${id}</li>`).join('')}</ul>`;
+// The app uses tfjs itself: its bundle must still hold one tfjs-core (a string only tfjs-core's source has).
+const appCode = `import * as tf from '@tensorflow/tfjs-core';\n${esmExample}\nwindow.readme = { ranked, binding, rec, appTf: tf.version_core, createRecommender };\n`;
+const ONE_CORE_MARKER = 'Cannot evaluate flag';
+const ESBUILD = (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/esbuild/package.json'), 'utf8')) as { version: string }).version;
+const VITE = '8.3.8';
+
+let tarball = '', work = '', browser: Browser;
+before(async () => {
+  if (!built) return;
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'shelfwise-installed-'));
+  // dist/ was just built (npm test builds first): pack it as it is.
+  const r = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  tarball = path.join(work, (JSON.parse(r.stdout) as Array<{ filename: string }>)[0].filename);
+  browser = await launch();
+});
+after(async () => { await browser?.close(); if (work && !process.env.KEEP_APPS) fs.rmSync(work, { recursive: true, force: true }); });
+
+function npm(dir: string, args: string[]) {
+  const r = spawnSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(r.status, 0, `npm ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+}
+
+/** Runs the built app (`out`, served as http://app.test/) with the shipped model at /models/, returns what the example left. */
+async function runApp(out: string, finetune = false) {
+  const ctx = await browser.newContext();
+  const { page, errors, requests } = await watchedPage(ctx);
+  await page.route('http://app.test/**', (r) => {
+    const p = decodeURIComponent(new URL(r.request().url()).pathname);
+    const file = p.startsWith('/models/') ? path.join(ROOT, p) : path.join(out, p === '/' ? 'index.html' : p);
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return r.fulfill({ status: 404, body: 'not found' });
+    const type = /\.m?js$/.test(file) ? 'text/javascript' : file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.json') ? 'application/json' : file.endsWith('.html') ? 'text/html' : 'application/octet-stream';
+    return r.fulfill({ contentType: type, body: fs.readFileSync(file) });
+  });
+  await page.goto('http://app.test/');
+  await page.waitForFunction(() => (window as any).readme, null, { timeout: 60_000 });
+  const got = await page.evaluate(() => { const r = (window as any).readme; return { ranked: r.ranked, backend: r.rec.backend, appTf: r.appTf }; });
+  // With fine-tuning on, the worker the bundler emitted loads the model and runs an update.
+  const update = !finetune ? null : await page.evaluate(async (items) => {
+    const rec = await (window as any).readme.createRecommender({ model: '/models/online-retail/model.json', consent: false, finetune: { everyEvents: 1000 } });
+    for (const itemId of items) await rec.track({ type: 'purchase', itemId });
+    const r = await rec.finetune();
+    return r && { status: r.status, events: r.events, backend: rec.adaptation?.backend ?? null };
+  }, ids.slice(0, 8));
+  await ctx.close();
+  return { ...got, update, errors, requests };
+}
+
+/**
+ * How many times tfjs-core's source is in the page's JavaScript of the app's output. The fine-tuning
+ * worker (which Vite bundles from `new Worker(new URL(...))`) is another thread with its own tfjs, loaded
+ * only with `finetune` on.
+ */
+function coreCopies(out: string): number {
+  let n = 0;
+  const walk = (d: string) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { const p = path.join(d, e.name); if (e.isDirectory()) walk(p); else if (/\.m?js$/.test(e.name) && !e.name.startsWith('adapt-worker')) n += fs.readFileSync(p, 'utf8').split(ONE_CORE_MARKER).length - 1; } };
+  walk(out);
+  return n;
+}
+
+function checkPersonalized(r: Awaited<ReturnType<typeof runApp>>, out: string) {
+  assert.deepEqual(r.errors, []);
+  assert.equal(r.ranked.length, 3);
+  assert.ok(r.ranked.every((x: any) => typeof x.score === 'number' && (x.source === 'return' || x.source === 'discover')), `scored by the model: ${JSON.stringify(r.ranked)}`);
+  assert.equal(r.backend, 'wasm', 'ranked on wasm (its binary found through the bundle)');
+  assert.ok(r.requests.some((u) => u.endsWith('.wasm')), 'a wasm binary was fetched');
+  assert.match(r.appTf, /^\d+\.\d+\.\d+/);
+  assert.equal(coreCopies(out), 1, 'one copy of tfjs-core in the app bundle');
+}
+
+test('installed from the tarball into an esbuild app: the README example personalizes, one tfjs-core', { skip: !built && 'run npm run build first' }, async () => {
+  const app = path.join(work, 'esbuild-app');
+  fs.mkdirSync(path.join(app, 'public'), { recursive: true });
+  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'esbuild-app', private: true, type: 'module' }));
+  npm(app, ['install', tarball, `esbuild@${ESBUILD}`]);
+  fs.writeFileSync(path.join(app, 'app.js'), appCode);
+  fs.writeFileSync(path.join(app, 'public/index.html'), `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>${grid}<script type="module" src="/js/app.js"></script></body></html>`);
+  const r = spawnSync(path.join(app, 'node_modules/.bin/esbuild'), ['app.js', '--bundle', '--format=esm', '--splitting', '--target=es2022', '--outdir=public/js'], { cwd: app, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  // As the README says for esbuild: the wasm binaries in a wasm/ folder beside the bundle's.
+  fs.cpSync(path.join(app, 'node_modules/shelfwise/dist/wasm'), path.join(app, 'public/wasm'), { recursive: true });
+  checkPersonalized(await runApp(path.join(app, 'public')), path.join(app, 'public'));
+});
+
+test('installed from the tarball into a Vite app: the README example personalizes, one tfjs-core, fine-tuning runs in the worker Vite bundled', { skip: !built && 'run npm run build first' }, async () => {
+  const app = path.join(work, 'vite-app');
+  fs.mkdirSync(app);
+  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'vite-app', private: true, type: 'module' }));
+  npm(app, ['install', tarball, `vite@${VITE}`]);
+  fs.writeFileSync(path.join(app, 'app.js'), appCode);
+  fs.writeFileSync(path.join(app, 'index.html'), `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>${grid}<script type="module" src="/app.js"></script></body></html>`);
+  fs.writeFileSync(path.join(app, 'vite.config.js'), `export default { build: { target: 'es2022' } };\n`);
+  const r = spawnSync(path.join(app, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: app, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const run = await runApp(path.join(app, 'dist'), true);
+  checkPersonalized(run, path.join(app, 'dist'));
+  assert.ok(run.update && ['kept', 'worse'].includes(run.update.status) && run.update.events === 8, `a fine-tuning update in the bundled worker: ${JSON.stringify(run.update)}`);
+});

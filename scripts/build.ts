@@ -1,6 +1,12 @@
 /**
- * npm run build: dist/shelfwise.js (IIFE for the script tag), dist/esm/ (ES module entry, the lazily loaded
- * runtime, the fine-tuning worker and one chunk per tfjs backend, plus the wasm binaries), dist/types (.d.ts).
+ * npm run build, one source, three shapes:
+ *  - dist/shelfwise.js: the script tag (IIFE);
+ *  - dist/esm/: self-contained ES modules for `<script type="module">` from a CDN (entry, the lazily loaded
+ *    runtime, the fine-tuning worker, one chunk per tfjs backend);
+ *  - dist/bundler/: the same entries for an app's bundler, importing tfjs (`@tensorflow/tfjs-core`, the
+ *    backend packages) and idb as the package's peer dependencies, so the app has one copy of each;
+ * plus dist/wasm/ (the wasm binaries, which both ES module shapes name relative to their runtime chunk) and
+ * dist/types (.d.ts).
  */
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
@@ -19,9 +25,15 @@ const esm = await esbuild.build({
   ...common, entryPoints: { index: 'src/index.ts', runtime: 'src/model/runtime.ts', 'adapt-worker': 'src/model/adapt-worker.ts' }, outdir: path.join(dist, 'esm'), format: 'esm',
   splitting: true, chunkNames: 'chunks/[name]-[hash]', metafile: true,
 });
+// Not minified: the app's bundler minifies, and keeps the `new URL('…', import.meta.url)` forms it rewrites.
+await esbuild.build({
+  ...common, minify: false, entryPoints: { index: 'src/index.ts', runtime: 'src/model/runtime.ts', 'adapt-worker': 'src/model/adapt-worker.ts' }, outdir: path.join(dist, 'bundler'), format: 'esm',
+  splitting: true, chunkNames: 'chunks/[name]-[hash]', external: ['@tensorflow/*', 'idb'],
+});
 const iife = await esbuild.build({ ...common, entryPoints: ['src/browser.ts'], outfile: path.join(dist, 'shelfwise.js'), format: 'iife', metafile: true });
 const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
-for (const f of fs.readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) fs.copyFileSync(path.join(wasmDir, f), path.join(dist, 'esm', f));
+fs.mkdirSync(path.join(dist, 'wasm'));
+for (const f of fs.readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) fs.copyFileSync(path.join(wasmDir, f), path.join(dist, 'wasm', f));
 fs.writeFileSync(path.join(dist, 'meta.json'), JSON.stringify({ esm: esm.metafile, iife: iife.metafile }));
 if (!process.argv.includes('--no-types')) {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
@@ -29,4 +41,4 @@ if (!process.argv.includes('--no-types')) {
 // The script tag's Subresource Integrity hash, for a <script integrity="..."> on a CDN copy.
 const sri = 'sha384-' + crypto.createHash('sha384').update(fs.readFileSync(path.join(dist, 'shelfwise.js'))).digest('base64');
 fs.writeFileSync(path.join(dist, 'shelfwise.js.sri'), sri + '\n');
-console.log(`built dist/shelfwise.js (integrity ${sri}), dist/esm/, dist/types/`);
+console.log(`built dist/shelfwise.js (integrity ${sri}), dist/esm/, dist/bundler/, dist/wasm/, dist/types/`);

@@ -43,7 +43,7 @@ for (const b of ['webgpu', 'webgl', 'wasm', 'cpu']) {
   if (out) closure(rel(out), files);
   let total = first;
   for (const f of files) total += gz(fs.readFileSync(path.resolve(ROOT, f)));
-  if (b === 'wasm') total += gz(fs.readFileSync(path.join(dist, 'esm/tfjs-backend-wasm-simd.wasm')));
+  if (b === 'wasm') total += gz(fs.readFileSync(path.join(dist, 'wasm/tfjs-backend-wasm-simd.wasm')));
   rows.push(`| ${b} | ${kb(total)} |`);
 }
 // The package as npm would publish it (files in package.json; no build: dist/ is what was just built).

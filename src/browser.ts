@@ -66,7 +66,7 @@ const handlers: { [K in Exclude<keyof Commands, 'init'>]: (rec: Recommender, ...
     createRecommenderWith(() => import(/* runtime chunk, lazily */ base + 'esm/runtime.js'), {
       backend: (ds.backend as RecommenderOptions['backend']) ?? 'auto',
       blend: ds.blend !== undefined ? Number(ds.blend) : undefined, consent: ds.consent !== 'false', finetune: ds.finetune === 'true',
-      wasmPaths: base + 'esm/',
+      wasmPaths: base + 'wasm/',
       onError: (e) => window.dispatchEvent(new CustomEvent('shelfwise:error', { detail: e })),
       onRank: (info) => window.dispatchEvent(new CustomEvent('shelfwise:rank', { detail: info })),
       onFinetune: (info) => window.dispatchEvent(new CustomEvent('shelfwise:finetune', { detail: info })),

@@ -1,10 +1,10 @@
 /** Messages between the page (runtime.ts's Adapter) and the fine-tuning worker (adapt-worker.ts). */
-import type { BackendName, FileChecks, ModelEvent } from './engine.js';
+import type { BackendName, FileChecks, ModelEvent, WasmPaths } from './engine.js';
 import type { FinetuneOptions, FinetuneResult } from './finetune.js';
 import type { ShelfwiseErrorCode } from '../shared/index.js';
 
 export type ToWorker =
-  | { type: 'init'; id: number; url: string; backend: BackendName | 'auto'; wasmBase: string; checks: FileChecks }
+  | { type: 'init'; id: number; url: string; backend: BackendName | 'auto'; wasmBase: WasmPaths; checks: FileChecks }
   | { type: 'update'; id: number; history: ModelEvent[]; options: FinetuneOptions };
 
 export interface UpdateResult extends FinetuneResult {

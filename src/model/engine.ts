@@ -17,7 +17,10 @@ import { asShelfwiseError, ShelfwiseError, type BackendName } from '../shared/in
 export type { BackendName };
 export const BACKENDS: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
-const loaders: Record<BackendName, (wasmBase: string) => Promise<unknown>> = {
+/** Where the wasm binaries are: a URL prefix, or each file's URL by its name (tfjs's setWasmPaths). */
+export type WasmPaths = string | Record<string, string>;
+
+const loaders: Record<BackendName, (wasm: WasmPaths) => Promise<unknown>> = {
   webgpu: () => import('@tensorflow/tfjs-backend-webgpu'),
   webgl: () => import('@tensorflow/tfjs-backend-webgl'),
   wasm: async (base) => { const w = await import('@tensorflow/tfjs-backend-wasm'); w.setWasmPaths(base); },
@@ -67,7 +70,7 @@ export interface BackendChoice { backend: BackendName; reason: string }
  * backend that the browser says is software-rendered): loads its package, initializes it and runs one op.
  * An explicit choice that fails is an error, not a silent fallback.
  */
-export async function startBackend(pref: BackendName | 'auto', wasmBase: string): Promise<BackendChoice> {
+export async function startBackend(pref: BackendName | 'auto', wasmBase: WasmPaths): Promise<BackendChoice> {
   const order = pref === 'auto' ? BACKENDS : [pref];
   if (pref !== 'auto' && !BACKENDS.includes(pref)) throw new ShelfwiseError('backend_failed', `unknown backend "${String(pref).slice(0, 40)}" (auto, ${BACKENDS.join(', ')})`);
   const errors: string[] = [];
@@ -240,7 +243,7 @@ export class ModelRuntime {
     this.returnW = hasReturn(cfg) ? returnWeights(params, cfg) : null;
   }
 
-  static async load(url: string, backend: BackendName | 'auto', wasmBase: string, checks: FileChecks = {}): Promise<ModelRuntime> {
+  static async load(url: string, backend: BackendName | 'auto', wasmBase: WasmPaths, checks: FileChecks = {}): Promise<ModelRuntime> {
     const { backend: b, reason } = await startBackend(backend, wasmBase);
     let f: LoadedFiles;
     try { f = await fetchModelFiles(url, checks); } catch (e) {

@@ -2,7 +2,7 @@
  * The lazily loaded runtime chunk: the model engine (tfjs, backends, incremental re-embedding) and the
  * client of the fine-tuning worker. Only the page's core imports it, when a model is to be loaded.
  */
-import type { BackendName, FileChecks, ModelEvent } from './engine.js';
+import type { BackendName, FileChecks, ModelEvent, WasmPaths } from './engine.js';
 import type { FinetuneOptions } from './finetune.js';
 import type { FromWorker, ToWorker, UpdateResult } from './adapt-protocol.js';
 import { asShelfwiseError, ShelfwiseError } from '../shared/index.js';
@@ -12,20 +12,38 @@ export * from './engine.js';
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type { UpdateResult } from './adapt-protocol.js';
 
-/** Where this chunk was loaded from: the default base for the wasm binaries and the worker. */
+/** Where this chunk was loaded from. */
 export const RUNTIME_URL: string = import.meta.url;
+
+/**
+ * The wasm binaries, in dist/wasm/ beside this chunk's folder. Written as `new URL('<literal>',
+ * import.meta.url)` so that an app's bundler (Vite, webpack, Parcel) copies them into its own output and
+ * rewrites these URLs; served from dist/ as it is (script tag, CDN), they resolve there.
+ */
+export const WASM_FILES: Record<string, string> = {
+  'tfjs-backend-wasm.wasm': new URL('../wasm/tfjs-backend-wasm.wasm', import.meta.url).href,
+  'tfjs-backend-wasm-simd.wasm': new URL('../wasm/tfjs-backend-wasm-simd.wasm', import.meta.url).href,
+  'tfjs-backend-wasm-threaded-simd.wasm': new URL('../wasm/tfjs-backend-wasm-threaded-simd.wasm', import.meta.url).href,
+};
 
 /** The worker's module URL, beside this chunk. */
 export const WORKER_URL: string = new URL('./adapt-worker.js', import.meta.url).href;
 
-function spawn(url: string): Worker {
+/** Starts the worker: `url`, else the one beside this chunk (in the form bundlers recognize and bundle). */
+/** Absolute URLs (the worker has no page to resolve against). */
+function absoluteWasmPaths(w: WasmPaths): WasmPaths {
+  const abs = (u: string) => new URL(u, location.href).href;
+  return typeof w === 'string' ? abs(w) : Object.fromEntries(Object.entries(w).map(([k, u]) => [k, abs(u)]));
+}
+
+function spawn(url?: string): Worker {
   try {
-    return new Worker(url, { type: 'module', name: 'shelfwise-finetune' });
+    return url ? new Worker(url, { type: 'module', name: 'shelfwise-finetune' }) : new Worker(new URL('./adapt-worker.js', import.meta.url), { type: 'module', name: 'shelfwise-finetune' });
   } catch (e) {
     // A worker must be same-origin with the page; an SDK served from a CDN is started through a blob
     // module that imports it (the CDN serves CORS headers for the ES module build).
     if ((e as DOMException)?.name !== 'SecurityError') throw e;
-    const blob = new Blob([`import ${JSON.stringify(url)};`], { type: 'text/javascript' });
+    const blob = new Blob([`import ${JSON.stringify(url ?? WORKER_URL)};`], { type: 'text/javascript' });
     return new Worker(URL.createObjectURL(blob), { type: 'module', name: 'shelfwise-finetune' });
   }
 }
@@ -71,12 +89,12 @@ export class Adapter {
   }
 
   /** Starts the worker and loads the model in it (absolute URLs: the worker has no page to resolve against). */
-  static async start(modelUrl: string, backend: BackendName | 'auto', wasmBase: string, checks: FileChecks, workerUrl = WORKER_URL): Promise<Adapter> {
+  static async start(modelUrl: string, backend: BackendName | 'auto', wasm: WasmPaths, checks: FileChecks, workerUrl?: string): Promise<Adapter> {
     let w: Worker;
     try { w = spawn(workerUrl); } catch (e) { throw new ShelfwiseError('finetune_failed', `the fine-tuning worker could not start: ${(e as Error)?.message ?? e}`, { cause: e }); }
     const a = new Adapter(w);
     try {
-      const r = await a.send({ type: 'init', url: new URL(modelUrl, location.href).href, backend, wasmBase: new URL(wasmBase, location.href).href, checks });
+      const r = await a.send({ type: 'init', url: new URL(modelUrl, location.href).href, backend, wasmBase: absoluteWasmPaths(wasm), checks });
       if (r.type === 'ready') { a.backend = r.backend; a.version = r.version; }
     } catch (e) { a.dispose(); throw e; }
     return a;

@@ -4,7 +4,7 @@
  */
 import { asShelfwiseError, ShelfwiseError } from '../shared/index.js';
 import type { ShelfwiseEvent } from '../events/index.js';
-import type { Adapter, FileChecks, ModelRuntime, UpdateResult } from '../model/runtime.js';
+import type { Adapter, FileChecks, ModelRuntime, UpdateResult, WasmPaths } from '../model/runtime.js';
 import type { RuntimeModule } from './load.js';
 import type { FinetuneConfig, FinetuneInfo } from './types.js';
 import { modelHistory } from './pipeline.js';
@@ -16,7 +16,7 @@ const ADAPT_KEY = 'adaptation';
 export interface AdaptationDeps {
   config: FinetuneConfig;
   modelUrl: string;
-  wasmBase: (mod: RuntimeModule) => string;
+  wasmBase: (mod: RuntimeModule) => WasmPaths;
   checks: FileChecks;
   /** The loaded model (after `ready`) and the runtime module it came from. */
   current: () => { rt: ModelRuntime; mod: RuntimeModule } | null;

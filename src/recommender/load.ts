@@ -1,6 +1,6 @@
 /** Loading the model runtime chunk and the model, once or again on another backend. */
 import { asShelfwiseError, ShelfwiseError } from '../shared/index.js';
-import type { BackendName, FileChecks, ModelRuntime } from '../model/runtime.js';
+import type { BackendName, FileChecks, ModelRuntime, WasmPaths } from '../model/runtime.js';
 
 export type RuntimeModule = typeof import('../model/runtime.js');
 
@@ -44,7 +44,7 @@ export class ModelLoader {
   get runtime(): ModelRuntime | null { return this.rt; }
   get current(): { rt: ModelRuntime; mod: RuntimeModule } | null { return this.rt && this.mod ? { rt: this.rt, mod: this.mod } : null; }
 
-  wasmBase(mod: RuntimeModule): string { return this.d.wasmPaths ?? new URL('.', mod.RUNTIME_URL).href; }
+  wasmBase(mod: RuntimeModule): WasmPaths { return this.d.wasmPaths ?? mod.WASM_FILES; }
 
   /** (Re)loads the model on `backend`; the current one serves until the new one is ready. */
   load(backend: BackendName | 'auto'): Promise<boolean> {
