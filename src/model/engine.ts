@@ -222,6 +222,8 @@ export interface Embedding {
   rows: number[];
   /** True when computed with the incremental path. */
   incremental: boolean;
+  /** With the return part: the user vector · every item-table row (row 0 included), computed on the backend. */
+  logits?: Float32Array;
 }
 
 export class ModelRuntime {
@@ -229,9 +231,17 @@ export class ModelRuntime {
   /** Item embeddings on the JS side ([vocabSize, d]), for scoring candidates without a device round trip. */
   readonly itemEmb: Float32Array;
   private state: { start: number; window: Known[]; cache: KVCache; last?: Embedding } | null = null;
+  /**
+   * The keys and values of the window the next event will start (when it moves the window's start),
+   * computed while the page is idle: that event then steps from it instead of recomputing the window.
+   */
+  private standby: { start: number; window: Known[]; cache: KVCache } | null = null;
+  private standbyTimer: ReturnType<typeof setTimeout> | null = null;
   private disposed = false;
   /** The shopper's adaptation (finetune.ts): added to the user vector when scoring. */
   private userBias: Float32Array | null = null;
+  private biasLogits: { bias: Float32Array; z: Float32Array } | null = null;
+  private readonly itemT: tf.Tensor2D | null;
   /** Why this backend (auto's skipped candidates, or the page's choice). */
   backendReason = '';
   /** The return part's weights (null: a plain sequence model). */
@@ -241,6 +251,8 @@ export class ModelRuntime {
     this.rowOf = new Map(vocab.ids.map((id, i) => [id, i + 1]));
     this.itemEmb = params.item_emb.dataSync() as Float32Array;
     this.returnW = hasReturn(cfg) ? returnWeights(params, cfg) : null;
+    // The item table transposed once ([d, V]): the per-interaction catalog matmul then reads it as it lies.
+    this.itemT = this.returnW ? tf.tidy(() => tf.transpose(params.item_emb)) as tf.Tensor2D : null;
   }
 
   static async load(url: string, backend: BackendName | 'auto', wasmBase: WasmPaths, checks: FileChecks = {}): Promise<ModelRuntime> {
@@ -298,12 +310,15 @@ export class ModelRuntime {
     const { start, win, seq } = this.window(history);
     if (win.length === 0) { this.reset(); return { user: new Float32Array(this.cfg.d), attention: new Float32Array(0), rows: [], incremental: false }; }
     const s = this.state;
-    const same = (a: Known, b: Known) => a.row === b.row && a.type === b.type && a.ts === b.ts;
     // The same window as last time (another grid, a panel, a second rank() call): the same embedding.
     if (!full && s?.last && s.start === start && s.window.length === win.length && s.window.every((k, i) => same(k, win[i]))) return { ...s.last, incremental: true };
-    const canStep = !full && s && s.start === start && s.window.length < win.length && s.window.every((k, i) => same(k, win[i]));
+    const prefixOf = (c: { start: number; window: Known[] } | null) => !!c && c.start === start && c.window.length < win.length && c.window.every((k, i) => same(k, win[i]));
+    const fromStandby = !full && !prefixOf(s) && prefixOf(this.standby);
+    if (fromStandby) { this.reset(); this.state = this.standby; this.standby = null; }
+    const canStep = !full && prefixOf(this.state);
     let user: tf.Tensor, probs: tf.Tensor;
     if (canStep) {
+      const s = this.state!;
       let cache = s.cache;
       let u: tf.Tensor | null = null, p: tf.Tensor | null = null;
       const gaps = gapBuckets(seq, this.cfg.numTimeBuckets);
@@ -329,11 +344,44 @@ export class ModelRuntime {
       this.state = { start, window: win, cache: { k: r.k, v: r.v, length: win.length } };
       user = r.user; probs = r.probs;
     }
-    const [uv, pv] = await Promise.all([user.data(), probs.data()]);
-    user.dispose(); probs.dispose();
-    const out = { user: uv as Float32Array, attention: pv as Float32Array, rows: win.map((k) => k.row), incremental: !!canStep };
+    // The mixture normalizes over the whole catalog: one matmul on the backend, read back with the user vector.
+    const itemT = this.itemT;
+    const logits = itemT ? tf.tidy(() => tf.reshape(tf.matMul(user as tf.Tensor2D, itemT), [-1])) : null;
+    const [uv, pv, zv] = await Promise.all([user.data(), probs.data(), logits?.data()]);
+    user.dispose(); probs.dispose(); logits?.dispose();
+    const out: Embedding = { user: uv as Float32Array, attention: pv as Float32Array, rows: win.map((k) => k.row), incremental: !!canStep, ...(zv ? { logits: zv as Float32Array } : {}) };
     if (this.state) this.state.last = out;
+    this.prepareStandby(history);
     return out;
+  }
+
+  /**
+   * When one more event would move the window's start, computes (in a later task, after this ranking has
+   * been shown) the keys and values of the new window's events known so far. The result is the same as the
+   * full recompute it replaces (the incremental path is exact); it only moves that work off the interaction.
+   */
+  private prepareStandby(history: ModelEvent[]): void {
+    const all = this.known(history);
+    const next = this.windowStart(all.length + 1);
+    // Nothing to prepare (the next event keeps the window's start): a standby for another history goes.
+    if (next === this.windowStart(all.length) || next >= all.length) { this.dropStandby(); return; }
+    if (this.standby?.start === next && this.standby.window.length === all.length - next && this.standby.window.every((k, i) => same(k, all[next + i]))) return;
+    this.dropStandby();
+    this.standbyTimer = setTimeout(() => {
+      this.standbyTimer = null;
+      if (this.disposed) return;
+      const win = all.slice(next);
+      const seq = { items: win.map((k) => k.row), types: win.map((k) => k.type), ts: win.map((k) => k.ts), prevTs: all[next - 1].ts };
+      const r = tf.tidy(() => { const f = forward(this.params, this.cfg, packBatch([seq], win.length, this.cfg.numTimeBuckets)); return { k: f.keys, v: f.values }; });
+      this.standby = { start: next, window: win, cache: { k: r.k, v: r.v, length: win.length } };
+    }, 0);
+  }
+
+  private dropStandby(): void {
+    if (this.standbyTimer !== null) clearTimeout(this.standbyTimer);
+    this.standbyTimer = null;
+    if (this.standby) disposeCache(this.standby.cache);
+    this.standby = null;
   }
 
   get bias(): Float32Array | null { return this.userBias; }
@@ -372,12 +420,22 @@ export class ModelRuntime {
     if (!w) return { scores: this.score(emb.user, rows), source: Array.from(rows, () => 'discover' as const), gate: null };
     const all = this.known(history);
     const user = this.biased(emb.user);
-    const z = this.catalogLogits(user);
+    const z = emb.logits?.length === this.cfg.vocabSize ? this.withBias(emb.logits) : this.catalogLogits(user);
     const cands = returnCandidates({ items: all.map((k) => k.row), types: all.map((k) => k.type), ts: all.map((k) => k.ts) }, this.cfg.returnItems!);
     const m = mixture(z, user, cands, w);
     const slot = new Map(Array.from(cands.rows, (r, k) => [r, k]));
     const source = Array.from(rows, (r) => { const k = slot.get(r); return k !== undefined && m.fromReturn[k] > m.fromCatalog[k] ? 'return' as const : 'discover' as const; });
     return { scores: Float32Array.from(rows, (r) => m.scores[r]), source, gate: m.gate };
+  }
+
+  /** Catalog logits of the unbiased user vector, plus the adaptation's part (bias · each row, computed once per bias). */
+  private withBias(z: Float32Array): Float32Array {
+    const b = this.userBias;
+    if (!b) return z;
+    if (this.biasLogits?.bias !== b) this.biasLogits = { bias: b, z: this.catalogLogits(b) };
+    const bz = this.biasLogits.z, out = new Float32Array(z.length);
+    for (let i = 0; i < z.length; i++) out[i] = z[i] + bz[i];
+    return out;
   }
 
   private biased(userVec: Float32Array): Float32Array {
@@ -434,9 +492,14 @@ export class ModelRuntime {
     if (this.disposed) return;
     this.disposed = true;
     this.reset();
+    this.dropStandby();
     for (const t of Object.values(this.params)) t.dispose();
+    this.itemT?.dispose();
   }
 }
+
+/** The same event as the model reads it. */
+const same = (a: Known, b: Known) => a.row === b.row && a.type === b.type && a.ts === b.ts;
 
 function disposeCache(c: KVCache): void {
   for (const t of [...c.k, ...c.v]) t.dispose();

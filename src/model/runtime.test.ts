@@ -34,6 +34,19 @@ test('incremental re-embedding equals the full recompute, across window shifts',
   rt.dispose();
 });
 
+test('a shift of the window steps from the keys and values prepared while idle: every update incremental, and exact', async () => {
+  const rt = runtime(12), ref = runtime(12);
+  const h = history(40);
+  for (let n = 1; n <= h.length; n++) {
+    const inc = await rt.embed(h.slice(0, n));
+    if (n > 1) assert.ok(inc.incremental, `n=${n}: incremental`);
+    const full = await ref.embed(h.slice(0, n), true);
+    for (let j = 0; j < full.user.length; j++) assert.ok(Math.abs(inc.user[j] - full.user[j]) < 1e-4, `n=${n} dim ${j}`);
+    await new Promise((r) => setTimeout(r, 0)); // the page goes idle between interactions
+  }
+  rt.dispose(); ref.dispose();
+});
+
 test('window start depends only on the history length and never exceeds maxLen', () => {
   const rt = runtime(12);
   for (let n = 0; n < 100; n++) {
@@ -51,8 +64,12 @@ test('no tensor leaks: after 300 interactions the tensor count is back to its ba
   for (let n = 2; n <= h.length; n++) await rt.embed(h.slice(0, n));
   await rt.embed(h.slice(0, 5)); // a history edit: full recompute path
   await rt.embed(h.slice(0, 1));
+  await new Promise((r) => setTimeout(r, 0));
   assert.equal(tf.memory().numTensors, base);
+  for (let n = 2; n <= 40; n++) { await rt.embed(h.slice(0, n)); await new Promise((r) => setTimeout(r, 0)); }
+  const withStandby = tf.memory().numTensors;
   rt.dispose();
+  assert.ok(tf.memory().numTensors < withStandby && tf.memory().numTensors < base, 'dispose frees the prepared window too');
 });
 
 test('scores and reasons: the reason is a history item', async () => {

@@ -72,21 +72,28 @@ export function rankCandidates(
   const blend = clamp01(opts.blend ?? 1);
   const prior = clamp01(opts.unknownPrior ?? 0.5);
   const rules = opts.rules ?? {};
-  // Personalized percentile among known items (0 = best).
-  const known = scores.map((s, i) => [s, i] as const).filter(([s]) => s !== null && Number.isFinite(s)) as Array<readonly [number, number]>;
-  known.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  // Personalized percentile among known items (0 = best). Plain loops: this runs on every interaction.
+  const known: number[] = [];
+  for (let i = 0; i < n; i++) { const s = scores[i]; if (s !== null && Number.isFinite(s)) known.push(i); }
+  known.sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
   const pct = new Float64Array(n).fill(prior);
-  known.forEach(([, i], r) => { pct[i] = known.length > 1 ? r / (known.length - 1) : 0; });
+  for (let r = 0; r < known.length; r++) pct[known[r]] = known.length > 1 ? r / (known.length - 1) : 0;
   const denom = Math.max(1, n - 1);
   // Rules are read as own entries only (a product id like "constructor" or "toString" is not Object.prototype's).
   const boost = ownEntries(rules.boost);
-  const key = Float64Array.from(cands, (c, i) => blend * pct[i] + (1 - blend) * (i / denom) - finite(boost.get(c.id)));
   const hideUnavail = rules.hideUnavailable ?? true;
-  const hidden = cands.map((c) => (hideUnavail && c.available === false) || (!!rules.excludePurchased && purchased.has(c.id)));
   const buried = new Set(rules.bury ?? []);
-  // Sort key: group (0 normal, 1 buried, 2 hidden), then blended key, then merchant position (stable ties).
-  const group = Uint8Array.from(cands, (c, i) => (hidden[i] ? 2 : buried.has(c.id) ? 1 : 0));
-  let order = Array.from(Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => group[a] - group[b] || key[a] - key[b] || a - b));
+  const key = new Float64Array(n), hidden: boolean[] = new Array(n), group = new Uint8Array(n);
+  let order: number[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = cands[i];
+    key[i] = blend * pct[i] + (1 - blend) * (i / denom) - (boost.size ? finite(boost.get(c.id)) : 0);
+    hidden[i] = (hideUnavail && c.available === false) || (!!rules.excludePurchased && purchased.has(c.id));
+    // Sort key: group (0 normal, 1 buried, 2 hidden), then blended key, then merchant position (stable ties).
+    group[i] = hidden[i] ? 2 : buried.size && buried.has(c.id) ? 1 : 0;
+    order[i] = i;
+  }
+  order.sort((a, b) => group[a] - group[b] || key[a] - key[b] || a - b);
 
   const cap = rules.categoryCap;
   if (cap && cap.top > 0 && cap.max >= 0) {
