@@ -1,12 +1,17 @@
 /**
- * npm run train -- --dataset <online-retail|ml-1m|beauty|taobao|file.tsv> [--out DIR] [--epochs 30] [--batch 64]
- *   [--lr 0.001] [--lr-drop EPOCH:FACTOR,...] [--d 64] [--blocks 2] [--heads 1] [--max-len 50] [--ff 64] [--dropout 0.2] [--no-types]
- *   [--no-time] [--sampled 0] [--negatives mixed|uniform] [--mask-seen] [--weight-decay 0] [--ema 0] [--seed 42] [--patience 3] [--cutoff 2011-09-01] [--min-count 1]
- *   [--quantize float32|float16|uint8] [--workers 1] [--max-users N] [--valid-users N] [--json FILE] [--no-card]
- *   [--require-better (exit 1 when a baseline ranks better)] [--plateau 0 (factor: reduce on plateau)] [--minutes 0 (time budget)] [--protocol item|basket] [--return-items 128 (0 = off; off where seen items are excluded)] [--return-hidden 32]
+ * npm run train -- --dataset <online-retail|ml-1m|beauty|taobao|file.tsv> [--out DIR] [--epochs 200] [--batch 64]
+ *   [--lr 0.002] [--lr-drop EPOCH:FACTOR,...] [--d 64] [--blocks 2] [--heads 1] [--max-len auto|N] [--ff 4·d] [--ff-act gelu|relu]
+ *   [--no-emb-scale] [--dropout 0.2] [--no-types] [--no-time] [--sampled auto|N] [--negatives mixed|uniform] [--mask-seen | --no-mask-seen]
+ *   [--weight-decay 0] [--ema 0] [--seed 42] [--patience 3] [--cutoff 2011-09-01] [--min-count 1]
+ *   [--quantize float32|float16|uint8] [--workers <cores>] [--max-users N] [--valid-users 5000] [--json FILE] [--no-card]
+ *   [--require-better (exit 1 when a baseline ranks better)] [--plateau 0.3 (factor: reduce on plateau; 0 = off)] [--minutes 40 (time budget; 0 = none)]
+ *   [--protocol item|basket] [--return-items 128 (0 = off; off where seen items are excluded)] [--return-hidden 32]
+ * The defaults are the one recipe for any log (README, "The default recipe"); auto: the window holds the
+ * median training sequence (50-200), a sampled softmax above 20,000 items, seen items masked where excluded.
  * Trains the encoder, evaluates on the test split against the baselines, exports the model directory.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultConfig, typeMapFor } from '../src/model/config.js';
@@ -24,25 +29,26 @@ const USAGE = 'npm run train -- --dataset <online-retail|ml-1m|beauty|taobao|fil
 const f = parseFlags('train', USAGE, () => {
   const { values: a } = parseArgs({
     options: {
-      dataset: { type: 'string', default: 'online-retail' }, out: { type: 'string' }, epochs: { type: 'string', default: '30' },
-      batch: { type: 'string', default: '64' }, lr: { type: 'string', default: '0.001' }, 'lr-drop': { type: 'string' }, d: { type: 'string', default: '64' },
-      blocks: { type: 'string', default: '2' }, heads: { type: 'string', default: '1' }, 'max-len': { type: 'string', default: '50' },
-      ff: { type: 'string' }, 'ff-act': { type: 'string', default: 'relu' }, 'emb-scale': { type: 'boolean' }, dropout: { type: 'string', default: '0.2' }, 'no-types': { type: 'boolean' }, 'no-time': { type: 'boolean' },
-      sampled: { type: 'string', default: '0' }, negatives: { type: 'string', default: 'mixed' }, 'mask-seen': { type: 'boolean' }, 'weight-decay': { type: 'string', default: '0' }, ema: { type: 'string', default: '0' }, seed: { type: 'string', default: '42' }, patience: { type: 'string', default: '3' },
+      dataset: { type: 'string', default: 'online-retail' }, out: { type: 'string' }, epochs: { type: 'string', default: '200' },
+      batch: { type: 'string', default: '64' }, lr: { type: 'string', default: '0.002' }, 'lr-drop': { type: 'string' }, d: { type: 'string', default: '64' },
+      blocks: { type: 'string', default: '2' }, heads: { type: 'string', default: '1' }, 'max-len': { type: 'string', default: 'auto' },
+      ff: { type: 'string' }, 'ff-act': { type: 'string', default: 'gelu' }, 'no-emb-scale': { type: 'boolean' }, dropout: { type: 'string', default: '0.2' }, 'no-types': { type: 'boolean' }, 'no-time': { type: 'boolean' },
+      sampled: { type: 'string', default: 'auto' }, negatives: { type: 'string', default: 'mixed' }, 'mask-seen': { type: 'boolean' }, 'no-mask-seen': { type: 'boolean' }, 'weight-decay': { type: 'string', default: '0' }, ema: { type: 'string', default: '0' }, seed: { type: 'string', default: '42' }, patience: { type: 'string', default: '3' },
       cutoff: { type: 'string' }, 'min-count': { type: 'string' }, quantize: { type: 'string', default: 'float16' },
-      'max-users': { type: 'string' }, 'valid-users': { type: 'string', default: '0' }, json: { type: 'string' }, 'no-card': { type: 'boolean' },
-      'exclude-seen': { type: 'boolean' }, 'include-seen': { type: 'boolean' }, backend: { type: 'string' }, workers: { type: 'string', default: '1' },
-      protocol: { type: 'string', default: 'item' }, 'require-better': { type: 'boolean' }, plateau: { type: 'string', default: '0' }, minutes: { type: 'string', default: '0' }, 'return-items': { type: 'string' }, 'return-hidden': { type: 'string', default: '32' },
+      'max-users': { type: 'string' }, 'valid-users': { type: 'string', default: '5000' }, json: { type: 'string' }, 'no-card': { type: 'boolean' },
+      'exclude-seen': { type: 'boolean' }, 'include-seen': { type: 'boolean' }, backend: { type: 'string' }, workers: { type: 'string', default: String(Math.min(8, os.availableParallelism())) },
+      protocol: { type: 'string', default: 'item' }, 'require-better': { type: 'boolean' }, plateau: { type: 'string', default: '0.3' }, minutes: { type: 'string', default: '40' }, 'return-items': { type: 'string' }, 'return-hidden': { type: 'string', default: '32' },
     },
   });
   const pos = { int: true, min: 1 };
   const d = num('d', a.d, pos), heads = num('heads', a.heads, pos);
   if (d % heads !== 0) throw new FlagError(`--d (${d}) must be a multiple of --heads (${heads})`);
-  const sampled = num('sampled', a.sampled, { int: true, min: 0 });
-  if (a['mask-seen'] && sampled > 0) throw new FlagError('--mask-seen works with the full softmax only (leave --sampled at 0)');
+  const sampled = a.sampled === 'auto' ? undefined : num('sampled', a.sampled, { int: true, min: 0 });
+  if (a['mask-seen'] && a['no-mask-seen']) throw new FlagError('--mask-seen and --no-mask-seen contradict each other: give one');
+  if (a['mask-seen'] && sampled) throw new FlagError('--mask-seen works with the full softmax only (leave --sampled at 0)');
   return {
-    ...a, d, heads, blocks: num('blocks', a.blocks, pos), maxLen: num('max-len', a['max-len'], pos), ff: num('ff', a.ff, pos, true) ?? d,
-    ffAct: choice('ff-act', a['ff-act'], ['relu', 'gelu'] as const), embScale: a['emb-scale'] || undefined,
+    ...a, d, heads, blocks: num('blocks', a.blocks, pos), maxLen: a['max-len'] === 'auto' ? undefined : num('max-len', a['max-len'], pos), ff: num('ff', a.ff, pos, true) ?? 4 * d,
+    ffAct: choice('ff-act', a['ff-act'], ['relu', 'gelu'] as const), embScale: a['no-emb-scale'] ? undefined : true,
     dropout: num('dropout', a.dropout, { min: 0, below: 1 }), epochs: num('epochs', a.epochs, pos), batch: num('batch', a.batch, pos),
     lr: num('lr', a.lr, { above: 0 }), lrDrops: parseLrDrops(a['lr-drop']), seed: num('seed', a.seed, { int: true }),
     patience: num('patience', a.patience, pos), sampled, weightDecay: num('weight-decay', a['weight-decay'], { min: 0 }), ema: num('ema', a.ema, { min: 0, below: 1 }),
@@ -61,20 +67,29 @@ const split = makeSplit(log, { cutoff: f.cutoff, minCount: f.minCount, excludeSe
 // The return part scores the shopper's own items; where seen items are excluded from the ranking it has nothing to do.
 const returnItems = split.excludeSeen ? 0 : f.returnItems ?? 128;
 if (split.excludeSeen && f.returnItems) console.log('--return-items is ignored: seen items are excluded on this split');
+// What the default recipe derives from the data (each flag, when given, wins):
+// - the window holds the median user's whole training sequence, in steps of 50, from 50 to 200 events;
+// - above 20,000 items, a sampled softmax (2,048 negatives per batch) instead of the full one, whose cost grows with the catalog;
+// - where seen items are excluded from the ranking, training leaves them out of each target's softmax too.
+const lens = split.train.map((s) => s.items.length).sort((a, b) => a - b);
+const maxLen = f.maxLen ?? Math.min(200, Math.max(50, Math.ceil((lens[Math.floor((lens.length - 1) / 2)] ?? 0) / 50) * 50));
+const sampled = f.sampled ?? (split.vocab.length > 20_000 ? 2048 : 0);
+const maskSeen = f['mask-seen'] || (split.excludeSeen && !f['no-mask-seen'] && sampled === 0);
 // Types the training data never has (clicks in a purchase log) are read as its most frequent one.
 const typeCounts = new Array(NUM_TYPE_ROWS).fill(0);
 for (const s of split.train) for (const t of s.types) typeCounts[t]++;
 const cfg = defaultConfig(split.vocab.length + 1, {
   typeMap: f['no-types'] ? undefined : typeMapFor(typeCounts),
-  returnItems, returnHidden: f.returnHidden, d: f.d, blocks: f.blocks, heads: f.heads, maxLen: f.maxLen, ffDim: f.ff, ffAct: f.ffAct === 'relu' ? undefined : f.ffAct, embScale: f.embScale,
+  returnItems, returnHidden: f.returnHidden, d: f.d, blocks: f.blocks, heads: f.heads, maxLen, ffDim: f.ff, ffAct: f.ffAct === 'relu' ? undefined : f.ffAct, embScale: f.embScale,
   dropout: f.dropout, numTypes: f['no-types'] ? 0 : undefined, numTimeBuckets: f['no-time'] ? 0 : undefined,
 });
 const out = f.out ?? path.join(ROOT, '.cache/models', log.name);
 console.log(`backend ${backend}; ${split.dataset}: ${split.train.length} training sequences, ${split.valid.length} validation and ${split.test.length} test users, ${split.vocab.length} items; ${split.protocol}`);
 console.log(`config ${JSON.stringify(cfg)}`);
+console.log(`training: lr ${f.lr}, batch ${f.batch}, ${sampled ? `sampled softmax (${sampled})` : 'full softmax'}${maskSeen ? ' without seen items' : ''}, reduce on plateau ×${f.plateau}, patience ${f.patience}, at most ${f.epochs} epochs${f.minutes ? ` and ${f.minutes} min` : ''}, ${f.workers} thread(s)`);
 const r = await train(split, cfg, {
   epochs: f.epochs, batch: f.batch, lr: f.lr, lrDrops: f.lrDrops, plateau: f.plateau, minutes: f.minutes, seed: f.seed, patience: f.patience,
-  sampled: f.sampled, negatives: f.negatives, maskSeen: f['mask-seen'], weightDecay: f.weightDecay, ema: f.ema, validUsers: f.validUsers, workers: f.workers, checkpointDir: path.join(ROOT, '.cache/checkpoints', path.basename(out)),
+  sampled, negatives: f.negatives, maskSeen, weightDecay: f.weightDecay, ema: f.ema, validUsers: f.validUsers, workers: f.workers, checkpointDir: path.join(ROOT, '.cache/checkpoints', path.basename(out)),
 });
 console.log(`trained ${r.epochs} epochs in ${(r.seconds / 60).toFixed(1)} min: ${r.seqPerSec.toFixed(0)} sequences/s, ${r.gflops.toFixed(2)} effective GFLOPS (${backend} matmul peak in this run ${r.peak.toFixed(1)} GFLOPS)`);
 
