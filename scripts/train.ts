@@ -117,7 +117,7 @@ const verdict = ratio >= 1 ? `recommended: ${ratio.toFixed(3)}× the NDCG@10 of 
 console.log(ratio >= 1
   ? `\nVerdict: the model ranks better than every baseline (${ratio.toFixed(3)}× ${bn}'s NDCG@10 on the test split).`
   : `\nVerdict: NOT RECOMMENDED. On the test split the rule "${bn}" ranks better than this model (the model reaches ${ratio.toFixed(3)}× its NDCG@10): a shop is better served by that rule.`);
-const summary = { verdict, dataset: final.dataset, protocol: final.protocol, config: cfg, backend, epochs: r.epochs, minutes: r.seconds / 60, seqPerSec: r.seqPerSec, gflops: r.gflops, peakGflops: r.peak, history: r.history, quantization: Object.fromEntries(Object.entries(reports).map(([q, rep]) => [q, { bytes: rep.bytes, model: rep.metrics.model }])), metrics: final.metrics, bestBaseline: bestBaseline(final)[0] };
+const summary = { verdict, dataset: final.dataset, protocol: final.protocol, config: cfg, training: { lr: f.lr, batch: f.batch, sampled, maskSeen, plateau: f.plateau, patience: f.patience, budgetMinutes: f.minutes, workers: f.workers }, backend, epochs: r.epochs, minutes: r.seconds / 60, seqPerSec: r.seqPerSec, gflops: r.gflops, peakGflops: r.peak, history: r.history, quantization: Object.fromEntries(Object.entries(reports).map(([q, rep]) => [q, { bytes: rep.bytes, model: rep.metrics.model }])), metrics: final.metrics, bestBaseline: bestBaseline(final)[0] };
 if (f.json) fs.writeFileSync(f.json, JSON.stringify(summary, null, 2));
 if (!f['no-card']) writeModelCard(out, summary, process.argv.slice(2), log.name === 'online-retail');
 if (f['require-better'] && ratio < 1) { console.error(`train: --require-better: the model is below ${bn}`); process.exit(1); }
