@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Training throughput with one thread vs data-parallel worker threads (--workers), same data and config:
-# one epoch of the shipped model's Online Retail config, and 1,000 ML-1M users at len 200. Fresh runs
-# (their checkpoints are removed first). Prints the trainer's throughput line of each run.
+# one epoch of Online Retail with the default architecture and with the shipped model's (feed-forward 64,
+# relu, unscaled embeddings), and 1,000 ML-1M users at len 200. Fresh runs (their checkpoints are removed
+# first). Prints the trainer's throughput line of each run.
 # Usage: bash scripts/bench-trainer.sh [workers=2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,5 +16,6 @@ run() { # name, workers, args...
 }
 for w in 1 "$W"; do
   run bench-or-w$w "$w" --dataset online-retail --epochs 1 --lr 0.002 --batch 64
+  run bench-or-relu64-w$w "$w" --dataset online-retail --epochs 1 --lr 0.002 --batch 64 --ff 64 --ff-act relu --no-emb-scale
   run bench-ml-w$w "$w" --dataset ml-1m --max-users 1000 --max-len 200 --epochs 1 --batch 32 --dropout 0.2
 done
