@@ -48,7 +48,7 @@ export function paramShapes(cfg: ModelConfig): Array<[string, number[]]> {
   return out;
 }
 
-/** Fresh parameters: embeddings ~ N(0, 1/d), matrices Glorot-uniform, LayerNorm gains 1, biases 0. */
+/** Fresh parameters: embeddings ~ N(0, 1/d) (item embeddings N(0, 1/d²) with embScale), matrices Glorot-uniform, LayerNorm gains 1, biases 0. */
 export function initParams(cfg: ModelConfig, seed = 42): Params {
   const params: Params = {};
   let s = seed;
@@ -56,7 +56,10 @@ export function initParams(cfg: ModelConfig, seed = 42): Params {
     s += 1;
     if (name.endsWith('_emb')) {
       params[name] = tf.tidy(() => {
-        const w = tf.randomNormal(shape, 0, 1 / Math.sqrt(cfg.d), 'float32', s);
+        // Scaled by √d where they enter (embScale), item embeddings start at 1/d: the encoder's input then
+        // starts at the same 1/√d as the other embeddings, and the output logits near zero.
+        const std = name === 'item_emb' && cfg.embScale ? 1 / cfg.d : 1 / Math.sqrt(cfg.d);
+        const w = tf.randomNormal(shape, 0, std, 'float32', s);
         // Row 0 of the item table is padding: keep it zero.
         return name === 'item_emb' ? tf.concat([tf.zeros([1, cfg.d]), tf.slice(w, [1, 0])]) : w;
       });
