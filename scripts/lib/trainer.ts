@@ -212,7 +212,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
       const model = emaW ?? params;
       const m = evaluateModel(model, cfg, validSet, split.excludeSeen);
       const raw = emaW ? ` (raw weights ${evaluateModel(params, cfg, validSet, split.excludeSeen)['ndcg@10'].toFixed(4)})` : '';
-      const line = `epoch ${epoch + 1}${outOfTime ? ' (cut by the time budget)' : ''}: lr ${+lr.toPrecision(3)} loss ${(lossSum / lossN).toFixed(4)} valid ndcg@10 ${m['ndcg@10'].toFixed(4)} hr@10 ${m['hr@10'].toFixed(4)}${raw} (${((performance.now() - te) / 1000).toFixed(0)} s)`;
+      const line = `epoch ${epoch + 1}${outOfTime ? ' (cut by the time budget)' : ''}: lr ${+lr.toPrecision(3)} loss ${lossN ? (lossSum / lossN).toFixed(4) : "-"} valid ndcg@10 ${m['ndcg@10'].toFixed(4)} hr@10 ${m['hr@10'].toFixed(4)}${raw} (${((performance.now() - te) / 1000).toFixed(0)} s)`;
       history.push(line); log(line);
       if (!best || m['ndcg@10'] > best['ndcg@10']) {
         best = m; bestEpoch = epoch;
