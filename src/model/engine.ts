@@ -283,8 +283,7 @@ export class ModelRuntime {
     const all = this.known(history);
     const start = this.windowStart(all.length);
     const win = all.slice(start);
-    const seq = { items: win.map((k) => k.row), types: win.map((k) => k.type), ts: win.map((k) => k.ts), prevTs: start > 0 ? all[start - 1].ts : undefined };
-    return { all, start, win, seq };
+    return { all, start, win, seq: asSeq(win, start > 0 ? all[start - 1].ts : undefined) };
   }
 
   /** The last history read and its known events: a ranking embeds and then scores the same history. */
@@ -371,8 +370,7 @@ export class ModelRuntime {
       this.standbyTimer = null;
       if (this.disposed) return;
       const win = all.slice(next);
-      const seq = { items: win.map((k) => k.row), types: win.map((k) => k.type), ts: win.map((k) => k.ts), prevTs: all[next - 1].ts };
-      const r = tf.tidy(() => { const f = forward(this.params, this.cfg, packBatch([seq], win.length, this.cfg.numTimeBuckets)); return { k: f.keys, v: f.values }; });
+      const r = tf.tidy(() => { const f = forward(this.params, this.cfg, packBatch([asSeq(win, all[next - 1].ts)], win.length, this.cfg.numTimeBuckets)); return { k: f.keys, v: f.values }; });
       this.standby = { start: next, window: win, cache: { k: r.k, v: r.v, length: win.length } };
     }, 0);
   }
@@ -421,7 +419,7 @@ export class ModelRuntime {
     const all = this.known(history);
     const user = this.biased(emb.user);
     const z = emb.logits?.length === this.cfg.vocabSize ? this.withBias(emb.logits) : this.catalogLogits(user);
-    const cands = returnCandidates({ items: all.map((k) => k.row), types: all.map((k) => k.type), ts: all.map((k) => k.ts) }, this.cfg.returnItems!);
+    const cands = returnCandidates(asSeq(all), this.cfg.returnItems!);
     const m = mixture(z, user, cands, w);
     const slot = new Map(Array.from(cands.rows, (r, k) => [r, k]));
     const source = Array.from(rows, (r) => { const k = slot.get(r); return k !== undefined && m.fromReturn[k] > m.fromCatalog[k] ? 'return' as const : 'discover' as const; });
@@ -497,6 +495,9 @@ export class ModelRuntime {
     this.itemT?.dispose();
   }
 }
+
+/** Known events as the sequence the encoder and the history features read (prevTs: the event before them). */
+const asSeq = (ks: Known[], prevTs?: number): RowSeq => ({ items: ks.map((k) => k.row), types: ks.map((k) => k.type), ts: ks.map((k) => k.ts), prevTs });
 
 /** The same event as the model reads it. */
 const same = (a: Known, b: Known) => a.row === b.row && a.type === b.type && a.ts === b.ts;
