@@ -29,13 +29,13 @@ export const WASM_FILES: Record<string, string> = {
 /** The worker's module URL, beside this chunk. */
 export const WORKER_URL: string = new URL('./adapt-worker.js', import.meta.url).href;
 
-/** Starts the worker: `url`, else the one beside this chunk (in the form bundlers recognize and bundle). */
 /** Absolute URLs (the worker has no page to resolve against). */
 function absoluteWasmPaths(w: WasmPaths): WasmPaths {
   const abs = (u: string) => new URL(u, location.href).href;
   return typeof w === 'string' ? abs(w) : Object.fromEntries(Object.entries(w).map(([k, u]) => [k, abs(u)]));
 }
 
+/** Starts the worker: `url`, else the one beside this chunk (in the form bundlers recognize and bundle). */
 function spawn(url?: string): Worker {
   try {
     return url ? new Worker(url, { type: 'module', name: 'shelfwise-finetune' }) : new Worker(new URL('./adapt-worker.js', import.meta.url), { type: 'module', name: 'shelfwise-finetune' });
