@@ -2,6 +2,7 @@
 import type { BrowserContext, Page } from 'playwright';
 
 export { CHROMIUM, GPU_FLAGS, launch, serve } from '../scripts/lib/browser.js';
+export { contentType } from '../scripts/serve.js';
 
 /** A page that records console errors, uncaught exceptions and every request URL. */
 export async function watchedPage(ctx: BrowserContext): Promise<{ page: Page; errors: string[]; requests: string[] }> {

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 import type { Browser } from 'playwright';
-import { launch, watchedPage } from './helpers.js';
+import { contentType, launch, watchedPage } from './helpers.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -83,8 +83,7 @@ async function runApp(out: string, finetune = false) {
     const p = decodeURIComponent(new URL(r.request().url()).pathname);
     const file = p.startsWith('/models/') ? path.join(ROOT, p) : path.join(out, p === '/' ? 'index.html' : p);
     if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return r.fulfill({ status: 404, body: 'not found' });
-    const type = /\.m?js$/.test(file) ? 'text/javascript' : file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.json') ? 'application/json' : file.endsWith('.html') ? 'text/html' : 'application/octet-stream';
-    return r.fulfill({ contentType: type, body: fs.readFileSync(file) });
+    return r.fulfill({ contentType: contentType(file), body: fs.readFileSync(file) });
   });
   await page.goto('http://app.test/');
   await page.waitForFunction(() => (window as any).readme, null, { timeout: 60_000 });

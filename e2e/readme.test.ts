@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright';
-import { launch, serve, watchedPage } from './helpers.js';
+import { contentType, launch, serve, watchedPage } from './helpers.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -52,8 +52,7 @@ async function routeShelfwise(page: import('playwright').Page) {
     const p = new URL(r.request().url()).pathname.replace(/^\/shelfwise\//, '');
     const file = p.startsWith('models/') ? path.join(ROOT, p) : path.join(ROOT, 'dist', p);
     if (!fs.existsSync(file)) return r.fulfill({ status: 404, body: 'not found' });
-    const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.json') ? 'application/json' : 'application/octet-stream';
-    return r.fulfill({ contentType: type, body: fs.readFileSync(file) });
+    return r.fulfill({ contentType: contentType(file), body: fs.readFileSync(file) });
   });
 }
 

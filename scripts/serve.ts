@@ -13,6 +13,8 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json', '.wasm': 'application/wasm', '.bin': 'application/octet-stream', '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml', '.md': 'text/markdown; charset=utf-8', '.png': 'image/png', '.ico': 'image/x-icon',
 };
+/** The Content-Type this server sends for a file (also what the e2e tests' routed pages send). */
+export const contentType = (file: string): string => TYPES[path.extname(file)] ?? 'application/octet-stream';
 const ALLOWED = ['dist', 'models', 'demo', 'e2e'];
 
 /** `cors`: answer any origin (as a CDN serving dist/ does), for pages on another origin. */
@@ -31,7 +33,7 @@ export function createServer(root = ROOT, opts: { cors?: boolean } = {}): http.S
       const stat = fs.statSync(file);
       const etag = `"${stat.size}-${stat.mtimeMs}"`;
       if (req.headers['if-none-match'] === etag) { res.writeHead(304); res.end(); return; }
-      const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
+      const type = contentType(file);
       if (opts.cors) res.setHeader('access-control-allow-origin', '*');
       // Compressed as a CDN would serve it, when the browser asks (the page-weight figures count these bytes).
       const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) && stat.size > 1024 && !type.startsWith('image/png');
