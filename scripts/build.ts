@@ -21,13 +21,15 @@ const dist = path.join(ROOT, 'dist');
 fs.rmSync(dist, { recursive: true, force: true });
 
 const common: esbuild.BuildOptions = { bundle: true, minify: !process.env.NO_MINIFY, target: 'es2020', platform: 'browser', legalComments: 'none', logLevel: 'warning', define: { 'process.env.NODE_ENV': '"production"' } };
+// The ES module entries (both shapes): the page's entry, the lazily loaded runtime, the fine-tuning worker.
+const entries = { index: 'src/index.ts', runtime: 'src/model/runtime.ts', 'adapt-worker': 'src/model/adapt-worker.ts' };
 const esm = await esbuild.build({
-  ...common, entryPoints: { index: 'src/index.ts', runtime: 'src/model/runtime.ts', 'adapt-worker': 'src/model/adapt-worker.ts' }, outdir: path.join(dist, 'esm'), format: 'esm',
+  ...common, entryPoints: entries, outdir: path.join(dist, 'esm'), format: 'esm',
   splitting: true, chunkNames: 'chunks/[name]-[hash]', metafile: true,
 });
 // Not minified: the app's bundler minifies, and keeps the `new URL('…', import.meta.url)` forms it rewrites.
 await esbuild.build({
-  ...common, minify: false, entryPoints: { index: 'src/index.ts', runtime: 'src/model/runtime.ts', 'adapt-worker': 'src/model/adapt-worker.ts' }, outdir: path.join(dist, 'bundler'), format: 'esm',
+  ...common, minify: false, entryPoints: entries, outdir: path.join(dist, 'bundler'), format: 'esm',
   splitting: true, chunkNames: 'chunks/[name]-[hash]', external: ['@tensorflow/*', 'idb'],
 });
 const iife = await esbuild.build({ ...common, entryPoints: ['src/browser.ts'], outfile: path.join(dist, 'shelfwise.js'), format: 'iife', metafile: true });
