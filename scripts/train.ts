@@ -73,7 +73,7 @@ if (split.excludeSeen && f.returnItems) console.log('--return-items is ignored: 
 // - where seen items are excluded from the ranking, training leaves them out of each target's softmax too.
 const lens = split.train.map((s) => s.items.length).sort((a, b) => a - b);
 const maxLen = f.maxLen ?? Math.min(200, Math.max(50, Math.ceil((lens[Math.floor((lens.length - 1) / 2)] ?? 0) / 50) * 50));
-const sampled = f.sampled ?? (split.vocab.length > 20_000 ? 2048 : 0);
+const sampled = f.sampled ?? (!f['mask-seen'] && split.vocab.length > 20_000 ? 2048 : 0); // --mask-seen needs the full softmax
 const maskSeen = f['mask-seen'] || (split.excludeSeen && !f['no-mask-seen'] && sampled === 0);
 // Types the training data never has (clicks in a purchase log) are read as its most frequent one.
 const typeCounts = new Array(NUM_TYPE_ROWS).fill(0);
@@ -117,7 +117,7 @@ const verdict = ratio >= 1 ? `recommended: ${ratio.toFixed(3)}× the NDCG@10 of 
 console.log(ratio >= 1
   ? `\nVerdict: the model ranks better than every baseline (${ratio.toFixed(3)}× ${bn}'s NDCG@10 on the test split).`
   : `\nVerdict: NOT RECOMMENDED. On the test split the rule "${bn}" ranks better than this model (the model reaches ${ratio.toFixed(3)}× its NDCG@10): a shop is better served by that rule.`);
-const summary = { verdict, dataset: final.dataset, protocol: final.protocol, config: cfg, training: { lr: f.lr, batch: f.batch, sampled, maskSeen, plateau: f.plateau, patience: f.patience, budgetMinutes: f.minutes, workers: f.workers }, backend, epochs: r.epochs, minutes: r.seconds / 60, seqPerSec: r.seqPerSec, gflops: r.gflops, peakGflops: r.peak, history: r.history, quantization: Object.fromEntries(Object.entries(reports).map(([q, rep]) => [q, { bytes: rep.bytes, model: rep.metrics.model }])), metrics: final.metrics, bestBaseline: bestBaseline(final)[0] };
+const summary = { verdict, dataset: final.dataset, protocol: final.protocol, config: cfg, training: { lr: f.lr, batch: f.batch, sampled, maskSeen, plateau: f.plateau, patience: f.patience, budgetMinutes: f.minutes, workers: f.workers }, backend, epochs: r.epochs, minutes: r.seconds / 60, seqPerSec: r.seqPerSec, gflops: r.gflops, peakGflops: r.peak, history: r.history, quantization: Object.fromEntries(Object.entries(reports).map(([q, rep]) => [q, { bytes: rep.bytes, model: rep.metrics.model }])), metrics: final.metrics, bestBaseline: bn };
 if (f.json) fs.writeFileSync(f.json, JSON.stringify(summary, null, 2));
 if (!f['no-card']) writeModelCard(out, summary, process.argv.slice(2), log.name === 'online-retail');
 if (f['require-better'] && ratio < 1) { console.error(`train: --require-better: the model is below ${bn}`); process.exit(1); }
