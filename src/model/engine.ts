@@ -421,9 +421,11 @@ export class ModelRuntime {
     const z = emb.logits?.length === this.cfg.vocabSize ? this.withBias(emb.logits) : this.catalogLogits(user);
     const cands = returnCandidates(asSeq(all), this.cfg.returnItems!);
     const m = mixture(z, user, cands, w);
-    const slot = new Map(Array.from(cands.rows, (r, k) => [r, k]));
-    const source = Array.from(rows, (r) => { const k = slot.get(r); return k !== undefined && m.fromReturn[k] > m.fromCatalog[k] ? 'return' as const : 'discover' as const; });
-    return { scores: Float32Array.from(rows, (r) => m.scores[r]), source, gate: m.gate };
+    const ret = new Uint8Array(this.cfg.vocabSize); // rows the return part brought more mass to than the catalog
+    for (let k = 0; k < cands.rows.length; k++) if (m.fromReturn[k] > m.fromCatalog[k]) ret[cands.rows[k]] = 1;
+    const n = rows.length, scores = new Float32Array(n), source: Array<'return' | 'discover'> = new Array(n);
+    for (let i = 0; i < n; i++) { scores[i] = m.scores[rows[i]]; source[i] = ret[rows[i]] ? 'return' : 'discover'; }
+    return { scores, source, gate: m.gate };
   }
 
   /** Catalog logits of the unbiased user vector, plus the adaptation's part (bias · each row, computed once per bias). */

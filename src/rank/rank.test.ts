@@ -12,6 +12,32 @@ test('blend 1 follows the scores, blend 0 keeps the merchant order; ties stable'
   assert.deepEqual(ids(rankCandidates(c, [1, 1, 1, 1], [], { blend: 1 })), ['a', 'b', 'c', 'd']);
 });
 
+test('the score order is exact: float32 scores (packed native sort) and float64 ones, negatives, -0, ties, unknowns', () => {
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  for (const f32 of [true, false]) {
+    for (let trial = 0; trial < 20; trial++) {
+      const n = 1 + Math.floor(rnd() * 400);
+      const scores = Array.from({ length: n }, (): number | null => {
+        const x = rnd();
+        if (x < 0.05) return null;
+        if (x < 0.1) return -0;
+        if (x < 0.2) return 0.25; // ties
+        const v = (rnd() - 0.5) * 10 ** Math.floor(rnd() * 8 - 4);
+        return f32 ? Math.fround(v) : v;
+      });
+      const cands = Array.from({ length: n }, (_, i) => ({ id: 'i' + i }));
+      // Reference: known items by score (highest first, ties by merchant position).
+      const known = scores.map((s, i) => [s, i] as const).filter(([s]) => s !== null).sort((a, b) => (b[0] as number) - (a[0] as number) || a[1] - b[1]).map(([, i]) => 'i' + i);
+      const unknown = scores.map((s, i) => [s, i] as const).filter(([s]) => s === null).map(([, i]) => 'i' + i);
+      const got = ids(rankCandidates(cands, scores, [], { blend: 1, unknownPrior: 1 }));
+      const isKnown = new Set(known);
+      assert.deepEqual(got.filter((id) => isKnown.has(id)), known);
+      assert.deepEqual(new Set(got.filter((id) => !isKnown.has(id))), new Set(unknown));
+    }
+  }
+});
+
 test('unknown items keep their relative merchant order at the prior', () => {
   const r = rankCandidates(C('abcde'), [null, 0.2, null, 0.9, 0.5], [], { blend: 1, unknownPrior: 1 });
   // Prior 1 = level with the lowest-scored known item; ties keep the merchant order.

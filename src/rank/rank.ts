@@ -44,7 +44,8 @@ export interface Ranked {
   /**
    * Why it ranks here, when the model knows. For a discovered item (`source` 'discover'): the id of the
    * history item that contributed most to its score. For a returned one ('return'): what the shopper did
-   * with it, e.g. "bought 3 times, last 12 days ago" or "viewed today".
+   * with it, e.g. "bought 3 times, last 12 days ago" or "viewed today". Given for the first 48 positions,
+   * computed when first read (a grid reorder does not pay for it).
    */
   reason: string | null;
   /** 'return': the shopper's own history drove its score; 'discover': the sequence model's catalog scores; null: not scored. */
@@ -63,6 +64,26 @@ function ownEntries(o: Record<string, number> | undefined): Map<string, number> 
   return m;
 }
 
+/**
+ * Sorts `idx` by score, highest first, ties by index. Scores that are all float32 values (the model's) go
+ * through one native numeric sort of packed keys (an order-preserving 32-bit image of the score, then the
+ * index): no comparator calls and no allocation per comparison, which matters on every interaction.
+ */
+function byScore(idx: number[], scores: number[]): void {
+  const n = idx.length;
+  const packable = n < 1 << 20 && idx.every((i) => Math.fround(scores[i]) === scores[i]);
+  if (!packable) { idx.sort((a, b) => (scores[a] > scores[b] ? -1 : scores[a] < scores[b] ? 1 : a - b)); return; }
+  const f = new Float32Array(1), u = new Uint32Array(f.buffer), keys = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    f[0] = scores[idx[r]] + 0; // -0 → +0: equal scores, equal keys
+    const bits = u[0];
+    const asc = bits & 0x80000000 ? ~bits >>> 0 : (bits | 0x80000000) >>> 0; // ascending with the score
+    keys[r] = (0xffffffff - asc) * 1048576 + idx[r]; // descending score, then ascending index (< 2^52: exact)
+  }
+  keys.sort();
+  for (let r = 0; r < n; r++) idx[r] = keys[r] % 1048576;
+}
+
 const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 1);
 
 export function rankCandidates(
@@ -75,7 +96,7 @@ export function rankCandidates(
   // Personalized percentile among known items (0 = best). Plain loops: this runs on every interaction.
   const known: number[] = [];
   for (let i = 0; i < n; i++) { const s = scores[i]; if (s !== null && Number.isFinite(s)) known.push(i); }
-  known.sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
+  byScore(known, scores as number[]);
   const pct = new Float64Array(n).fill(prior);
   for (let r = 0; r < known.length; r++) pct[known[r]] = known.length > 1 ? r / (known.length - 1) : 0;
   const denom = Math.max(1, n - 1);
@@ -93,7 +114,8 @@ export function rankCandidates(
     group[i] = hidden[i] ? 2 : buried.size && buried.has(c.id) ? 1 : 0;
     order[i] = i;
   }
-  order.sort((a, b) => group[a] - group[b] || key[a] - key[b] || a - b);
+  // Small-integer comparisons: a comparator returning a difference of doubles allocates on every call.
+  order.sort((a, b) => group[a] - group[b] || (key[a] < key[b] ? -1 : key[a] > key[b] ? 1 : a - b));
 
   const cap = rules.categoryCap;
   if (cap && cap.top > 0 && cap.max >= 0) {

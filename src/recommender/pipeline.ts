@@ -23,26 +23,41 @@ export function merchantOrder(cands: Candidate[], o: RankOptions): Ranked[] {
   return rankCandidates(cands, cands.map(() => null), cands.map(() => null), { ...o, blend: 0 });
 }
 
-/** Reasons are computed for the first rows only: each costs history × d multiply-adds. */
+/** Reasons are offered for the first rows only: each costs history × d multiply-adds. */
 const EXPLAINED = 48;
+
+/**
+ * Gives `r` a `reason` computed when first read (then kept): the grid reorders without paying for
+ * explanations no one shows; the demo, onRank handlers and JSON.stringify read them as plain values.
+ */
+export function explainOnRead(r: Ranked, compute: () => string | null): void {
+  const settle = (v: string | null) => Object.defineProperty(r, 'reason', { value: v, writable: true, enumerable: true, configurable: true });
+  Object.defineProperty(r, 'reason', {
+    get() { let v: string | null = null; try { v = compute(); } catch { /* the runtime was replaced meanwhile */ } settle(v); return v; },
+    set(v: string | null) { settle(v); },
+    enumerable: true, configurable: true,
+  });
+}
 
 export async function rankWithModel(rt: ModelRuntime, history: ShelfwiseEvent[], cands: Candidate[], o: RankOptions): Promise<{ ranked: Ranked[]; info: Omit<RankInfo, 'ms'> }> {
   const known = modelHistory(history);
   const emb = await rt.embed(known);
-  const rows = cands.map((c) => rt.rowOf.get(c.id) ?? 0);
+  const n = cands.length, rows = new Int32Array(n);
+  for (let i = 0; i < n; i++) rows[i] = rt.rowOf.get(cands[i].id) ?? 0;
   const hasHistory = emb.rows.length > 0;
   const s = rt.scoreFor(emb, known, rows);
-  const scores = rows.map((r, i) => (r > 0 && hasHistory ? s.scores[i] : null));
-  const sourceOf = new Map(cands.map((c, i) => [c.id, s.source[i]]));
-  const purchased = new Set(history.filter((e) => e.type === 'purchase' && e.itemId).map((e) => e.itemId!));
-  const ranked = rankCandidates(cands, scores, cands.map(() => null), hasHistory ? o : { ...o, blend: 0 }, purchased);
+  const scores: Array<number | null> = new Array(n), none: null[] = new Array(n).fill(null);
+  for (let i = 0; i < n; i++) scores[i] = rows[i] > 0 && hasHistory ? s.scores[i] : null;
+  const purchased = new Set<string>();
+  for (const e of history) if (e.type === 'purchase' && e.itemId) purchased.add(e.itemId);
+  const ranked = rankCandidates(cands, scores, none, hasHistory ? o : { ...o, blend: 0 }, purchased);
   const now = Date.now();
-  ranked.forEach((r, i) => {
-    if (r.score === null) return;
-    r.source = sourceOf.get(r.itemId) ?? 'discover';
-    if (i >= EXPLAINED) return;
-    if (r.source === 'return') r.reason = returnReason(known, r.itemId, now);
-    else { const h = rt.reason(emb, rt.rowOf.get(r.itemId)!); r.reason = h > 0 ? rt.vocab.ids[h - 1] : null; }
-  });
+  for (let i = 0; i < ranked.length; i++) {
+    const r = ranked[i];
+    if (r.score === null) continue;
+    r.source = s.source[r.defaultPosition];
+    if (i >= EXPLAINED) continue;
+    explainOnRead(r, r.source === 'return' ? () => returnReason(known, r.itemId, now) : () => { const h = rt.reason(emb, rows[r.defaultPosition]); return h > 0 ? rt.vocab.ids[h - 1] : null; });
+  }
   return { ranked, info: { backend: rt.backend, incremental: emb.incremental, returnShare: hasHistory ? s.gate : null } };
 }

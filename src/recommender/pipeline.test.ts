@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { explainOnRead } from './pipeline.js';
+import type { Ranked } from '../rank/index.js';
+
+const row = (): Ranked => ({ itemId: 'a', score: 1, position: 0, defaultPosition: 0, reason: null, source: 'discover', hidden: false });
+
+test('a reason is computed on first read only, then kept; JSON, spread and assignment see a plain value', () => {
+  let calls = 0;
+  const r = row();
+  explainOnRead(r, () => { calls++; return 'b'; });
+  assert.equal(calls, 0); // ranking and reordering never pay for it
+  assert.equal(JSON.parse(JSON.stringify(r)).reason, 'b');
+  assert.equal(r.reason, 'b');
+  assert.deepEqual({ ...r }, { ...row(), reason: 'b' });
+  assert.equal(calls, 1);
+  r.reason = 'set by the shop';
+  assert.equal(r.reason, 'set by the shop');
+  const s = row();
+  explainOnRead(s, () => { calls++; return 'never'; });
+  s.reason = null; // written before any read: the computation never runs
+  assert.equal(s.reason, null);
+  assert.equal(calls, 1);
+});
+
+test('a reason whose computation fails reads as null', () => {
+  const r = row();
+  explainOnRead(r, () => { throw new Error('runtime replaced'); });
+  assert.equal(r.reason, null);
+});
