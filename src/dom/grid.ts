@@ -70,15 +70,14 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
 
   const apply = (ranked: Ranked[], clickedId?: string) => {
     const { els, byId } = current();
-    const target = ranked.map((r) => byId.get(r.itemId)).filter((e): e is HTMLElement => !!e);
+    const target: HTMLElement[] = [];
+    for (const r of ranked) { const e = byId.get(r.itemId); if (e) target.push(e); }
     if (target.length !== els.length) return;
     // Deferred: slots of visible / just-clicked elements are fixed; the others are filled in ranked order.
     const fixed = new Set<HTMLElement>();
     if (mode !== 'immediate' && first.settled) for (const e of els) if (inViewport(e) || (clickedId && e.getAttribute('data-shelfwise-item') === clickedId)) fixed.add(e);
-    const movable = target.filter((e) => !fixed.has(e));
-    let k = 0;
-    const next = els.map((e) => (fixed.has(e) ? e : movable[k++]));
-    if (next.every((e, i) => e === els[i])) return;
+    const next = slotted(els, target, fixed);
+    if (!next) return;
     // With the observer off: our own moves are not new products, and recording them costs more than the moves.
     mo?.disconnect();
     reorder(container, els, next, animationMs ?? 250);
@@ -128,6 +127,18 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
     unbind() { capture?.off(); mo?.disconnect(); first.settle(); unhold(); },
     get last() { return last; },
   };
+}
+
+/** The elements in slot order: `fixed` ones where they are, the others in `target`'s order; null when nothing moves. */
+function slotted(els: HTMLElement[], target: HTMLElement[], fixed: Set<HTMLElement>): HTMLElement[] | null {
+  let next = target;
+  if (fixed.size) {
+    const movable = target.filter((e) => !fixed.has(e));
+    let k = 0;
+    next = els.map((e) => (fixed.has(e) ? e : movable[k++]));
+  }
+  for (let i = 0; i < els.length; i++) if (next[i] !== els[i]) return next;
+  return null;
 }
 
 /** Until the shopper interacts with the grid (`settle`) or scrolls the page, every slot may move. */

@@ -17,8 +17,11 @@ export function reorder(container: Element, els: HTMLElement[], next: HTMLElemen
   const first = dur > 0 ? new Map(els.map((e) => [e, e.getBoundingClientRect()])) : null;
   const active = document.activeElement as HTMLElement | null;
   const hadFocus = active && container.contains(active) ? active : null;
-  const at = new Map(els.map((e, i) => [e, i]));
-  const stay = longestIncreasing(next.map((e) => at.get(e)!));
+  const at = new Map<HTMLElement, number>();
+  for (let i = 0; i < els.length; i++) at.set(els[i], i);
+  const from = new Int32Array(next.length);
+  for (let i = 0; i < next.length; i++) from[i] = at.get(next[i])!;
+  const stay = longestIncreasing(from);
   const tail = els[els.length - 1].nextSibling;
   for (let i = next.length - 1; i >= 0; i--) if (!stay[i]) move(container, next[i], i + 1 < next.length ? next[i + 1] : tail);
   if (hadFocus && document.activeElement !== hadFocus) hadFocus.focus({ preventScroll: true });
@@ -45,7 +48,7 @@ function move(parent: Element, el: Element, ref: Node | null): void {
 }
 
 /** Marks the members of one longest strictly increasing subsequence of `a` (O(n log n)). */
-export function longestIncreasing(a: number[]): Uint8Array {
+export function longestIncreasing(a: ArrayLike<number>): Uint8Array {
   const tails: number[] = [], prev = new Int32Array(a.length).fill(-1);
   for (let i = 0; i < a.length; i++) {
     let lo = 0, hi = tails.length;

@@ -5,26 +5,24 @@ import type { Ranked } from '../rank/index.js';
 
 const row = (): Ranked => ({ itemId: 'a', score: 1, position: 0, defaultPosition: 0, reason: null, source: 'discover', hidden: false });
 
-test('a reason is computed on first read only, then kept; JSON, spread and assignment see a plain value', () => {
+test('a reason is computed on first read only, then kept; JSON, spread and assignment see a plain value; the other fields are the row\'s', () => {
   let calls = 0;
-  const r = row();
-  explainOnRead(r, () => { calls++; return 'b'; });
+  const r = explainOnRead(row(), () => { calls++; return 'b'; });
   assert.equal(calls, 0); // ranking and reordering never pay for it
   assert.equal(JSON.parse(JSON.stringify(r)).reason, 'b');
   assert.equal(r.reason, 'b');
   assert.deepEqual({ ...r }, { ...row(), reason: 'b' });
   assert.equal(calls, 1);
+  assert.deepEqual(Object.keys(r), Object.keys(row()));
   r.reason = 'set by the shop';
   assert.equal(r.reason, 'set by the shop');
-  const s = row();
-  explainOnRead(s, () => { calls++; return 'never'; });
+  const s = explainOnRead(row(), () => { calls++; return 'never'; });
   s.reason = null; // written before any read: the computation never runs
   assert.equal(s.reason, null);
   assert.equal(calls, 1);
 });
 
 test('a reason whose computation fails reads as null', () => {
-  const r = row();
-  explainOnRead(r, () => { throw new Error('runtime replaced'); });
+  const r = explainOnRead(row(), () => { throw new Error('runtime replaced'); });
   assert.equal(r.reason, null);
 });

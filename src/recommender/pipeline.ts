@@ -27,16 +27,18 @@ export function merchantOrder(cands: Candidate[], o: RankOptions): Ranked[] {
 const EXPLAINED = 48;
 
 /**
- * Gives `r` a `reason` computed when first read (then kept): the grid reorders without paying for
+ * `r` with a `reason` computed when first read (then kept): the grid reorders without paying for
  * explanations no one shows; the demo, onRank handlers and JSON.stringify read them as plain values.
  */
-export function explainOnRead(r: Ranked, compute: () => string | null): void {
-  const settle = (v: string | null) => Object.defineProperty(r, 'reason', { value: v, writable: true, enumerable: true, configurable: true });
-  Object.defineProperty(r, 'reason', {
-    get() { let v: string | null = null; try { v = compute(); } catch { /* the runtime was replaced meanwhile */ } settle(v); return v; },
-    set(v: string | null) { settle(v); },
-    enumerable: true, configurable: true,
-  });
+export function explainOnRead(r: Ranked, compute: () => string | null): Ranked {
+  let done = false, value: string | null = null;
+  // A fresh object with the accessor in its literal keeps fast properties (redefining one on `r` would not).
+  return {
+    itemId: r.itemId, score: r.score, position: r.position, defaultPosition: r.defaultPosition,
+    get reason() { if (!done) { done = true; try { value = compute(); } catch { /* the runtime was replaced meanwhile */ } } return value; },
+    set reason(v: string | null) { done = true; value = v; },
+    source: r.source, hidden: r.hidden,
+  };
 }
 
 export async function rankWithModel(rt: ModelRuntime, history: ShelfwiseEvent[], cands: Candidate[], o: RankOptions): Promise<{ ranked: Ranked[]; info: Omit<RankInfo, 'ms'> }> {
@@ -57,7 +59,7 @@ export async function rankWithModel(rt: ModelRuntime, history: ShelfwiseEvent[],
     if (r.score === null) continue;
     r.source = s.source[r.defaultPosition];
     if (i >= EXPLAINED) continue;
-    explainOnRead(r, r.source === 'return' ? () => returnReason(known, r.itemId, now) : () => { const h = rt.reason(emb, rows[r.defaultPosition]); return h > 0 ? rt.vocab.ids[h - 1] : null; });
+    ranked[i] = explainOnRead(r, r.source === 'return' ? () => returnReason(known, r.itemId, now) : () => { const h = rt.reason(emb, rows[r.defaultPosition]); return h > 0 ? rt.vocab.ids[h - 1] : null; });
   }
   return { ranked, info: { backend: rt.backend, incremental: emb.incremental, returnShare: hasHistory ? s.gate : null } };
 }
