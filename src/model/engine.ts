@@ -421,10 +421,10 @@ export class ModelRuntime {
     const z = emb.logits?.length === this.cfg.vocabSize ? this.withBias(emb.logits) : this.catalogLogits(user);
     const cands = returnCandidates(asSeq(all), this.cfg.returnItems!);
     const m = mixture(z, user, cands, w);
-    const ret = new Uint8Array(this.cfg.vocabSize); // rows the return part brought more mass to than the catalog
-    for (let k = 0; k < cands.rows.length; k++) if (m.fromReturn[k] > m.fromCatalog[k]) ret[cands.rows[k]] = 1;
+    const ret = new Set<number>(); // rows the return part brought more mass to than the catalog (at most returnItems)
+    for (let k = 0; k < cands.rows.length; k++) if (m.fromReturn[k] > m.fromCatalog[k]) ret.add(cands.rows[k]);
     const n = rows.length, scores = new Float32Array(n), source: Array<'return' | 'discover'> = new Array(n);
-    for (let i = 0; i < n; i++) { scores[i] = m.scores[rows[i]]; source[i] = ret[rows[i]] ? 'return' : 'discover'; }
+    for (let i = 0; i < n; i++) { scores[i] = m.scores[rows[i]]; source[i] = ret.has(rows[i]) ? 'return' : 'discover'; }
     return { scores, source, gate: m.gate };
   }
 

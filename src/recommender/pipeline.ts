@@ -20,7 +20,7 @@ export function toCandidates(candidates: unknown): Candidate[] {
 
 /** The merchant's order with the rules applied: what every failure and the control arm show. */
 export function merchantOrder(cands: Candidate[], o: RankOptions): Ranked[] {
-  return rankCandidates(cands, cands.map(() => null), cands.map(() => null), { ...o, blend: 0 });
+  return rankCandidates(cands, cands.map(() => null), [], { ...o, blend: 0 });
 }
 
 /** Reasons are offered for the first rows only: each costs history × d multiply-adds. */
@@ -48,11 +48,11 @@ export async function rankWithModel(rt: ModelRuntime, history: ShelfwiseEvent[],
   for (let i = 0; i < n; i++) rows[i] = rt.rowOf.get(cands[i].id) ?? 0;
   const hasHistory = emb.rows.length > 0;
   const s = rt.scoreFor(emb, known, rows);
-  const scores: Array<number | null> = new Array(n), none: null[] = new Array(n).fill(null);
+  const scores: Array<number | null> = new Array(n);
   for (let i = 0; i < n; i++) scores[i] = rows[i] > 0 && hasHistory ? s.scores[i] : null;
   const purchased = new Set<string>();
   for (const e of history) if (e.type === 'purchase' && e.itemId) purchased.add(e.itemId);
-  const ranked = rankCandidates(cands, scores, none, hasHistory ? o : { ...o, blend: 0 }, purchased);
+  const ranked = rankCandidates(cands, scores, [], hasHistory ? o : { ...o, blend: 0 }, purchased);
   const now = Date.now();
   for (let i = 0; i < ranked.length; i++) {
     const r = ranked[i];
