@@ -22,6 +22,11 @@ export interface ModelConfig {
   embScale?: boolean;
   dropout: number;
   /**
+   * Training only: dropout (at `dropout`) also on the attention probabilities and the feed-forward hidden
+   * layer, where SASRec's reference code has it, besides the embeddings and each residual branch.
+   */
+  innerDropout?: boolean;
+  /**
    * The return part (src/model/history.ts): how many of the shopper's own items are scored as candidates
    * to come back, mixed with the catalog softmax by a learned gate. 0 (or absent) = off: the plain
    * sequence model, as for data evaluated with seen items excluded.
@@ -95,6 +100,7 @@ export function checkConfig(c: unknown): ModelConfig {
   }
   if (o.ffAct !== undefined && o.ffAct !== 'relu' && o.ffAct !== 'gelu') throw new Error(`model config: ffAct must be "relu" or "gelu", got ${JSON.stringify(o.ffAct)?.slice(0, 40)}`);
   if (o.embScale !== undefined && typeof o.embScale !== 'boolean') throw new Error('model config: embScale must be true or false');
+  if (o.innerDropout !== undefined && typeof o.innerDropout !== 'boolean') throw new Error('model config: innerDropout must be true or false');
   const tm = o.typeMap;
   if (tm !== undefined && !(Array.isArray(tm) && tm.length <= CONFIG_LIMITS.numTypes && tm.every((x) => Number.isInteger(x) && x >= 0 && x < Math.max(1, o.numTypes as number)))) throw new Error('model config: typeMap must list type codes below numTypes');
   const cfg = o as unknown as ModelConfig;

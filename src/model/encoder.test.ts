@@ -58,6 +58,20 @@ test('the feed-forward activation and the embedding scale change the encoder; a 
   assert.throws(() => checkConfig({ ...tiny, embScale: 'yes' }), /embScale must be true or false/);
 });
 
+test('inner dropout: training only, on the attention probabilities and the feed-forward hidden layer', () => {
+  const cfg = { ...tiny, dropout: 0.5 };
+  const p = initParams(cfg, 5);
+  const inp = packBatch([seq], 5, cfg.numTimeBuckets);
+  const last = (c: typeof cfg, training: boolean) => tf.tidy(() => (forward(p, c, inp, { training, seed: 7 }).hidden.arraySync() as number[][])[4]);
+  const inner = { ...cfg, innerDropout: true };
+  // Inference reads the same encoder either way; training with the same seed differs only by the new sites.
+  assert.deepEqual(last(inner, false), last(cfg, false));
+  const a = last(cfg, true), b = last(inner, true);
+  assert.ok(a.some((v, j) => Math.abs(v - b[j]) > 1e-4), 'inner dropout changes a training pass');
+  assert.ok(b.every(Number.isFinite));
+  assert.throws(() => checkConfig({ ...tiny, innerDropout: 1 }), /innerDropout must be true or false/);
+});
+
 test('sampled softmax with uniform negatives: each target against its own draws, a draw equal to it masked', () => {
   const cfg = { ...tiny, blocks: 1 };
   const p = initParams(cfg, 5);

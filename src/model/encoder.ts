@@ -176,9 +176,9 @@ export interface RunOptions {
   seed?: number;
 }
 
-function dropout(x: tf.Tensor2D, cfg: ModelConfig, opts: RunOptions, salt: number): tf.Tensor2D {
+function dropout<T extends tf.Tensor>(x: T, cfg: ModelConfig, opts: RunOptions, salt: number): T {
   if (!opts.training || cfg.dropout <= 0) return x;
-  return tf.dropout(x, cfg.dropout, undefined, (opts.seed ?? 0) * 131 + salt) as tf.Tensor2D;
+  return tf.dropout(x, cfg.dropout, undefined, (opts.seed ?? 0) * 131 + salt) as T;
 }
 
 /**
@@ -187,7 +187,7 @@ function dropout(x: tf.Tensor2D, cfg: ModelConfig, opts: RunOptions, salt: numbe
  */
 function attention(
   q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, B: number, Lq: number, Lk: number, h: number,
-  bias: tf.Tensor | null,
+  bias: tf.Tensor | null, drop?: (p: tf.Tensor3D) => tf.Tensor3D,
 ): { out: tf.Tensor2D; probs: tf.Tensor3D } {
   const d = q.shape[1];
   const dh = d / h;
@@ -197,7 +197,7 @@ function attention(
   let s = tf.mul(tf.matMul(qh, kh, false, true), 1 / Math.sqrt(dh)) as tf.Tensor3D;
   if (bias) s = tf.reshape(tf.add(tf.reshape(s, [B, h, Lq, Lk]), bias), [B * h, Lq, Lk]);
   const p = tf.softmax(s) as tf.Tensor3D;
-  const o = tf.matMul(p, vh) as tf.Tensor3D;
+  const o = tf.matMul(drop ? drop(p) : p, vh) as tf.Tensor3D;
   const out = h === 1 ? tf.reshape(o, [B * Lq, d]) : tf.reshape(tf.transpose(tf.reshape(o, [B, h, Lq, dh]), [0, 2, 1, 3]), [B * Lq, d]);
   const probs = h === 1 ? p : tf.mean(tf.reshape(p, [B, h, Lq, Lk]), 1);
   return { out: out as tf.Tensor2D, probs: probs as tf.Tensor3D };
@@ -223,12 +223,14 @@ function block(
   const k = past ? tf.concat([past.k, kNew]) : kNew;
   const v = past ? tf.concat([past.v, vNew]) : vNew;
   const Lk = k.shape[0] / B;
-  const { out, probs } = attention(q, k, v, B, Lq, Lk, cfg.heads, bias);
+  const inner = cfg.innerDropout && opts.training;
+  const { out, probs } = attention(q, k, v, B, Lq, Lk, cfg.heads, bias, inner ? (t) => dropout(t, cfg, opts, 10 * i + 3) : undefined);
   const dense = (t: tf.Tensor2D, w: string, b: string) => tf.add(mm(t, params[p + w] as tf.Tensor2D), params[p + b]) as tf.Tensor2D;
   let y = tf.add(x, dropout(dense(out, 'wo', 'bo'), cfg, opts, 10 * i + 1)) as tf.Tensor2D;
   const f = layerNorm(y, params[p + 'ln2_g'], params[p + 'ln2_b']);
   const h = dense(f, 'w1', 'b1');
-  const ff = dense(cfg.ffAct === 'gelu' ? tf.mul(h, tf.sigmoid(tf.mul(h, 1.702))) as tf.Tensor2D : tf.relu(h), 'w2', 'b2');
+  const act = cfg.ffAct === 'gelu' ? tf.mul(h, tf.sigmoid(tf.mul(h, 1.702))) as tf.Tensor2D : tf.relu(h);
+  const ff = dense(inner ? dropout(act, cfg, opts, 10 * i + 4) : act, 'w2', 'b2');
   y = tf.add(y, dropout(ff, cfg, opts, 10 * i + 2)) as tf.Tensor2D;
   return { x: y, k, v, probs };
 }
