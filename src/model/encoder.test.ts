@@ -8,6 +8,7 @@ import { initBackend } from '../../scripts/lib/backend.js';
 import { checkConfig, defaultConfig } from './config.js';
 import { forward, initParams, nextItemLoss, step, uniformDraws, type KVCache, type LossOptions } from './encoder.js';
 import { packBatch } from './inputs.js';
+import { hasLayerNormKernel, layerNormKernel, LN_EPS } from './kernels.js';
 import { loadModelDir, saveModelDir } from '../../scripts/lib/modeldir.js';
 import { decodeParams, encodeWeights, buildModelJson } from './weights.js';
 
@@ -143,6 +144,25 @@ function gradCheck(opts: LossOptions = {}): void {
 }
 
 for (const backend of ['cpu', 'wasm']) {
+  test(`the one-kernel layer norm equals the composite, and the encoder reads the same with either (${backend})`, async () => {
+    await initBackend(backend);
+    try {
+      assert.ok(hasLayerNormKernel());
+      const x = tf.randomNormal([5, 8], 0.3, 2, 'float32', 3) as tf.Tensor2D, g = tf.randomNormal([8], 1, 0.5, 'float32', 4), b = tf.randomNormal([8], 0, 1, 'float32', 5);
+      const one = layerNormKernel(x, g, b).dataSync();
+      const xc = tf.sub(x, tf.mean(x, -1, true));
+      const ref = tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), LN_EPS))), g), b).dataSync();
+      one.forEach((v, i) => assert.ok(Math.abs(v - ref[i]) < 1e-5, `[${i}] ${v} vs ${ref[i]}`));
+      // Inference (the kernel) and a pass under a gradient tape (the composite) give the same hidden states.
+      const p = initParams(tiny, 6);
+      const inp = packBatch([seq], 5, tiny.numTimeBuckets);
+      const plain = tf.tidy(() => forward(p, tiny, inp).hidden.dataSync());
+      let taped: Float32Array | null = null;
+      tf.grad((w: tf.Tensor) => { const h = forward({ ...p, final_ln_g: w }, tiny, inp).hidden; taped = h.dataSync() as Float32Array; return tf.sum(h); })(p.final_ln_g);
+      plain.forEach((v, i) => assert.ok(Math.abs(v - taped![i]) < 1e-5));
+    } finally { await initBackend('cpu'); }
+  });
+
   // On wasm the encoder uses its own gradients (scatter-add lookup, matmul with materialized transposes,
   // log-sum-exp with a saved softmax); on cpu tfjs's. Both must match finite differences.
   test(`numerical gradient check of the loss on a tiny config (${backend})`, async () => {
