@@ -27,6 +27,13 @@ export interface ModelConfig {
    */
   innerDropout?: boolean;
   /**
+   * A learned attention bias per distance (query position − key position) and head in each block: how
+   * recent an event is, read directly (absolute positions count from the window's first event, so the
+   * newest event's position varies with the history's length). Keys carry no distance, so the
+   * incremental cache stays exact. Absent: no such bias.
+   */
+  relPos?: boolean;
+  /**
    * The return part (src/model/history.ts): how many of the shopper's own items are scored as candidates
    * to come back, mixed with the catalog softmax by a learned gate. 0 (or absent) = off: the plain
    * sequence model, as for data evaluated with seen items excluded.
@@ -101,6 +108,7 @@ export function checkConfig(c: unknown): ModelConfig {
   if (o.ffAct !== undefined && o.ffAct !== 'relu' && o.ffAct !== 'gelu') throw new Error(`model config: ffAct must be "relu" or "gelu", got ${JSON.stringify(o.ffAct)?.slice(0, 40)}`);
   if (o.embScale !== undefined && typeof o.embScale !== 'boolean') throw new Error('model config: embScale must be true or false');
   if (o.innerDropout !== undefined && typeof o.innerDropout !== 'boolean') throw new Error('model config: innerDropout must be true or false');
+  if (o.relPos !== undefined && typeof o.relPos !== 'boolean') throw new Error('model config: relPos must be true or false');
   const tm = o.typeMap;
   if (tm !== undefined && !(Array.isArray(tm) && tm.length <= CONFIG_LIMITS.numTypes && tm.every((x) => Number.isInteger(x) && x >= 0 && x < Math.max(1, o.numTypes as number)))) throw new Error('model config: typeMap must list type codes below numTypes');
   const cfg = o as unknown as ModelConfig;
@@ -117,7 +125,7 @@ export function checkConfig(c: unknown): ModelConfig {
 /** Parameters of a config (what paramShapes in encoder.ts allocates), computed without allocating. */
 export function paramCount(c: ModelConfig): number {
   const { d, ffDim: f } = c;
-  const block = 4 * d + 4 * d * d + d + 2 * d * f + f + d;
+  const block = 4 * d + 4 * d * d + d + 2 * d * f + f + d + (c.relPos ? c.maxLen * c.heads : 0);
   const ret = hasReturn(c) ? (c.returnHidden ?? 0) * (13 + d + 2) + 1 + c.vocabSize + d + 5 + 1 : 0;
   return c.vocabSize * d + c.numTypes * d + c.numTimeBuckets * d + c.maxLen * d + c.blocks * block + 2 * d + ret;
 }

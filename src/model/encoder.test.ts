@@ -49,6 +49,26 @@ for (const [name, cfg] of [['relu', tiny], ['gelu, embeddings × √d', { ...tin
   });
 }
 
+test('distance bias (relPos): zero tables read as none; learned ones keep the incremental path exact, padded or not', () => {
+  const cfg = { ...tiny, relPos: true };
+  const p0 = initParams(cfg, 8);
+  const inp = packBatch([seq], 6, cfg.numTimeBuckets);
+  const last = (c: typeof cfg, p: typeof p0) => tf.tidy(() => (forward(p, c, inp).hidden.arraySync() as number[][])[5]);
+  const plain = { ...p0 };
+  for (let b = 0; b < tiny.blocks; b++) delete plain[`block${b}/rel`];
+  assert.deepEqual(last(cfg, p0), last(tiny, plain));
+  const p = { ...p0 };
+  for (let b = 0; b < tiny.blocks; b++) p[`block${b}/rel`] = tf.randomNormal([cfg.maxLen, cfg.heads], 0, 2, 'float32', 20 + b);
+  const full = last(cfg, p);
+  assert.ok(full.some((v, j) => Math.abs(v - last(cfg, p0)[j]) > 1e-4), 'the bias changes the encoder');
+  let cache: KVCache = { k: [], v: [], length: 0 };
+  let user: number[] = [];
+  const unpadded = packBatch([seq], 5, cfg.numTimeBuckets);
+  for (let i = 0; i < 5; i++) { const r = step(p, cfg, cache, unpadded.items[i], unpadded.types[i], unpadded.gaps[i]); cache = r.cache; user = Array.from(r.user.dataSync()); }
+  for (let j = 0; j < cfg.d; j++) assert.ok(Math.abs(full[j] - user[j]) < 1e-5, `dim ${j}: ${full[j]} vs ${user[j]}`);
+  assert.throws(() => checkConfig({ ...tiny, relPos: 'yes' }), /relPos must be true or false/);
+});
+
 test('the feed-forward activation and the embedding scale change the encoder; a bad ffAct is refused', () => {
   const p = initParams(tiny, 4);
   const inp = packBatch([seq], 5, tiny.numTimeBuckets);
@@ -118,13 +138,14 @@ test('masking seen items: each target competes only with items its window has no
   assert.ok(got < plain, 'fewer competitors, lower loss');
 });
 
-function gradCheck(opts: LossOptions = {}): void {
-  const cfg = { ...tiny, blocks: 1 };
+function gradCheck(opts: LossOptions = {}, relPos = false): void {
+  const cfg = { ...tiny, blocks: 1, relPos };
   const p0 = initParams(cfg, 4);
+  if (relPos) p0['block0/rel'] = tf.randomNormal([cfg.maxLen, cfg.heads], 0, 1, 'float32', 9);
   const inp = packBatch([seq, { items: [4, 6], types: [1, 1], ts: [0, 5] }], 5, cfg.numTimeBuckets);
   const targets = new Int32Array(10);
   targets.set([5, 7, 2, 9, 0], 0); targets.set([0, 0, 0, 6, 8], 5);
-  const names = ['item_emb', 'block0/wq', 'block0/w1', 'pos_emb', 'final_ln_g'];
+  const names = ['item_emb', 'block0/wq', 'block0/w1', 'pos_emb', 'final_ln_g', ...(relPos ? ['block0/rel'] : [])];
   const lossOf = (p: typeof p0) => tf.tidy(() => nextItemLoss(p, cfg, inp, targets, opts).dataSync()[0]);
   const tag = `gc${tf.getBackend()}/`;
   const vars = Object.fromEntries(Object.entries(p0).map(([k, v]) => [k, tf.variable(v, true, tag + k)]));
@@ -172,6 +193,10 @@ for (const backend of ['cpu', 'wasm']) {
   test(`numerical gradient check of the loss with seen items masked (${backend})`, async () => {
     await initBackend(backend);
     try { gradCheck({ maskSeen: true }); } finally { await initBackend('cpu'); }
+  });
+  test(`numerical gradient check of the loss with the distance bias (${backend})`, async () => {
+    await initBackend(backend);
+    try { gradCheck({}, true); } finally { await initBackend('cpu'); }
   });
   test(`numerical gradient check of the sampled loss with uniform negatives (${backend})`, async () => {
     await initBackend(backend);

@@ -37,6 +37,7 @@ export function paramShapes(cfg: ModelConfig): Array<[string, number[]]> {
       [p + 'ln2_g', [d]], [p + 'ln2_b', [d]],
       [p + 'w1', [d, ffDim]], [p + 'b1', [ffDim]], [p + 'w2', [ffDim, d]], [p + 'b2', [d]],
     );
+    if (cfg.relPos) out.push([p + 'rel', [cfg.maxLen, cfg.heads]]);
   }
   out.push(['final_ln_g', [d]], ['final_ln_b', [d]]);
   if (hasReturn(cfg)) {
@@ -64,7 +65,7 @@ export function initParams(cfg: ModelConfig, seed = 42): Params {
         // Row 0 of the item table is padding: keep it zero.
         return name === 'item_emb' ? tf.concat([tf.zeros([1, cfg.d]), tf.slice(w, [1, 0])]) : w;
       });
-    } else if (name === 'ret_item') {
+    } else if (name === 'ret_item' || name.endsWith('/rel')) {
       params[name] = tf.zeros(shape); // no propensity to come back until learned
     } else if (shape.length === 2) {
       const lim = Math.sqrt(6 / (shape[0] + shape[1]));
@@ -226,6 +227,8 @@ function block(
   const k = past ? tf.concat([past.k, kNew]) : kNew;
   const v = past ? tf.concat([past.v, vNew]) : vNew;
   const Lk = k.shape[0] / B;
+  const rel = cfg.relPos ? distanceBias(params[p + 'rel'], Lq, Lk, cfg.heads) : null;
+  if (rel) bias = bias ? tf.add(bias, rel) : rel;
   const inner = cfg.innerDropout && opts.training;
   const { out, probs } = attention(q, k, v, B, Lq, Lk, cfg.heads, bias, inner ? (t) => dropout(t, cfg, opts, 10 * i + 3) : undefined);
   const dense = (t: tf.Tensor2D, w: string, b: string) => tf.add(mm(t, params[p + w] as tf.Tensor2D), params[p + b]) as tf.Tensor2D;
@@ -236,6 +239,17 @@ function block(
   const ff = dense(inner ? dropout(act, cfg, opts, 10 * i + 4) : act, 'w2', 'b2');
   y = tf.add(y, dropout(ff, cfg, opts, 10 * i + 2)) as tf.Tensor2D;
   return { x: y, k, v, probs };
+}
+
+/**
+ * The attention bias by distance ([1, h, Lq, Lk]): query q (the last Lq of Lk positions) and key j get
+ * row (Lk − Lq + q − j) of `table` ([maxLen, h]); keys after the query (masked anyway) get row 0.
+ */
+function distanceBias(table: tf.Tensor, Lq: number, Lk: number, h: number): tf.Tensor {
+  const idx = new Int32Array(Lq * Lk);
+  for (let q = 0; q < Lq; q++) for (let j = 0; j < Lk; j++) idx[q * Lk + j] = Math.max(0, Lk - Lq + q - j);
+  const rows = lookup(table, idx); // [Lq*Lk, h]
+  return tf.reshape(h === 1 ? rows : tf.transpose(rows), [1, h, Lq, Lk]);
 }
 
 /** Integer inputs of a batch, each [B*L] row-major, left-padded (item 0 = padding). */
