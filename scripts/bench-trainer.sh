@@ -16,6 +16,6 @@ run() { # name, workers, args...
 }
 for w in 1 "$W"; do
   run bench-or-w$w "$w" --dataset online-retail --epochs 1 --lr 0.002 --batch 64
-  run bench-or-relu64-w$w "$w" --dataset online-retail --epochs 1 --lr 0.002 --batch 64 --ff 64 --ff-act relu --no-emb-scale
+  run bench-or-relu64-w$w "$w" --dataset online-retail --epochs 1 --lr 0.002 --batch 64 --ff 64 --ff-act relu --no-emb-scale --no-inner-dropout
   run bench-ml-w$w "$w" --dataset ml-1m --max-users 1000 --max-len 200 --epochs 1 --batch 32 --dropout 0.2
 done

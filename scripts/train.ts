@@ -1,7 +1,7 @@
 /**
  * npm run train -- --dataset <online-retail|ml-1m|beauty|taobao|file.tsv> [--out DIR] [--epochs 200] [--batch 64]
  *   [--lr 0.002] [--lr-drop EPOCH:FACTOR,...] [--d 64] [--blocks 2] [--heads 1] [--max-len auto|N] [--ff 4·d] [--ff-act gelu|relu]
- *   [--no-emb-scale] [--dropout 0.2] [--inner-dropout] [--rel-pos] [--no-types] [--no-time] [--sampled auto|N] [--negatives mixed|uniform] [--mask-seen | --no-mask-seen]
+ *   [--no-emb-scale] [--dropout 0.2] [--no-inner-dropout] [--rel-pos] [--no-types] [--no-time] [--sampled auto|N] [--negatives mixed|uniform] [--mask-seen | --no-mask-seen]
  *   [--weight-decay 0] [--ema 0] [--seed 42] [--patience 3] [--cutoff 2011-09-01] [--min-count 1]
  *   [--quantize float32|float16|uint8] [--workers <cores>] [--max-users N] [--valid-users 5000] [--json FILE] [--no-card]
  *   [--require-better (exit 1 when a baseline ranks better)] [--plateau 0.3 (factor: reduce on plateau; 0 = off)] [--minutes 40 (time budget; 0 = none)]
@@ -32,7 +32,7 @@ const f = parseFlags('train', USAGE, () => {
       dataset: { type: 'string', default: 'online-retail' }, out: { type: 'string' }, epochs: { type: 'string', default: '200' },
       batch: { type: 'string', default: '64' }, lr: { type: 'string', default: '0.002' }, 'lr-drop': { type: 'string' }, d: { type: 'string', default: '64' },
       blocks: { type: 'string', default: '2' }, heads: { type: 'string', default: '1' }, 'max-len': { type: 'string', default: 'auto' },
-      ff: { type: 'string' }, 'ff-act': { type: 'string', default: 'gelu' }, 'no-emb-scale': { type: 'boolean' }, 'inner-dropout': { type: 'boolean' }, 'rel-pos': { type: 'boolean' }, dropout: { type: 'string', default: '0.2' }, 'no-types': { type: 'boolean' }, 'no-time': { type: 'boolean' },
+      ff: { type: 'string' }, 'ff-act': { type: 'string', default: 'gelu' }, 'no-emb-scale': { type: 'boolean' }, 'no-inner-dropout': { type: 'boolean' }, 'rel-pos': { type: 'boolean' }, dropout: { type: 'string', default: '0.2' }, 'no-types': { type: 'boolean' }, 'no-time': { type: 'boolean' },
       sampled: { type: 'string', default: 'auto' }, negatives: { type: 'string', default: 'mixed' }, 'mask-seen': { type: 'boolean' }, 'no-mask-seen': { type: 'boolean' }, 'weight-decay': { type: 'string', default: '0' }, ema: { type: 'string', default: '0' }, seed: { type: 'string', default: '42' }, patience: { type: 'string', default: '3' },
       cutoff: { type: 'string' }, 'min-count': { type: 'string' }, quantize: { type: 'string', default: 'float16' },
       'max-users': { type: 'string' }, 'valid-users': { type: 'string', default: '5000' }, json: { type: 'string' }, 'no-card': { type: 'boolean' },
@@ -48,7 +48,7 @@ const f = parseFlags('train', USAGE, () => {
   if (a['mask-seen'] && sampled) throw new FlagError('--mask-seen works with the full softmax only (leave --sampled at 0)');
   return {
     ...a, d, heads, blocks: num('blocks', a.blocks, pos), maxLen: a['max-len'] === 'auto' ? undefined : num('max-len', a['max-len'], pos), ff: num('ff', a.ff, pos, true) ?? 4 * d,
-    ffAct: choice('ff-act', a['ff-act'], ['relu', 'gelu'] as const), embScale: a['no-emb-scale'] ? undefined : true, innerDropout: a['inner-dropout'] ? true : undefined, relPos: a['rel-pos'] ? true : undefined,
+    ffAct: choice('ff-act', a['ff-act'], ['relu', 'gelu'] as const), embScale: a['no-emb-scale'] ? undefined : true, innerDropout: a['no-inner-dropout'] ? undefined : true, relPos: a['rel-pos'] ? true : undefined,
     dropout: num('dropout', a.dropout, { min: 0, below: 1 }), epochs: num('epochs', a.epochs, pos), batch: num('batch', a.batch, pos),
     lr: num('lr', a.lr, { above: 0 }), lrDrops: parseLrDrops(a['lr-drop']), seed: num('seed', a.seed, { int: true }),
     patience: num('patience', a.patience, pos), sampled, weightDecay: num('weight-decay', a['weight-decay'], { min: 0 }), ema: num('ema', a.ema, { min: 0, below: 1 }),
