@@ -53,7 +53,7 @@ test('distance bias (relPos): zero tables read as none; learned ones keep the in
   const cfg = { ...tiny, relPos: true };
   const p0 = initParams(cfg, 8);
   const inp = packBatch([seq], 6, cfg.numTimeBuckets);
-  const last = (c: typeof cfg, p: typeof p0) => tf.tidy(() => (forward(p, c, inp).hidden.arraySync() as number[][])[5]);
+  const last = (c: typeof tiny, p: typeof p0) => tf.tidy(() => (forward(p, c, inp).hidden.arraySync() as number[][])[5]);
   const plain = { ...p0 };
   for (let b = 0; b < tiny.blocks; b++) delete plain[`block${b}/rel`];
   assert.deepEqual(last(cfg, p0), last(tiny, plain));

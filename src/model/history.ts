@@ -38,66 +38,74 @@ export function groupIndex(ts: ArrayLike<number>, n = ts.length): Int32Array {
   return g;
 }
 
-interface Stat { count: number; byType: Float32Array; groups: number; firstGroup: number; lastGroup: number; last: number; lastTs: number; decayed: number }
-
 /**
  * The return candidates of the history's first `n` events: every distinct known item, keeping at most `k`
- * (half the slots by count, the rest by recency), with their features.
+ * (half the slots by count, the rest by recency), with their features. Per-item statistics live in flat
+ * arrays indexed by first appearance (no object per item): this runs on every interaction in the page,
+ * over up to the whole stored history, and for every position of every training window.
  */
 export function returnCandidates(h: RowHistory, k: number, n = h.items.length): ReturnCandidates {
   const g = groupIndex(h.ts, n);
-  const stats = new Map<number, Stat>();
-  let known = 0, repeats = 0, decayAll = 1;
+  const T = EVENT_TYPES.length;
+  const slot = new Map<number, number>();
+  const rowOf = new Int32Array(n), count = new Int32Array(n), byType = new Int32Array(n * T), groups = new Int32Array(n);
+  const firstGroup = new Int32Array(n), lastGroup = new Int32Array(n), last = new Int32Array(n), lastTsOf = new Float64Array(n), decayed = new Float64Array(n);
+  let m = 0, known = 0, repeats = 0, decayAll = 1;
   const decay = 0.98;
   // Decayed counts as 0.98^age, age in events from the end: accumulated forwards with one global scale.
   for (let i = 0; i < n; i++) {
     const r = h.items[i];
     if (r <= 0) continue;
     known++;
-    let s = stats.get(r);
-    if (!s) stats.set(r, (s = { count: 0, byType: new Float32Array(EVENT_TYPES.length), groups: 0, firstGroup: g[i], lastGroup: -1, last: -1, lastTs: NaN, decayed: 0 }));
-    else repeats++;
-    s.count++;
+    let s = slot.get(r);
+    if (s === undefined) { s = m++; slot.set(r, s); rowOf[s] = r; firstGroup[s] = g[i]; lastGroup[s] = -1; } else repeats++;
+    count[s]++;
     const t = h.types[i] - 1;
-    if (t >= 0 && t < EVENT_TYPES.length) s.byType[t]++;
-    if (s.lastGroup !== g[i]) s.groups++;
-    s.lastGroup = g[i]; s.last = i; s.lastTs = h.ts[i];
+    if (t >= 0 && t < T) byType[s * T + t]++;
+    if (lastGroup[s] !== g[i]) groups[s]++;
+    lastGroup[s] = g[i]; last[s] = i; lastTsOf[s] = h.ts[i];
     decayAll *= decay;
-    s.decayed += 1 / decayAll;
-    if (decayAll < 1e-30) { for (const v of stats.values()) v.decayed *= decayAll; decayAll = 1; }
+    decayed[s] += 1 / decayAll;
+    if (decayAll < 1e-30) { for (let q = 0; q < m; q++) decayed[q] *= decayAll; decayAll = 1; }
   }
-  const all = [...stats.entries()];
-  let chosen = all;
-  if (all.length > k) {
-    const byCount = [...all].sort((a, b) => b[1].count - a[1].count || b[1].last - a[1].last).slice(0, Math.ceil(k / 2));
-    const taken = new Set(byCount.map(([r]) => r));
-    const byRecency = all.filter(([r]) => !taken.has(r)).sort((a, b) => b[1].last - a[1].last).slice(0, k - byCount.length);
-    chosen = [...byCount, ...byRecency];
+  let chosen: number[] = new Array(m);
+  for (let q = 0; q < m; q++) chosen[q] = q;
+  if (m > k) {
+    // By count (then the later last touch), through one native sort of packed keys count·n + last; then by
+    // recency, walking the events back from the end (each item at its last touch).
+    const atLast = new Int32Array(n).fill(-1), keys = new Float64Array(m);
+    for (let q = 0; q < m; q++) { atLast[last[q]] = q; keys[q] = count[q] * n + last[q]; }
+    keys.sort();
+    const half = Math.ceil(k / 2), taken = new Uint8Array(m);
+    chosen = [];
+    for (let r = m - 1; r >= m - half; r--) { const q = atLast[keys[r] % n]; chosen.push(q); taken[q] = 1; }
+    for (let i = n - 1; i >= 0 && chosen.length < k; i--) { const q = atLast[i]; if (q >= 0 && !taken[q]) chosen.push(q); }
   }
   const lastG = n > 0 ? g[n - 1] : 0;
   let lastTs = NaN;
   for (let i = n - 1; i >= 0; i--) if (h.items[i] > 0) { lastTs = h.ts[i]; break; }
   const F = ITEM_FEATURES;
   const rows = new Int32Array(chosen.length), feats = new Float32Array(chosen.length * F);
-  chosen.forEach(([r, s], c) => {
-    rows[c] = r;
+  for (let c = 0; c < chosen.length; c++) {
+    const s = chosen[c];
+    rows[c] = rowOf[s];
     const o = c * F;
-    for (let t = 0; t < EVENT_TYPES.length; t++) feats[o + t] = Math.log1p(s.byType[t]);
-    let j = o + EVENT_TYPES.length;
-    feats[j++] = Math.log1p(s.groups);
-    feats[j++] = Math.log1p(lastG - s.lastGroup);
-    feats[j++] = Math.log1p(n - 1 - s.last) / 2;
-    const dt = lastTs - s.lastTs;
+    for (let t = 0; t < T; t++) feats[o + t] = Math.log1p(byType[s * T + t]);
+    let j = o + T;
+    feats[j++] = Math.log1p(groups[s]);
+    feats[j++] = Math.log1p(lastG - lastGroup[s]);
+    feats[j++] = Math.log1p(n - 1 - last[s]) / 2;
+    const dt = lastTs - lastTsOf[s];
     feats[j++] = Number.isFinite(dt) ? Math.log1p(Math.max(0, dt) / 3600) / 4 : 0;
-    feats[j++] = Math.log1p(s.decayed * decayAll);
-    feats[j++] = s.count / Math.max(1, known);
+    feats[j++] = Math.log1p(decayed[s] * decayAll);
+    feats[j++] = count[s] / Math.max(1, known);
     // Its cycle: groups since it was last touched against its usual spacing (0 when touched in one group only).
-    feats[j++] = s.groups > 1 ? Math.log1p(lastG - s.lastGroup) - Math.log1p((s.lastGroup - s.firstGroup) / (s.groups - 1)) : 0;
-  });
+    feats[j++] = groups[s] > 1 ? Math.log1p(lastG - lastGroup[s]) - Math.log1p((lastGroup[s] - firstGroup[s]) / (groups[s] - 1)) : 0;
+  }
   let lastGroupSize = 0;
   for (let i = n - 1; i >= 0 && g[i] === lastG; i--) if (h.items[i] > 0) lastGroupSize++;
   const summary = Float32Array.of(
-    Math.log1p(known) / 4, Math.log1p(stats.size) / 4, repeats / Math.max(1, known), Math.log1p(known > 0 ? lastG + 1 : 0) / 3, Math.log1p(lastGroupSize) / 3,
+    Math.log1p(known) / 4, Math.log1p(m) / 4, repeats / Math.max(1, known), Math.log1p(known > 0 ? lastG + 1 : 0) / 3, Math.log1p(lastGroupSize) / 3,
   );
   return { rows, feats, summary };
 }
