@@ -286,17 +286,24 @@ export class ModelRuntime {
     return { all, start, win, seq: asSeq(win, start > 0 ? all[start - 1].ts : undefined) };
   }
 
-  /** The last history read and its known events: a ranking embeds and then scores the same history. */
-  private knownFor: { history: ModelEvent[]; length: number; known: Known[] } | null = null;
+  /**
+   * The last history read and its known events: a ranking embeds and then scores the same history, and the
+   * next interaction's history is the same events (the same objects) plus the new one, whose known events
+   * are then the previous ones plus the new one's (no lookup per stored event on every interaction).
+   */
+  private knownFor: { history: ModelEvent[]; length: number; first: ModelEvent | undefined; last: ModelEvent | undefined; known: Known[] } | null = null;
 
   private known(history: ModelEvent[]): Known[] {
-    if (this.knownFor?.history === history && this.knownFor.length === history.length) return this.knownFor.known;
-    const out: Known[] = [];
-    for (const e of history) {
+    const k = this.knownFor;
+    if (k?.history === history && k.length === history.length) return k.known;
+    const extends_ = !!k && k.length > 0 && history.length >= k.length && history[0] === k.first && history[k.length - 1] === k.last;
+    const out: Known[] = extends_ ? k!.known.slice() : [];
+    for (let i = extends_ ? k!.length : 0; i < history.length; i++) {
+      const e = history[i];
       const row = e.itemId !== undefined ? this.rowOf.get(e.itemId) : undefined;
       if (row) out.push({ row, type: readType(this.cfg, typeCode(e.type)), ts: e.ts / 1000 });
     }
-    this.knownFor = { history, length: history.length, known: out };
+    this.knownFor = { history, length: history.length, first: history[0], last: history[history.length - 1], known: out };
     return out;
   }
 

@@ -34,6 +34,18 @@ test('incremental re-embedding equals the full recompute, across window shifts',
   rt.dispose();
 });
 
+test('a growing history (the same event objects plus new ones, or the oldest dropped) reads as a fresh copy of it does', async () => {
+  const rt = runtime(12), fresh = runtime(12);
+  const h = history(40);
+  for (const part of [...Array.from({ length: 40 }, (_, n) => h.slice(0, n + 1)), h.slice(3), h.slice(3, 20), h.slice(0, 25)]) {
+    const a = await rt.embed(part);
+    const b = await fresh.embed(structuredClone(part), true);
+    assert.deepEqual(a.rows, b.rows);
+    for (let j = 0; j < a.user.length; j++) assert.ok(Math.abs(a.user[j] - b.user[j]) < 1e-4);
+  }
+  rt.dispose(); fresh.dispose();
+});
+
 test('a shift of the window steps from the keys and values prepared while idle: every update incremental, and exact', async () => {
   const rt = runtime(12), ref = runtime(12);
   const h = history(40);
