@@ -66,7 +66,7 @@ export function initParams(cfg: ModelConfig, seed = 42): Params {
         return name === 'item_emb' ? tf.concat([tf.zeros([1, cfg.d]), tf.slice(w, [1, 0])]) : w;
       });
     } else if (name === 'ret_item' || name.endsWith('/rel')) {
-      params[name] = tf.zeros(shape); // no propensity to come back until learned
+      params[name] = tf.zeros(shape); // no propensity to come back, no preferred distance, until learned
     } else if (shape.length === 2) {
       const lim = Math.sqrt(6 / (shape[0] + shape[1]));
       params[name] = tf.randomUniform(shape, -lim, lim, 'float32', s);
