@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { hasReturn, type ModelConfig } from './config.js';
 import { HISTORY_FEATURES, ITEM_FEATURES } from './history.js';
-import { hasLayerNormKernel, layerNormKernel, LN_EPS } from './kernels.js';
+import { hasKernel, hasLayerNormKernel, layerNormKernel, LN_EPS } from './kernels.js';
 
 export type Params = Record<string, tf.Tensor>;
 
@@ -87,22 +87,13 @@ function recordingGradients(): boolean {
   return ((tf.engine() as unknown as { state: { gradientDepth: number } }).state?.gradientDepth ?? 1) > 0;
 }
 
-let scatterCheck: { backend: string; native: boolean } | null = null;
-function hasNativeGatherGrad(): boolean {
-  const backend = tf.getBackend();
-  if (!scatterCheck || scatterCheck.backend !== backend) {
-    scatterCheck = { backend, native: tf.getKernel('UnsortedSegmentSum', backend) !== undefined };
-  }
-  return scatterCheck.native;
-}
-
 /**
  * Rows `ids` of `table` ([n, d] → [ids.length, d]). Where the backend lacks the kernel behind gather's
  * gradient (wasm has no UnsortedSegmentSum), the rows are copied and the gradient scatter-added on the CPU
  * side, which is also much cheaper there than a one-hot matmul.
  */
 export function lookup(table: tf.Tensor, ids: Int32Array | tf.Tensor1D): tf.Tensor2D {
-  if (!recordingGradients() || hasNativeGatherGrad()) return tf.gather(table, ids instanceof Int32Array ? tf.tensor1d(ids, 'int32') : ids) as tf.Tensor2D;
+  if (!recordingGradients() || hasKernel('UnsortedSegmentSum')) return tf.gather(table, ids instanceof Int32Array ? tf.tensor1d(ids, 'int32') : ids) as tf.Tensor2D;
   const [rows, d] = table.shape as [number, number];
   const iv = ids instanceof Int32Array ? ids : (ids.dataSync() as Int32Array);
   const f = tf.customGrad(((t: tf.Tensor) => {

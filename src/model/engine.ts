@@ -296,9 +296,9 @@ export class ModelRuntime {
   private known(history: ModelEvent[]): Known[] {
     const k = this.knownFor;
     if (k?.history === history && k.length === history.length) return k.known;
-    const extends_ = !!k && k.length > 0 && history.length >= k.length && history[0] === k.first && history[k.length - 1] === k.last;
-    const out: Known[] = extends_ ? k!.known.slice() : [];
-    for (let i = extends_ ? k!.length : 0; i < history.length; i++) {
+    const grew = !!k && k.length > 0 && history.length >= k.length && history[0] === k.first && history[k.length - 1] === k.last;
+    const out: Known[] = grew ? k!.known.slice() : [];
+    for (let i = grew ? k!.length : 0; i < history.length; i++) {
       const e = history[i];
       const row = e.itemId !== undefined ? this.rowOf.get(e.itemId) : undefined;
       if (row) out.push({ row, type: readType(this.cfg, typeCode(e.type)), ts: e.ts / 1000 });

@@ -68,9 +68,11 @@ export function returnCandidates(h: RowHistory, k: number, n = h.items.length): 
     decayed[s] += 1 / decayAll;
     if (decayAll < 1e-30) { for (let q = 0; q < m; q++) decayed[q] *= decayAll; decayAll = 1; }
   }
-  let chosen: number[] = new Array(m);
-  for (let q = 0; q < m; q++) chosen[q] = q;
-  if (m > k) {
+  let chosen: number[];
+  if (m <= k) {
+    chosen = new Array(m);
+    for (let q = 0; q < m; q++) chosen[q] = q;
+  } else {
     // By count (then the later last touch), through one native sort of packed keys count·n + last; then by
     // recency, walking the events back from the end (each item at its last touch).
     const atLast = new Int32Array(n).fill(-1), keys = new Float64Array(m);

@@ -11,10 +11,8 @@ import * as tf from '@tensorflow/tfjs-core';
 export const LAYER_NORM = 'ShelfwiseLayerNorm';
 export const LN_EPS = 1e-6;
 
-type Array32 = Float32Array;
-
 /** Normalizes each row of `x` ([rows, d]) into `out`. */
-export function layerNormRows(x: Array32, g: Array32, b: Array32, out: Array32, d: number, eps: number): void {
+export function layerNormRows(x: Float32Array, g: Float32Array, b: Float32Array, out: Float32Array, d: number, eps: number): void {
   for (let o = 0; o < x.length; o += d) {
     let mean = 0;
     for (let j = 0; j < d; j++) mean += x[o + j];
@@ -58,14 +56,20 @@ for (const backendName of Object.keys(kernels)) {
   if (!tf.getKernel(LAYER_NORM, backendName)) tf.registerKernel({ kernelName: LAYER_NORM, backendName, kernelFunc: kernels[backendName] });
 }
 
-let active: { backend: string; has: boolean } | null = null;
+/** Which kernels the current backend has, looked up once per backend (the encoder asks on every op it builds). */
+let known: { backend: string; has: Map<string, boolean> } | null = null;
+
+/** Whether the current backend has the kernel `name` registered. */
+export function hasKernel(name: string): boolean {
+  const backend = tf.getBackend();
+  if (!known || known.backend !== backend) known = { backend, has: new Map() };
+  let has = known.has.get(name);
+  if (has === undefined) known.has.set(name, (has = tf.getKernel(name, backend) !== undefined));
+  return has;
+}
 
 /** Whether the current backend has the one-kernel layer norm. */
-export function hasLayerNormKernel(): boolean {
-  const backend = tf.getBackend();
-  if (!active || active.backend !== backend) active = { backend, has: tf.getKernel(LAYER_NORM, backend) !== undefined };
-  return active.has;
-}
+export const hasLayerNormKernel = (): boolean => hasKernel(LAYER_NORM);
 
 /** The one-kernel layer norm of `x` ([rows, d], float32) with gain `g` and bias `b` ([d]). */
 export function layerNormKernel(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
