@@ -3,7 +3,7 @@ import type { LossOptions, SeqInputs, Targets } from '../../src/model/encoder.js
 import type { ModelConfig } from '../../src/model/config.js';
 
 /** The loss options every share of a step uses (seeds differ per share). */
-export type StepLoss = Pick<LossOptions, 'sampled' | 'negatives' | 'maskSeen'>;
+export type StepLoss = Pick<LossOptions, 'sampled' | 'negatives' | 'maskSeen' | 'labelSmoothing'>;
 
 /** Sent once: the model's config (the worker allocates its copy of the parameters). */
 export interface InitRequest { init: ModelConfig }

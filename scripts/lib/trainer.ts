@@ -30,6 +30,8 @@ export interface TrainOptions {
   negatives?: LossOptions['negatives'];
   /** Leave the items a window already holds out of each target's softmax (for data evaluated with seen items excluded). */
   maskSeen?: boolean;
+  /** Label smoothing ε of the next-item loss (0 = none; see LossOptions). */
+  labelSmoothing?: number;
   /**
    * Decoupled weight decay (AdamW): after each step every embedding table and weight matrix (not LayerNorm
    * gains, not biases) is multiplied by 1 - lr·weightDecay. 0 = plain Adam.
@@ -193,7 +195,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
         if (performance.now() > deadline) { outOfTime = true; break; }
         const seed = ++stepSeed;
         const ts = performance.now();
-        const { loss: l, flops: f } = await trainStep(params, names, cfg, opt, workers, bs[bi], seed, { sampled: o.sampled, negatives: o.negatives, maskSeen: o.maskSeen });
+        const { loss: l, flops: f } = await trainStep(params, names, cfg, opt, workers, bs[bi], seed, { sampled: o.sampled, negatives: o.negatives, maskSeen: o.maskSeen, labelSmoothing: o.labelSmoothing });
         if (o.weightDecay) { const keep = 1 - lr * o.weightDecay; tf.tidy(() => { for (const v of decayed) v.assign(tf.mul(v, keep)); }); }
         if (emaW) { const b = o.ema!; tf.tidy(() => { for (const [k, v] of Object.entries(emaW)) v.assign(tf.add(tf.mul(v, b), tf.mul(params[k], 1 - b))); }); }
         flops += f;

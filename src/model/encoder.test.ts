@@ -138,6 +138,31 @@ test('masking seen items: each target competes only with items its window has no
   assert.ok(got < plain, 'fewer competitors, lower loss');
 });
 
+test('label smoothing: (1 − ε)·the target\'s −log p + ε·the mean −log p over the softmax\'s items, with and without seen items masked', () => {
+  const cfg = { ...tiny, blocks: 1 };
+  const p = initParams(cfg, 8);
+  const inp = packBatch([seq], 5, cfg.numTimeBuckets); // items 3, 5, 7, 2, 9
+  const targets = Int32Array.from([5, 3, 2, 9, 0]);
+  const h = tf.tidy(() => forward(p, cfg, inp).hidden.arraySync() as number[][]);
+  const E = p.item_emb.arraySync() as number[][];
+  const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
+  const eps = 0.1;
+  for (const maskSeen of [false, true]) {
+    const got = tf.tidy(() => nextItemLoss(p, cfg, inp, targets, { maskSeen, labelSmoothing: eps }).dataSync()[0]);
+    let sum = 0;
+    for (let r = 0; r < 4; r++) {
+      const t = targets[r], seen = maskSeen ? new Set(seq.items.slice(0, r + 1).filter((i) => i !== t)) : new Set<number>();
+      const logits: number[] = [];
+      for (let j = 1; j < cfg.vocabSize; j++) if (!seen.has(j)) logits.push(dot(h[r], E[j]));
+      const m = Math.max(...logits);
+      const lse = m + Math.log(logits.reduce((s, x) => s + Math.exp(x - m), 0));
+      const meanNll = logits.reduce((s, x) => s + lse - x, 0) / logits.length;
+      sum += (1 - eps) * (lse - dot(h[r], E[t])) + eps * meanNll;
+    }
+    assert.ok(Math.abs(got - sum / 4) < 1e-5, `maskSeen ${maskSeen}: ${got} vs ${sum / 4}`);
+  }
+});
+
 function gradCheck(opts: LossOptions = {}, relPos = false): void {
   const cfg = { ...tiny, blocks: 1, relPos };
   const p0 = initParams(cfg, 4);
@@ -193,6 +218,10 @@ for (const backend of ['cpu', 'wasm']) {
   test(`numerical gradient check of the loss with seen items masked (${backend})`, async () => {
     await initBackend(backend);
     try { gradCheck({ maskSeen: true }); } finally { await initBackend('cpu'); }
+  });
+  test(`numerical gradient check of the loss with label smoothing, seen items masked (${backend})`, async () => {
+    await initBackend(backend);
+    try { gradCheck({ maskSeen: true, labelSmoothing: 0.2 }); } finally { await initBackend('cpu'); }
   });
   test(`numerical gradient check of the loss with the distance bias (${backend})`, async () => {
     await initBackend(backend);

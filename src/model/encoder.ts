@@ -339,6 +339,11 @@ export interface LossOptions extends RunOptions {
    * then spends nothing on pushing those items down.
    */
   maskSeen?: boolean;
+  /**
+   * Label smoothing ε (0 = none): each target's loss is (1 − ε)·(−log p(target)) + ε·(the mean of −log p over
+   * the items its softmax ranges over), a pull toward less confident scores.
+   */
+  labelSmoothing?: number;
 }
 
 /** `n` item rows drawn uniformly from 1..vocabSize-1 (with repeats), the same for the same seed. */
@@ -384,17 +389,18 @@ export function denseTargets(targets: Int32Array): Targets {
 
 /**
  * -1e9 at [j, item - 1] for every item of pair j's window at or before its position (item 0 and the
- * pair's own target excepted), else 0: [pairs, items].
+ * pair's own target excepted), else 0: [pairs, items]; and how many items each pair keeps.
  */
-function seenMask(inp: SeqInputs, rows: Int32Array, targets: Int32Array, items: number): tf.Tensor2D {
+function seenMask(inp: SeqInputs, rows: Int32Array, targets: Int32Array, items: number): { mask: tf.Tensor2D; left: Float32Array } {
   const m = new Float32Array(rows.length * items);
+  const left = new Float32Array(rows.length).fill(items);
   rows.forEach((i, r) => {
     for (let j = i - (i % inp.len); j <= i; j++) {
       const it = inp.items[j];
-      if (it > 0 && it !== targets[r]) m[r * items + it - 1] = -1e9;
+      if (it > 0 && it !== targets[r] && m[r * items + it - 1] === 0) { m[r * items + it - 1] = -1e9; left[r]--; }
     }
   });
-  return tf.tensor2d(m, [rows.length, items]);
+  return { mask: tf.tensor2d(m, [rows.length, items]), left };
 }
 
 /**
@@ -448,8 +454,11 @@ export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, t
   const h = lookup(hP, t.pairPos);
   const tgIds = t.pairItem;
   const targetLogit = tf.sum(tf.mul(h, lookup(params.item_emb, tgIds)), 1);
+  const eps = opts.labelSmoothing ?? 0;
   let lse: tf.Tensor;
   let catalog: tf.Tensor2D | undefined;
+  // With label smoothing: each pair's mean logit over the items its softmax ranges over ([pairs]).
+  let meanLogit: tf.Tensor | undefined;
   if (opts.sampled && opts.sampled > 0 && opts.negatives === 'uniform') {
     // Each target row gets its own `sampled` uniform draws; a draw equal to the row's target is masked out.
     const R = tgIds.length, S = opts.sampled;
@@ -459,6 +468,8 @@ export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, t
     const mask = new Float32Array(R * S);
     let hits = 0;
     for (let i = 0; i < mask.length; i++) if (neg[i] === tgIds[Math.floor(i / S)]) { mask[i] = -1e9; hits++; }
+    // (The few masked draws count in the smoothing mean: it stays a plain mean over the row.)
+    if (eps > 0) meanLogit = tf.div(tf.add(targetLogit, tf.sum(negLogits, 1)), S + 1);
     if (hits > 0) negLogits = tf.add(negLogits, tf.tensor2d(mask, [R, S])) as tf.Tensor2D;
     lse = logSumExpRows(tf.concat([tf.reshape(targetLogit, [-1, 1]), negLogits], 1) as tf.Tensor2D);
   } else if (opts.sampled && opts.sampled > 0) {
@@ -469,21 +480,30 @@ export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, t
     for (const x of tgIds) set.add(x);
     for (const x of inp.items) if (x > 0) set.add(x);
     for (const x of uniformDraws(opts.seed ?? 1, opts.sampled, cfg.vocabSize)) set.add(x);
-    lse = logSumExpRows(mm(h, lookup(params.item_emb, Int32Array.from(set)), true));
+    const logits = mm(h, lookup(params.item_emb, Int32Array.from(set)), true);
+    if (eps > 0) meanLogit = tf.mean(logits, 1);
+    lse = logSumExpRows(logits);
   } else {
     const table = tf.slice(params.item_emb, [1, 0]) as tf.Tensor2D;
     if (opts.maskSeen) {
       const rows = Int32Array.from(t.pairPos, (p) => t.positions[p]);
-      lse = logSumExpRows(tf.add(mm(h, table, true), seenMask(inp, rows, tgIds, cfg.vocabSize - 1)) as tf.Tensor2D);
+      const logits = mm(h, table, true);
+      const { mask, left } = seenMask(inp, rows, tgIds, cfg.vocabSize - 1);
+      // The mean over the items left in: (all logits − the masked ones) / how many are left.
+      if (eps > 0) meanLogit = tf.div(tf.sub(tf.sum(logits, 1), tf.sum(tf.mul(logits, tf.mul(mask, -1e-9)), 1)), tf.tensor1d(left));
+      lse = logSumExpRows(tf.add(logits, mask) as tf.Tensor2D);
     } else {
       // One softmax per predicting position, shared by its targets.
       catalog = mm(hP, table, true);
+      if (eps > 0) meanLogit = tf.reshape(lookup(tf.reshape(tf.mean(catalog, 1), [-1, 1]), t.pairPos), [-1]);
       lse = tf.reshape(lookup(tf.reshape(logSumExpRows(catalog), [-1, 1]), t.pairPos), [-1]);
     }
   }
   const logCatalog = tf.sub(targetLogit, lse);
   const mean = (x: tf.Tensor) => (t.pairWeight ? tf.div(tf.sum(tf.mul(x, tf.tensor1d(t.pairWeight))), t.pairWeight.reduce((a, b) => a + b, 0)) : tf.mean(x));
-  if (!hasReturn(cfg) || !t.ret) return tf.neg(mean(logCatalog)) as tf.Scalar;
+  // Label smoothing's share: the mean −log p over the softmax's items (mean logit − log-sum-exp).
+  const smooth = (nll: tf.Tensor) => (meanLogit ? tf.add(tf.mul(nll, 1 - eps), tf.mul(tf.sub(lse, meanLogit), eps)) : nll);
+  if (!hasReturn(cfg) || !t.ret) return mean(smooth(tf.neg(logCatalog))) as tf.Scalar;
   // The return part: the target's slot among its position's candidates (or none: probability 0 there).
   const { logits, gate } = returnLogits(params, cfg, hP, t.ret, catalog);
   const K = t.ret.k;
@@ -501,5 +521,5 @@ export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, t
   const g = tf.reshape(lookup(tf.reshape(gate, [-1, 1]), t.pairPos), [-1]);
   // log g = -softplus(-a), log(1 - g) = -softplus(a)
   const mix = logAddExp(tf.add(tf.neg(tf.softplus(tf.neg(g))), logReturn), tf.add(tf.neg(tf.softplus(g)), logCatalog));
-  return tf.neg(mean(mix)) as tf.Scalar;
+  return mean(smooth(tf.neg(mix))) as tf.Scalar;
 }
