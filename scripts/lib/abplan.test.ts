@@ -21,3 +21,11 @@ test('A/B plan: first-row hit rates per arm with bootstrap intervals around them
   for (const arm of [a.personalized, a.control]) assert.ok(arm.ci[0] < arm.rate && arm.rate < arm.ci[1]);
   assert.ok(a.lift.ci[0] < 1.5 && 1.5 < a.lift.ci[1]);
 });
+
+test('A/B plan: a replay whose control arm has no first-row hit has no lift (NaN, shown as n/a), not a division by zero', () => {
+  const rows = Array.from({ length: 100 }, (_, i) => ({ personalized: i % 5 === 0 ? 2 : 40, default: 50 }));
+  const a = abPlan(rows);
+  assert.equal(a.control.rate, 0);
+  assert.ok(Number.isNaN(a.lift.value));
+  assert.equal(perArm(0.02, a.lift.value), Infinity);
+});
