@@ -116,6 +116,28 @@ test('sampled softmax with uniform negatives: each target against its own draws,
   assert.ok(Math.abs(got - sum / tg.length) < 1e-5, `${got} vs ${sum / tg.length}`);
 });
 
+/**
+ * The full-softmax loss of `seq` with `targets` (rows 0-3), written out by hand: each target against every
+ * item (without the items its window showed before it when `maskSeen`), plus `eps` of the mean −log p.
+ */
+function referenceLoss(p: Record<string, tf.Tensor>, cfg: typeof tiny, targets: Int32Array, maskSeen: boolean, eps = 0): number {
+  const inp = packBatch([seq], 5, cfg.numTimeBuckets);
+  const h = tf.tidy(() => forward(p, cfg, inp).hidden.arraySync() as number[][]);
+  const E = p.item_emb.arraySync() as number[][];
+  const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
+  let sum = 0;
+  for (let r = 0; r < 4; r++) {
+    const t = targets[r], seen = maskSeen ? new Set(seq.items.slice(0, r + 1).filter((i) => i !== t)) : new Set<number>();
+    const logits: number[] = [];
+    for (let j = 1; j < cfg.vocabSize; j++) if (!seen.has(j)) logits.push(dot(h[r], E[j]));
+    const m = Math.max(...logits);
+    const lse = m + Math.log(logits.reduce((s, x) => s + Math.exp(x - m), 0));
+    const meanNll = logits.reduce((s, x) => s + lse - x, 0) / logits.length;
+    sum += (1 - eps) * (lse - dot(h[r], E[t])) + eps * meanNll;
+  }
+  return sum / 4;
+}
+
 test('masking seen items: each target competes only with items its window has not shown before it', () => {
   const cfg = { ...tiny, blocks: 1 };
   const p = initParams(cfg, 6);
@@ -123,43 +145,21 @@ test('masking seen items: each target competes only with items its window has no
   const targets = Int32Array.from([5, 3, 2, 9, 0]); // row 1's target, 3, was seen: it stays in its softmax
   const got = tf.tidy(() => nextItemLoss(p, cfg, inp, targets, { maskSeen: true }).dataSync()[0]);
   const plain = tf.tidy(() => nextItemLoss(p, cfg, inp, targets).dataSync()[0]);
-  const h = tf.tidy(() => forward(p, cfg, inp).hidden.arraySync() as number[][]);
-  const E = p.item_emb.arraySync() as number[][];
-  const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
-  let sum = 0;
-  for (let r = 0; r < 4; r++) {
-    const t = targets[r], seen = new Set(seq.items.slice(0, r + 1).filter((i) => i !== t));
-    const logits = [];
-    for (let j = 1; j < cfg.vocabSize; j++) if (!seen.has(j)) logits.push(dot(h[r], E[j]));
-    const m = Math.max(...logits);
-    sum += m + Math.log(logits.reduce((s, x) => s + Math.exp(x - m), 0)) - dot(h[r], E[t]);
-  }
-  assert.ok(Math.abs(got - sum / 4) < 1e-5, `${got} vs ${sum / 4}`);
+  const want = referenceLoss(p, cfg, targets, true);
+  assert.ok(Math.abs(got - want) < 1e-5, `${got} vs ${want}`);
   assert.ok(got < plain, 'fewer competitors, lower loss');
 });
 
 test('label smoothing: (1 − ε)·the target\'s −log p + ε·the mean −log p over the softmax\'s items, with and without seen items masked', () => {
   const cfg = { ...tiny, blocks: 1 };
   const p = initParams(cfg, 8);
-  const inp = packBatch([seq], 5, cfg.numTimeBuckets); // items 3, 5, 7, 2, 9
+  const inp = packBatch([seq], 5, cfg.numTimeBuckets);
   const targets = Int32Array.from([5, 3, 2, 9, 0]);
-  const h = tf.tidy(() => forward(p, cfg, inp).hidden.arraySync() as number[][]);
-  const E = p.item_emb.arraySync() as number[][];
-  const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
   const eps = 0.1;
   for (const maskSeen of [false, true]) {
     const got = tf.tidy(() => nextItemLoss(p, cfg, inp, targets, { maskSeen, labelSmoothing: eps }).dataSync()[0]);
-    let sum = 0;
-    for (let r = 0; r < 4; r++) {
-      const t = targets[r], seen = maskSeen ? new Set(seq.items.slice(0, r + 1).filter((i) => i !== t)) : new Set<number>();
-      const logits: number[] = [];
-      for (let j = 1; j < cfg.vocabSize; j++) if (!seen.has(j)) logits.push(dot(h[r], E[j]));
-      const m = Math.max(...logits);
-      const lse = m + Math.log(logits.reduce((s, x) => s + Math.exp(x - m), 0));
-      const meanNll = logits.reduce((s, x) => s + lse - x, 0) / logits.length;
-      sum += (1 - eps) * (lse - dot(h[r], E[t])) + eps * meanNll;
-    }
-    assert.ok(Math.abs(got - sum / 4) < 1e-5, `maskSeen ${maskSeen}: ${got} vs ${sum / 4}`);
+    const want = referenceLoss(p, cfg, targets, maskSeen, eps);
+    assert.ok(Math.abs(got - want) < 1e-5, `maskSeen ${maskSeen}: ${got} vs ${want}`);
   }
 });
 
