@@ -2,7 +2,7 @@
  * npm run train -- --dataset <online-retail|ml-1m|beauty|taobao|file.tsv> [--out DIR] [--epochs 200] [--batch 64]
  *   [--lr 0.002] [--lr-drop EPOCH:FACTOR,...] [--d 64] [--blocks 2] [--heads 1] [--max-len auto|N] [--ff 4·d] [--ff-act gelu|relu]
  *   [--no-emb-scale] [--dropout 0.2] [--no-inner-dropout] [--rel-pos] [--no-types] [--no-time] [--sampled auto|N] [--negatives mixed|uniform] [--mask-seen | --no-mask-seen]
- *   [--weight-decay 0] [--label-smoothing 0] [--ema 0] [--adam-beta2 0.98] [--seed 42] [--patience 3] [--cutoff 2011-09-01] [--min-count 1]
+ *   [--weight-decay 0] [--label-smoothing 0] [--ema 0] [--adam-beta2 0.999] [--seed 42] [--patience 3] [--cutoff 2011-09-01] [--min-count 1]
  *   [--quantize float32|float16|uint8] [--workers <cores>] [--max-users N] [--valid-users 5000] [--json FILE] [--no-card]
  *   [--require-better (exit 1 when a baseline ranks better)] [--plateau 0.3 (factor: reduce on plateau; 0 = off)] [--minutes 40 (time budget; 0 = none)]
  *   [--protocol item|basket] [--return-items 128 (0 = off; off where seen items are excluded)] [--return-hidden 32]
@@ -33,7 +33,7 @@ const f = parseFlags('train', USAGE, () => {
       batch: { type: 'string', default: '64' }, lr: { type: 'string', default: '0.002' }, 'lr-drop': { type: 'string' }, d: { type: 'string', default: '64' },
       blocks: { type: 'string', default: '2' }, heads: { type: 'string', default: '1' }, 'max-len': { type: 'string', default: 'auto' },
       ff: { type: 'string' }, 'ff-act': { type: 'string', default: 'gelu' }, 'no-emb-scale': { type: 'boolean' }, 'no-inner-dropout': { type: 'boolean' }, 'rel-pos': { type: 'boolean' }, dropout: { type: 'string', default: '0.2' }, 'no-types': { type: 'boolean' }, 'no-time': { type: 'boolean' },
-      sampled: { type: 'string', default: 'auto' }, negatives: { type: 'string', default: 'mixed' }, 'mask-seen': { type: 'boolean' }, 'no-mask-seen': { type: 'boolean' }, 'weight-decay': { type: 'string', default: '0' }, 'label-smoothing': { type: 'string', default: '0' }, ema: { type: 'string', default: '0' }, 'adam-beta2': { type: 'string', default: '0.98' }, seed: { type: 'string', default: '42' }, patience: { type: 'string', default: '3' },
+      sampled: { type: 'string', default: 'auto' }, negatives: { type: 'string', default: 'mixed' }, 'mask-seen': { type: 'boolean' }, 'no-mask-seen': { type: 'boolean' }, 'weight-decay': { type: 'string', default: '0' }, 'label-smoothing': { type: 'string', default: '0' }, ema: { type: 'string', default: '0' }, 'adam-beta2': { type: 'string', default: '0.999' }, seed: { type: 'string', default: '42' }, patience: { type: 'string', default: '3' },
       cutoff: { type: 'string' }, 'min-count': { type: 'string' }, quantize: { type: 'string', default: 'float16' },
       'max-users': { type: 'string' }, 'valid-users': { type: 'string', default: '5000' }, json: { type: 'string' }, 'no-card': { type: 'boolean' },
       'exclude-seen': { type: 'boolean' }, 'include-seen': { type: 'boolean' }, backend: { type: 'string' }, workers: { type: 'string', default: String(Math.min(8, os.availableParallelism())) },

@@ -43,10 +43,7 @@ export interface TrainOptions {
    * beside it). 0 = off.
    */
   ema?: number;
-  /**
-   * Adam's β2, the decay of its running mean of squared gradients (default 0.98, tfjs's own is 0.999). A
-   * shorter memory damps the large, rare steps of items that seldom appear as targets.
-   */
+  /** Adam's β2, the decay of its running mean of squared gradients (default 0.999, tfjs's own). */
   adamBeta2?: number;
   /** Step schedule: from epoch `epoch` on (1-based, after that many epochs), the rate is multiplied by `factor`. */
   lrDrops?: Array<{ epoch: number; factor: number }>;
@@ -138,7 +135,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   const log = o.log ?? ((l: string) => console.log(l));
   const params: Record<string, tf.Variable> = {};
   for (const [k, v] of Object.entries(initParams(cfg, o.seed))) { params[k] = tf.variable(v, true, k); v.dispose(); }
-  const opt = tf.train.adam(o.lr, 0.9, o.adamBeta2 ?? 0.98);
+  const opt = tf.train.adam(o.lr, 0.9, o.adamBeta2 ?? 0.999);
   const windows = makeWindows(split.train, cfg.maxLen);
   const rand = rng(o.seed);
   let startEpoch = 0, best: Metrics | null = null, bestEpoch = -1, stepSeed = o.seed * 1000;
