@@ -128,7 +128,7 @@ test('validation users are spread over the list, not its head', () => {
   assert.deepEqual(spreadSample(list, 1), [0]);
 });
 
-test("adamBeta2 reaches Adam: one step does not depend on it (bias-corrected), the next ones do; the default is 0.999", { skip: !fs.existsSync(file) && `no ${file}` }, async () => {
+test('adamBeta2 reaches Adam: one step does not depend on it (bias-corrected), the next ones do; the default is 0.999', { skip: !fs.existsSync(file) && `no ${file}` }, async () => {
   const { split, cfg } = await slice(120, 16, 0);
   const base = { epochs: 1, lr: 0.01, seed: 1, patience: 5, sampled: 0, validUsers: 0, quiet: true, log: () => {} };
   const emb = async (o: object) => Array.from(await (await train(split, cfg, { ...base, batch: 32, ...o })).params.item_emb.data());
