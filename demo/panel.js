@@ -234,11 +234,12 @@ function showPlan() {
   const base = Number($('conv-rate').value) / 100;
   const n = perArm(base, plan.lift.value);
   const pct = (x) => `${(100 * x).toFixed(1)}%`;
+  const hasLift = Number.isFinite(plan.lift.value);
   $('ab-results').innerHTML = `<table><caption class="small">${plan.customers} replayed customers</caption>
     <thead><tr><th scope="col">arm</th><th scope="col">next purchase in the first row</th><th scope="col">95% interval</th></tr></thead>
     <tbody><tr><th scope="row">personalized</th><td data-k="ab-p">${pct(plan.personalized.rate)}</td><td>${pct(plan.personalized.ci[0])}–${pct(plan.personalized.ci[1])}</td></tr>
     <tr><th scope="row">control (merchant order)</th><td data-k="ab-c">${pct(plan.control.rate)}</td><td>${pct(plan.control.ci[0])}–${pct(plan.control.ci[1])}</td></tr></tbody></table>
-    <p class="small">Relative lift: <strong data-k="ab-lift">${Number.isFinite(plan.lift.value) ? `${(100 * plan.lift.value).toFixed(0)}%` : 'n/a'}</strong> ${Number.isFinite(plan.lift.value) ? `(95% interval ${pct(plan.lift.ci[0])} to ${pct(plan.lift.ci[1])})` : '(the control arm has no first-row hit in this sample: replay more customers)'}.
+    <p class="small">Relative lift: <strong data-k="ab-lift">${hasLift ? `${(100 * plan.lift.value).toFixed(0)}%` : 'n/a'}</strong> ${hasLift ? `(95% interval ${pct(plan.lift.ci[0])} to ${pct(plan.lift.ci[1])})` : '(the control arm has no first-row hit in this sample: replay more customers)'}.
     If your ${pct(base)} conversion rate rose by that share, a test at α 0.05 and power 0.8 needs <strong data-k="ab-n">${Number.isFinite(n) ? n.toLocaleString('en') : 'n/a'}</strong> shoppers per arm.</p>`;
   const H = 90, x = (i) => 60 + i * 120, y = (v) => 100 - v * H / Math.max(0.01, plan.personalized.ci[1], plan.control.ci[1]);
   $('ab-chart').innerHTML = [['personalized', plan.personalized, '#0b5cad'], ['control', plan.control, '#9aa0aa']].map(([name, a, color], i) =>

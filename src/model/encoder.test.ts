@@ -6,7 +6,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../scripts/lib/backend.js';
 import { checkConfig, defaultConfig } from './config.js';
-import { forward, initParams, nextItemLoss, step, uniformDraws, type KVCache, type LossOptions } from './encoder.js';
+import { forward, initParams, nextItemLoss, step, uniformDraws, type KVCache, type LossOptions, type SeqInputs } from './encoder.js';
 import { packBatch } from './inputs.js';
 import { hasLayerNormKernel, layerNormKernel, LN_EPS } from './kernels.js';
 import { loadModelDir, saveModelDir } from '../../scripts/lib/modeldir.js';
@@ -117,11 +117,10 @@ test('sampled softmax with uniform negatives: each target against its own draws,
 });
 
 /**
- * The full-softmax loss of `seq` with `targets` (rows 0-3), written out by hand: each target against every
+ * The full-softmax loss of `seq` packed as `inp` with `targets` (rows 0-3), written out by hand: each target against every
  * item (without the items its window showed before it when `maskSeen`), plus `eps` of the mean −log p.
  */
-function referenceLoss(p: Record<string, tf.Tensor>, cfg: typeof tiny, targets: Int32Array, maskSeen: boolean, eps = 0): number {
-  const inp = packBatch([seq], 5, cfg.numTimeBuckets);
+function referenceLoss(p: Record<string, tf.Tensor>, cfg: typeof tiny, inp: SeqInputs, targets: Int32Array, maskSeen: boolean, eps = 0): number {
   const h = tf.tidy(() => forward(p, cfg, inp).hidden.arraySync() as number[][]);
   const E = p.item_emb.arraySync() as number[][];
   const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
@@ -145,7 +144,7 @@ test('masking seen items: each target competes only with items its window has no
   const targets = Int32Array.from([5, 3, 2, 9, 0]); // row 1's target, 3, was seen: it stays in its softmax
   const got = tf.tidy(() => nextItemLoss(p, cfg, inp, targets, { maskSeen: true }).dataSync()[0]);
   const plain = tf.tidy(() => nextItemLoss(p, cfg, inp, targets).dataSync()[0]);
-  const want = referenceLoss(p, cfg, targets, true);
+  const want = referenceLoss(p, cfg, inp, targets, true);
   assert.ok(Math.abs(got - want) < 1e-5, `${got} vs ${want}`);
   assert.ok(got < plain, 'fewer competitors, lower loss');
 });
@@ -158,7 +157,7 @@ test('label smoothing: (1 − ε)·the target\'s −log p + ε·the mean −log 
   const eps = 0.1;
   for (const maskSeen of [false, true]) {
     const got = tf.tidy(() => nextItemLoss(p, cfg, inp, targets, { maskSeen, labelSmoothing: eps }).dataSync()[0]);
-    const want = referenceLoss(p, cfg, targets, maskSeen, eps);
+    const want = referenceLoss(p, cfg, inp, targets, maskSeen, eps);
     assert.ok(Math.abs(got - want) < 1e-5, `maskSeen ${maskSeen}: ${got} vs ${want}`);
   }
 });
