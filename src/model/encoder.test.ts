@@ -6,9 +6,9 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../scripts/lib/backend.js';
 import { checkConfig, defaultConfig } from './config.js';
-import { forward, initParams, nextItemLoss, step, uniformDraws, type KVCache, type LossOptions, type SeqInputs } from './encoder.js';
+import { forward, initParams, logSumExpRows, nextItemLoss, step, uniformDraws, type KVCache, type LossOptions, type SeqInputs } from './encoder.js';
 import { packBatch } from './inputs.js';
-import { hasLayerNormKernel, layerNormKernel, LN_EPS } from './kernels.js';
+import { hasLayerNormKernel, hasSoftmaxKernel, layerNormKernel, LN_EPS, SOFTMAX_LSE } from './kernels.js';
 import { loadModelDir, saveModelDir } from '../../scripts/lib/modeldir.js';
 import { decodeParams, encodeWeights, buildModelJson } from './weights.js';
 
@@ -206,6 +206,40 @@ for (const backend of ['cpu', 'wasm']) {
       tf.grad((w: tf.Tensor) => { const h = forward({ ...p, final_ln_g: w }, tiny, inp).hidden; taped = h.dataSync() as Float32Array; return tf.sum(h); })(p.final_ln_g);
       plain.forEach((v, i) => assert.ok(Math.abs(v - taped![i]) < 1e-5));
     } finally { await initBackend('cpu'); }
+  });
+
+  test(`the one-kernel softmax and the composite: log-sum-exp and its gradient leave listed columns out, also when they hold nearly all the mass (${backend})`, async () => {
+    await initBackend(backend);
+    const kernel = tf.getKernel(SOFTMAX_LSE, backend)!;
+    try {
+      const R = 4, n = 7;
+      const x = Array.from({ length: R * n }, (_, i) => Math.sin(i * 1.7) * 3);
+      x[2 * n + 5] = 60; // row 2: a left-out column with nearly all of the row's mass
+      const leftOut = { offsets: Int32Array.from([0, 2, 2, 4, 5]), cols: Int32Array.from([0, 6, 5, 1, 3]) };
+      const dy = [0.5, -1, 2, 1.5];
+      const check = () => {
+        const xt = tf.tensor2d(x, [R, n]);
+        const lse = logSumExpRows(xt, leftOut).dataSync();
+        const grad = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(logSumExpRows(z as tf.Tensor2D, leftOut), tf.tensor1d(dy))))(xt).dataSync();
+        for (let r = 0; r < R; r++) {
+          const out = new Set(leftOut.cols.slice(leftOut.offsets[r], leftOut.offsets[r + 1]));
+          const kept = x.slice(r * n, r * n + n).map((v, j) => (out.has(j) ? -Infinity : v));
+          const m = Math.max(...kept), s = kept.reduce((a, v) => a + Math.exp(v - m), 0);
+          assert.ok(Math.abs(lse[r] - (m + Math.log(s))) < 1e-5, `row ${r}: ${lse[r]} vs ${m + Math.log(s)}`);
+          kept.forEach((v, j) => assert.ok(Math.abs(grad[r * n + j] - dy[r] * Math.exp(v - m) / s) < 1e-6, `[${r}, ${j}]`));
+        }
+      };
+      assert.ok(hasSoftmaxKernel());
+      check();
+      // The composite (what webgl and webgpu run): the kernel unregistered, the backend's kernel list read anew.
+      tf.unregisterKernel(SOFTMAX_LSE, backend);
+      await initBackend(backend === 'cpu' ? 'wasm' : 'cpu'); hasSoftmaxKernel(); await initBackend(backend);
+      assert.ok(!hasSoftmaxKernel());
+      check();
+    } finally {
+      if (!tf.getKernel(SOFTMAX_LSE, backend)) tf.registerKernel(kernel);
+      await initBackend(backend === 'cpu' ? 'wasm' : 'cpu'); hasSoftmaxKernel(); await initBackend('cpu');
+    }
   });
 
   // On wasm the encoder uses its own gradients (scatter-add lookup, matmul with materialized transposes,

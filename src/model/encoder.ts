@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { hasReturn, type ModelConfig } from './config.js';
 import { HISTORY_FEATURES, ITEM_FEATURES } from './history.js';
-import { hasKernel, hasLayerNormKernel, layerNormKernel, LN_EPS } from './kernels.js';
+import { hasKernel, hasLayerNormKernel, hasSoftmaxKernel, layerNormKernel, LN_EPS, softmaxLseKernel } from './kernels.js';
 
 export type Params = Record<string, tf.Tensor>;
 
@@ -137,14 +137,37 @@ export function mm(a: tf.Tensor2D, b: tf.Tensor2D, transposeB = false): tf.Tenso
   return f(a, bb) as tf.Tensor2D;
 }
 
+/** Columns left out of each row's softmax: row r leaves out cols[offsets[r] .. offsets[r + 1]), each once. */
+export interface LeftOut { offsets: Int32Array; cols: Int32Array }
+
 /**
- * Row-wise log-sum-exp with the softmax as its gradient. tfjs's own goes through `max`, whose gradient is a
- * broadcast `equal` over the whole [rows, items] matrix: half of a training step on wasm (measured).
+ * Row-wise log-sum-exp with the softmax as its gradient, optionally leaving listed columns out of each row
+ * (probability 0 there). tfjs's own goes through `max`, whose gradient is a broadcast `equal` over the whole
+ * [rows, items] matrix: half of a training step on wasm (measured). On wasm and cpu it is one kernel
+ * (kernels.ts: two passes over the matrix, no dense mask); elsewhere the composite below, with the
+ * left-out columns at -1e9.
  */
-export function logSumExpRows(x: tf.Tensor2D): tf.Tensor1D {
-  const f = tf.customGrad(((z: tf.Tensor, save: tf.GradSaveFunc) => {
-    const m = tf.max(z, 1, true);
-    const e = tf.exp(tf.sub(z, m));
+export function logSumExpRows(x: tf.Tensor2D, leftOut?: LeftOut): tf.Tensor1D {
+  const [R, n] = x.shape;
+  if (hasSoftmaxKernel()) {
+    const lo = leftOut ?? { offsets: new Int32Array(R + 1), cols: new Int32Array(0) };
+    const offsets = tf.tensor1d(lo.offsets, 'int32'), cols = tf.tensor1d(lo.cols, 'int32');
+    const f = tf.customGrad(((z: tf.Tensor, save: tf.GradSaveFunc) => {
+      const [lse, e, inv] = softmaxLseKernel(z as tf.Tensor2D, offsets, cols);
+      save([e, inv]);
+      return { value: lse, gradFunc: (dy: tf.Tensor, [se, sinv]: tf.Tensor[]) => tf.mul(se, tf.mul(sinv, tf.reshape(dy, [-1, 1]))) };
+    }) as unknown as GradFn);
+    return f(x) as tf.Tensor1D;
+  }
+  let z: tf.Tensor2D = x;
+  if (leftOut && leftOut.cols.length) {
+    const mask = new Float32Array(R * n);
+    for (let r = 0; r < R; r++) for (let k = leftOut.offsets[r]; k < leftOut.offsets[r + 1]; k++) mask[r * n + leftOut.cols[k]] = -1e9;
+    z = tf.add(x, tf.tensor2d(mask, [R, n])) as tf.Tensor2D;
+  }
+  const f = tf.customGrad(((zz: tf.Tensor, save: tf.GradSaveFunc) => {
+    const m = tf.max(zz, 1, true);
+    const e = tf.exp(tf.sub(zz, m));
     const s = tf.sum(e, 1, true);
     const p = tf.div(e, s); // the softmax, kept for the backward pass (one exp over [rows, items], not two)
     save([p]);
@@ -153,7 +176,7 @@ export function logSumExpRows(x: tf.Tensor2D): tf.Tensor1D {
       gradFunc: (dy: tf.Tensor, [sp]: tf.Tensor[]) => tf.mul(sp, tf.reshape(dy, [-1, 1])),
     };
   }) as unknown as GradFn);
-  return f(x) as tf.Tensor1D;
+  return f(z) as tf.Tensor1D;
 }
 
 function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
@@ -388,19 +411,31 @@ export function denseTargets(targets: Int32Array): Targets {
 }
 
 /**
- * -1e9 at [j, item - 1] for every item of pair j's window at or before its position (item 0 and the
- * pair's own target excepted), else 0: [pairs, items]; and how many items each pair keeps.
+ * For each pair j: the items (as columns: item - 1) its window holds at or before its position, item 0 and
+ * the pair's own target excepted, each once; and how many items each pair keeps.
  */
-function seenMask(inp: SeqInputs, rows: Int32Array, targets: Int32Array, items: number): { mask: tf.Tensor2D; left: Float32Array } {
-  const m = new Float32Array(rows.length * items);
+function seenColumns(inp: SeqInputs, rows: Int32Array, targets: Int32Array, items: number): LeftOut & { left: Float32Array } {
+  const offsets = new Int32Array(rows.length + 1), cols: number[] = [];
   const left = new Float32Array(rows.length).fill(items);
   rows.forEach((i, r) => {
+    const seen = new Set<number>();
     for (let j = i - (i % inp.len); j <= i; j++) {
       const it = inp.items[j];
-      if (it > 0 && it !== targets[r] && m[r * items + it - 1] === 0) { m[r * items + it - 1] = -1e9; left[r]--; }
+      if (it > 0 && it !== targets[r] && !seen.has(it)) { seen.add(it); cols.push(it - 1); left[r]--; }
     }
+    offsets[r + 1] = cols.length;
   });
-  return { mask: tf.tensor2d(m, [rows.length, items]), left };
+  return { offsets, cols: Int32Array.from(cols), left };
+}
+
+/** Each row's mean logit over the columns left in: (all logits − the left-out ones) / how many are left. */
+function meanLeftIn(logits: tf.Tensor2D, seen: LeftOut & { left: Float32Array }): tf.Tensor {
+  const [R, n] = logits.shape, nnz = seen.cols.length;
+  if (!nnz) return tf.mean(logits, 1);
+  const flat = new Int32Array(nnz), seg = new Float32Array(R * nnz);
+  for (let r = 0; r < R; r++) for (let k = seen.offsets[r]; k < seen.offsets[r + 1]; k++) { flat[k] = r * n + seen.cols[k]; seg[r * nnz + k] = 1; }
+  const out = tf.matMul(tf.tensor2d(seg, [R, nnz]), lookup(tf.reshape(logits, [-1, 1]), flat)); // [R, 1]: each row's left-out sum
+  return tf.div(tf.sub(tf.sum(logits, 1), tf.reshape(out, [-1])), tf.tensor1d(seen.left));
 }
 
 /**
@@ -488,10 +523,9 @@ export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, t
     if (opts.maskSeen) {
       const rows = Int32Array.from(t.pairPos, (p) => t.positions[p]);
       const logits = mm(h, table, true);
-      const { mask, left } = seenMask(inp, rows, tgIds, cfg.vocabSize - 1);
-      // The mean over the items left in: (all logits − the masked ones) / how many are left.
-      if (eps > 0) meanLogit = tf.div(tf.sub(tf.sum(logits, 1), tf.sum(tf.mul(logits, tf.mul(mask, -1e-9)), 1)), tf.tensor1d(left));
-      lse = logSumExpRows(tf.add(logits, mask) as tf.Tensor2D);
+      const seen = seenColumns(inp, rows, tgIds, cfg.vocabSize - 1);
+      if (eps > 0) meanLogit = meanLeftIn(logits, seen);
+      lse = logSumExpRows(logits, seen);
     } else {
       // One softmax per predicting position, shared by its targets.
       catalog = mm(hP, table, true);
