@@ -412,30 +412,33 @@ export function denseTargets(targets: Int32Array): Targets {
 
 /**
  * For each pair j: the items (as columns: item - 1) its window holds at or before its position, item 0 and
- * the pair's own target excepted, each once; and how many items each pair keeps.
+ * the pair's own target excepted, each once.
  */
-function seenColumns(inp: SeqInputs, rows: Int32Array, targets: Int32Array, items: number): LeftOut & { left: Float32Array } {
+function seenColumns(inp: SeqInputs, rows: Int32Array, targets: Int32Array): LeftOut {
   const offsets = new Int32Array(rows.length + 1), cols: number[] = [];
-  const left = new Float32Array(rows.length).fill(items);
   rows.forEach((i, r) => {
     const seen = new Set<number>();
     for (let j = i - (i % inp.len); j <= i; j++) {
       const it = inp.items[j];
-      if (it > 0 && it !== targets[r] && !seen.has(it)) { seen.add(it); cols.push(it - 1); left[r]--; }
+      if (it > 0 && it !== targets[r] && !seen.has(it)) { seen.add(it); cols.push(it - 1); }
     }
     offsets[r + 1] = cols.length;
   });
-  return { offsets, cols: Int32Array.from(cols), left };
+  return { offsets, cols: Int32Array.from(cols) };
 }
 
-/** Each row's mean logit over the columns left in: (all logits − the left-out ones) / how many are left. */
-function meanLeftIn(logits: tf.Tensor2D, seen: LeftOut & { left: Float32Array }): tf.Tensor {
-  const [R, n] = logits.shape, nnz = seen.cols.length;
-  if (!nnz) return tf.mean(logits, 1);
-  const flat = new Int32Array(nnz), seg = new Float32Array(R * nnz);
-  for (let r = 0; r < R; r++) for (let k = seen.offsets[r]; k < seen.offsets[r + 1]; k++) { flat[k] = r * n + seen.cols[k]; seg[r * nnz + k] = 1; }
-  const out = tf.matMul(tf.tensor2d(seg, [R, nnz]), lookup(tf.reshape(logits, [-1, 1]), flat)); // [R, 1]: each row's left-out sum
-  return tf.div(tf.sub(tf.sum(logits, 1), tf.reshape(out, [-1])), tf.tensor1d(seen.left));
+/**
+ * Each row's mean logit over the columns left in: (all logits − the left-out ones) / how many are left. The
+ * left-out indicator is as large as the logits themselves (label smoothing's path only, not the default's).
+ */
+function meanLeftIn(logits: tf.Tensor2D, lo: LeftOut): tf.Tensor {
+  const [R, n] = logits.shape;
+  const out = new Float32Array(R * n), left = new Float32Array(R);
+  for (let r = 0; r < R; r++) {
+    for (let k = lo.offsets[r]; k < lo.offsets[r + 1]; k++) out[r * n + lo.cols[k]] = 1;
+    left[r] = n - (lo.offsets[r + 1] - lo.offsets[r]);
+  }
+  return tf.div(tf.sub(tf.sum(logits, 1), tf.sum(tf.mul(logits, tf.tensor2d(out, [R, n])), 1)), tf.tensor1d(left));
 }
 
 /**
@@ -523,7 +526,7 @@ export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, t
     if (opts.maskSeen) {
       const rows = Int32Array.from(t.pairPos, (p) => t.positions[p]);
       const logits = mm(h, table, true);
-      const seen = seenColumns(inp, rows, tgIds, cfg.vocabSize - 1);
+      const seen = seenColumns(inp, rows, tgIds);
       if (eps > 0) meanLogit = meanLeftIn(logits, seen);
       lse = logSumExpRows(logits, seen);
     } else {
