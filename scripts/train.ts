@@ -2,7 +2,7 @@
  * npm run train -- --dataset <online-retail|ml-1m|beauty|taobao|file.tsv> [--out DIR] [--epochs 200] [--batch 64]
  *   [--lr 0.002] [--lr-drop EPOCH:FACTOR,...] [--d 64] [--blocks 2] [--heads 1] [--max-len auto|N] [--ff 4·d] [--ff-act gelu|relu]
  *   [--no-emb-scale] [--dropout 0.2] [--no-inner-dropout] [--rel-pos] [--no-types] [--no-time] [--sampled auto|N] [--negatives mixed|uniform] [--mask-seen | --no-mask-seen]
- *   [--weight-decay 0] [--label-smoothing 0] [--ema 0] [--adam-beta2 0.999] [--seed 42] [--patience 3] [--cutoff 2011-09-01] [--min-count 1]
+ *   [--weigh target|batch] [--weight-decay 0] [--label-smoothing 0] [--ema 0] [--adam-beta2 0.999] [--seed 42] [--patience 3] [--cutoff 2011-09-01] [--min-count 1]
  *   [--quantize float32|float16|uint8] [--workers <cores>] [--max-users N] [--valid-users 5000] [--json FILE] [--no-card]
  *   [--require-better (exit 1 when a baseline ranks better)] [--plateau 0.3 (factor: reduce on plateau; 0 = off)] [--minutes 40 (time budget; 0 = none)]
  *   [--protocol item|basket] [--return-items 128 (0 = off; off where seen items are excluded)] [--return-hidden 32]
@@ -37,7 +37,7 @@ const f = parseFlags('train', USAGE, () => {
       cutoff: { type: 'string' }, 'min-count': { type: 'string' }, quantize: { type: 'string', default: 'float16' },
       'max-users': { type: 'string' }, 'valid-users': { type: 'string', default: '5000' }, json: { type: 'string' }, 'no-card': { type: 'boolean' },
       'exclude-seen': { type: 'boolean' }, 'include-seen': { type: 'boolean' }, backend: { type: 'string' }, workers: { type: 'string', default: String(Math.min(8, os.availableParallelism())) },
-      protocol: { type: 'string', default: 'item' }, 'require-better': { type: 'boolean' }, plateau: { type: 'string', default: '0.3' }, minutes: { type: 'string', default: '40' }, 'return-items': { type: 'string' }, 'return-hidden': { type: 'string', default: '32' },
+      protocol: { type: 'string', default: 'item' }, 'require-better': { type: 'boolean' }, plateau: { type: 'string', default: '0.3' }, minutes: { type: 'string', default: '40' }, 'return-items': { type: 'string' }, 'return-hidden': { type: 'string', default: '32' }, weigh: { type: 'string', default: 'batch' },
     },
   });
   const pos = { int: true, min: 1 };
@@ -52,7 +52,7 @@ const f = parseFlags('train', USAGE, () => {
     dropout: num('dropout', a.dropout, { min: 0, below: 1 }), epochs: num('epochs', a.epochs, pos), batch: num('batch', a.batch, pos),
     lr: num('lr', a.lr, { above: 0 }), lrDrops: parseLrDrops(a['lr-drop']), seed: num('seed', a.seed, { int: true }),
     patience: num('patience', a.patience, pos), sampled, weightDecay: num('weight-decay', a['weight-decay'], { min: 0 }), labelSmoothing: num('label-smoothing', a['label-smoothing'], { min: 0, below: 1 }), ema: num('ema', a.ema, { min: 0, below: 1 }), adamBeta2: num('adam-beta2', a['adam-beta2'], { above: 0, below: 1 }),
-    negatives: choice('negatives', a.negatives, ['mixed', 'uniform'] as const),
+    negatives: choice('negatives', a.negatives, ['mixed', 'uniform'] as const), weigh: choice('weigh', a.weigh, ['batch', 'target'] as const),
     validUsers: num('valid-users', a['valid-users'], { int: true, min: 0 }), workers: num('workers', a.workers, { int: true, min: 1, max: 64 }),
     maxUsers: num('max-users', a['max-users'], pos, true), minCount: num('min-count', a['min-count'], pos, true),
     protocol: choice('protocol', a.protocol, ['item', 'basket'] as const), returnItems: num('return-items', a['return-items'], { int: true, min: 0, max: 1000 }, true),
@@ -86,10 +86,10 @@ const cfg = defaultConfig(split.vocab.length + 1, {
 const out = f.out ?? path.join(ROOT, '.cache/models', log.name);
 console.log(`backend ${backend}; ${split.dataset}: ${split.train.length} training sequences, ${split.valid.length} validation and ${split.test.length} test users, ${split.vocab.length} items; ${split.protocol}`);
 console.log(`config ${JSON.stringify(cfg)}`);
-console.log(`training: Adam lr ${f.lr} β2 ${f.adamBeta2}, batch ${f.batch}, ${sampled ? `sampled softmax (${sampled})` : 'full softmax'}${maskSeen ? ' without seen items' : ''}${f.labelSmoothing ? `, label smoothing ${f.labelSmoothing}` : ''}${f.weightDecay ? `, weight decay ${f.weightDecay}` : ''}, reduce on plateau ×${f.plateau}, patience ${f.patience}, at most ${f.epochs} epochs${f.minutes ? ` and ${f.minutes} min` : ''}, ${f.workers} thread(s)`);
+console.log(`training: Adam lr ${f.lr} β2 ${f.adamBeta2}, batch ${f.batch} (weighed by ${f.weigh}), ${sampled ? `sampled softmax (${sampled})` : 'full softmax'}${maskSeen ? ' without seen items' : ''}${f.labelSmoothing ? `, label smoothing ${f.labelSmoothing}` : ''}${f.weightDecay ? `, weight decay ${f.weightDecay}` : ''}, reduce on plateau ×${f.plateau}, patience ${f.patience}, at most ${f.epochs} epochs${f.minutes ? ` and ${f.minutes} min` : ''}, ${f.workers} thread(s)`);
 const r = await train(split, cfg, {
   epochs: f.epochs, batch: f.batch, lr: f.lr, lrDrops: f.lrDrops, plateau: f.plateau, minutes: f.minutes, seed: f.seed, patience: f.patience,
-  sampled, negatives: f.negatives, maskSeen, labelSmoothing: f.labelSmoothing, weightDecay: f.weightDecay, ema: f.ema, adamBeta2: f.adamBeta2, validUsers: f.validUsers, workers: f.workers, checkpointDir: path.join(ROOT, '.cache/checkpoints', path.basename(out)),
+  sampled, negatives: f.negatives, maskSeen, labelSmoothing: f.labelSmoothing, weightDecay: f.weightDecay, ema: f.ema, adamBeta2: f.adamBeta2, validUsers: f.validUsers, weigh: f.weigh, workers: f.workers, checkpointDir: path.join(ROOT, '.cache/checkpoints', path.basename(out)),
 });
 console.log(`trained ${r.epochs} epochs in ${(r.seconds / 60).toFixed(1)} min: ${r.seqPerSec.toFixed(0)} sequences/s, ${r.gflops.toFixed(2)} effective GFLOPS (${backend} matmul peak in this run ${r.peak.toFixed(1)} GFLOPS)`);
 
@@ -117,7 +117,7 @@ const verdict = ratio >= 1 ? `recommended: ${ratio.toFixed(3)}× the NDCG@10 of 
 console.log(ratio >= 1
   ? `\nVerdict: the model ranks better than every baseline (${ratio.toFixed(3)}× ${bn}'s NDCG@10 on the test split).`
   : `\nVerdict: NOT RECOMMENDED. On the test split the rule "${bn}" ranks better than this model (the model reaches ${ratio.toFixed(3)}× its NDCG@10): a shop is better served by that rule.`);
-const summary = { verdict, dataset: final.dataset, protocol: final.protocol, config: cfg, training: { lr: f.lr, batch: f.batch, sampled, maskSeen, labelSmoothing: f.labelSmoothing, weightDecay: f.weightDecay, adamBeta2: f.adamBeta2, plateau: f.plateau, patience: f.patience, budgetMinutes: f.minutes, workers: f.workers }, backend, epochs: r.epochs, minutes: r.seconds / 60, seqPerSec: r.seqPerSec, gflops: r.gflops, peakGflops: r.peak, history: r.history, quantization: Object.fromEntries(Object.entries(reports).map(([q, rep]) => [q, { bytes: rep.bytes, model: rep.metrics.model }])), metrics: final.metrics, bestBaseline: bn };
+const summary = { verdict, dataset: final.dataset, protocol: final.protocol, config: cfg, training: { lr: f.lr, batch: f.batch, weigh: f.weigh, sampled, maskSeen, labelSmoothing: f.labelSmoothing, weightDecay: f.weightDecay, adamBeta2: f.adamBeta2, plateau: f.plateau, patience: f.patience, budgetMinutes: f.minutes, workers: f.workers }, backend, epochs: r.epochs, minutes: r.seconds / 60, seqPerSec: r.seqPerSec, gflops: r.gflops, peakGflops: r.peak, history: r.history, quantization: Object.fromEntries(Object.entries(reports).map(([q, rep]) => [q, { bytes: rep.bytes, model: rep.metrics.model }])), metrics: final.metrics, bestBaseline: bn };
 if (f.json) fs.writeFileSync(f.json, JSON.stringify(summary, null, 2));
 if (!f['no-card']) writeModelCard(out, summary, process.argv.slice(2), log.name === 'online-retail');
 if (f['require-better'] && ratio < 1) { console.error(`train: --require-better: the model is below ${bn}`); process.exit(1); }

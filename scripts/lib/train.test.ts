@@ -4,10 +4,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { initBackend } from './backend.js';
-import { train } from './trainer.js';
+import { train, trainStep } from './trainer.js';
 import { evaluateBaseline, evaluateModel } from './evaluation.js';
 import { lrAt, parseLrDrops } from './schedule.js';
-import { spreadSample } from './windows.js';
+import { makeWindows, spreadSample, targetsPerBatch, type Window } from './windows.js';
 import { parseOnlineRetail, readText, SHARED } from './data.js';
 import { makeSplit } from './modeldir.js';
 import { popularity } from './baselines.js';
@@ -138,4 +138,30 @@ test('adamBeta2 reaches Adam: one step does not depend on it (bias-corrected), t
   const [half, b999, dflt] = [await emb({ adamBeta2: 0.5 }), await emb({ adamBeta2: 0.999 }), await emb({})];
   assert.ok(maxDiff(half, b999) > 1e-3, `several steps differ with β2 (${maxDiff(half, b999)})`);
   assert.deepEqual(dflt, b999, 'the default is 0.999');
+});
+
+test('weighing by target: a batch moves the weights in proportion to its targets, not by its mean loss', { skip: !fs.existsSync(file) && `no ${file}` }, async () => {
+  const { split, cfg } = await slice(60, 16, 0);
+  const targets = (ws: Window[]) => ws.reduce((n, w) => n + w.weights.reduce((a, b) => a + b, 0), 0);
+  const windows = makeWindows(split.train, cfg.maxLen).sort((a, b) => targets([a]) - targets([b]));
+  const short = windows.slice(0, 8), long = windows.slice(-8);
+  assert.ok(targets(short) * 2 < targets(long), 'a batch of few targets and one of many');
+  const perBatch = targetsPerBatch([...short, ...long], 8);
+  assert.ok(Math.abs(perBatch - (targets(short) + targets(long)) / 2) < 1e-9, 'the epoch mean per batch');
+  // One plain gradient step (SGD at rate 1): the change of the weights is the step's gradient.
+  const delta = async (ws: Window[], denom?: number) => {
+    const init = initParams(cfg, 9);
+    const names = Object.keys(init);
+    const vars = Object.fromEntries(names.map((k) => [k, tf.variable(init[k], true, k)])); // named as train() names them: the optimizer finds them by name
+    await trainStep(vars, names, cfg, tf.train.sgd(1), null, ws, 1, { sampled: 0 }, denom);
+    const d = Array.from(await tf.sub(vars.item_emb, init.item_emb).data());
+    for (const v of [...Object.values(vars), ...Object.values(init)]) v.dispose();
+    return d;
+  };
+  const norm = (x: number[]) => Math.sqrt(x.reduce((a, b) => a + b * b, 0));
+  for (const ws of [short, long]) {
+    const [mean, weighed] = [await delta(ws), await delta(ws, perBatch)];
+    const ratio = norm(weighed) / norm(mean);
+    assert.ok(Math.abs(ratio / (targets(ws) / perBatch) - 1) < 1e-4, `the step scales by targets / mean per batch (${ratio} vs ${targets(ws) / perBatch})`);
+  }
 });

@@ -13,7 +13,7 @@ import type { ModelConfig } from '../../src/model/config.js';
 import type { Split } from './split.js';
 import type { Metrics } from './metrics.js';
 import { allBaselines } from './baselines.js';
-import { batches, makeWindows, packWindows, rng, spreadSample, type Window } from './windows.js';
+import { batches, makeWindows, targetsPerBatch, packWindows, rng, spreadSample, type Window } from './windows.js';
 import { lrAt } from './schedule.js';
 import { evaluateBaseline, evaluateModel } from './evaluation.js';
 import { prefixed, saveCheckpoint } from './checkpoint.js';
@@ -62,6 +62,12 @@ export interface TrainOptions {
    * thread, the main thread included). 1 = single-threaded, the reference path.
    */
   workers?: number;
+  /**
+   * How a batch's targets are weighed. `batch` (each batch's mean loss: a batch of short windows, with few
+   * targets, moves the weights as much as one of long windows) or `target` (every target the same weight
+   * across the epoch: each batch's gradient scaled by its targets over the epoch's mean per batch).
+   */
+  weigh?: 'batch' | 'target';
   log?: (line: string) => void;
   quiet?: boolean;
 }
@@ -86,15 +92,17 @@ function fmtTime(s: number): string {
  * with weights equal to each share's number of targets (the full batch's mean loss) and Adam applies them
  * once. Without workers the one share is the whole batch.
  */
-async function trainStep(
+export async function trainStep(
   params: Record<string, tf.Variable>, names: string[], cfg: ModelConfig, opt: tf.Optimizer, ws: GradWorkers | null,
-  batch: Window[], seed: number, lossOpts: StepLoss,
+  batch: Window[], seed: number, lossOpts: StepLoss, perBatch?: number,
 ): Promise<{ loss: number; flops: number }> {
   const W = 1 + (ws?.size ?? 0);
   const shares = Array.from({ length: W }, (_, k) => batch.filter((_, i) => i % W === k)).filter((s) => s.length > 0);
   const packed = shares.map((s) => packWindows(s, cfg));
   const counts = packed.map((p) => p.targets.pairWeight ? p.targets.pairWeight.reduce((a, b) => a + b, 0) : p.targets.pairItem.length);
   const total = counts.reduce((a, b) => a + b, 0) || 1;
+  // The gradient's denominator: this batch's targets (its mean loss), or the epoch's mean per batch.
+  const denom = perBatch ?? total;
   const flat = packed.length > 1 ? flatParams(params, names) : new Float32Array(0);
   // Share k > 0 runs on worker k-1; share k draws its own dropout masks and negatives (seed seed·W + k).
   const remote = packed.slice(1).map((p, k) => ws!.grads(k, { params: flat, inp: p.inp, targets: p.targets, seed: seed * W + k + 1, loss: lossOpts }));
@@ -108,8 +116,8 @@ async function trainStep(
   for (const k of names) {
     const v = params[k];
     avg[k] = tf.tidy(() => {
-      let g = tf.mul(local.grads[k] ?? tf.zerosLike(v), counts[0] / total);
-      results.forEach((r, j) => { g = tf.add(g, tf.mul(tf.tensor(r.grads.subarray(off, off + v.size), v.shape), counts[j + 1] / total)); });
+      let g = tf.mul(local.grads[k] ?? tf.zerosLike(v), counts[0] / denom);
+      results.forEach((r, j) => { g = tf.add(g, tf.mul(tf.tensor(r.grads.subarray(off, off + v.size), v.shape), counts[j + 1] / denom)); });
       return g;
     });
     off += v.size;
@@ -137,6 +145,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   for (const [k, v] of Object.entries(initParams(cfg, o.seed))) { params[k] = tf.variable(v, true, k); v.dispose(); }
   const opt = tf.train.adam(o.lr, 0.9, o.adamBeta2 ?? 0.999);
   const windows = makeWindows(split.train, cfg.maxLen);
+  const perBatch = o.weigh === 'target' ? targetsPerBatch(windows, o.batch) : undefined;
   const rand = rng(o.seed);
   let startEpoch = 0, best: Metrics | null = null, bestEpoch = -1, stepSeed = o.seed * 1000;
   let bestParams: Record<string, tf.Tensor> = {};
@@ -197,7 +206,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
         if (performance.now() > deadline) { outOfTime = true; break; }
         const seed = ++stepSeed;
         const ts = performance.now();
-        const { loss: l, flops: f } = await trainStep(params, names, cfg, opt, workers, bs[bi], seed, { sampled: o.sampled, negatives: o.negatives, maskSeen: o.maskSeen, labelSmoothing: o.labelSmoothing });
+        const { loss: l, flops: f } = await trainStep(params, names, cfg, opt, workers, bs[bi], seed, { sampled: o.sampled, negatives: o.negatives, maskSeen: o.maskSeen, labelSmoothing: o.labelSmoothing }, perBatch);
         if (o.weightDecay) { const keep = 1 - lr * o.weightDecay; tf.tidy(() => { for (const v of decayed) v.assign(tf.mul(v, keep)); }); }
         if (emaW) { const b = o.ema!; tf.tidy(() => { for (const [k, v] of Object.entries(emaW)) v.assign(tf.add(tf.mul(v, b), tf.mul(params[k], 1 - b))); }); }
         flops += f;

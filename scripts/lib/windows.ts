@@ -56,6 +56,12 @@ export function rng(seed: number): () => number {
   return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; };
 }
 
+/** The mean target weight of a batch over an epoch (each basket counts 1, as in a batch's mean loss). */
+export function targetsPerBatch(windows: Window[], B: number): number {
+  const total = windows.reduce((n, w) => n + w.weights.reduce((a, b) => a + b, 0), 0);
+  return total / Math.max(1, Math.ceil(windows.length / B));
+}
+
 /** Shuffled batches; within groups of 32 batches, windows are sorted by length so padding stays small. */
 export function batches(windows: Window[], B: number, rand: () => number): Window[][] {
   const idx = windows.map((_, i) => i);
