@@ -37,7 +37,7 @@ const f = parseFlags('train', USAGE, () => {
       cutoff: { type: 'string' }, 'min-count': { type: 'string' }, quantize: { type: 'string', default: 'float16' },
       'max-users': { type: 'string' }, 'valid-users': { type: 'string', default: '5000' }, json: { type: 'string' }, 'no-card': { type: 'boolean' },
       'exclude-seen': { type: 'boolean' }, 'include-seen': { type: 'boolean' }, backend: { type: 'string' }, workers: { type: 'string', default: String(Math.min(8, os.availableParallelism())) },
-      protocol: { type: 'string', default: 'item' }, 'require-better': { type: 'boolean' }, plateau: { type: 'string', default: '0.3' }, minutes: { type: 'string', default: '40' }, 'return-items': { type: 'string' }, 'return-hidden': { type: 'string', default: '32' }, weigh: { type: 'string', default: 'batch' },
+      protocol: { type: 'string', default: 'item' }, 'require-better': { type: 'boolean' }, plateau: { type: 'string', default: '0.3' }, minutes: { type: 'string', default: '40' }, 'return-items': { type: 'string' }, 'return-hidden': { type: 'string', default: '32' }, weigh: { type: 'string', default: 'target' },
     },
   });
   const pos = { int: true, min: 1 };
