@@ -154,8 +154,9 @@ test('weighing by target: a batch moves the weights in proportion to its targets
     const names = Object.keys(init);
     const vars = Object.fromEntries(names.map((k) => [k, tf.variable(init[k], true, k)])); // named as train() names them: the optimizer finds them by name
     await trainStep(vars, names, cfg, tf.train.sgd(1), null, ws, 1, { sampled: 0 }, denom);
-    const d = Array.from(await tf.sub(vars.item_emb, init.item_emb).data());
-    for (const v of [...Object.values(vars), ...Object.values(init)]) v.dispose();
+    const diff = tf.sub(vars.item_emb, init.item_emb);
+    const d = Array.from(diff.dataSync());
+    for (const v of [diff, ...Object.values(vars), ...Object.values(init)]) v.dispose();
     return d;
   };
   const norm = (x: number[]) => Math.sqrt(x.reduce((a, b) => a + b * b, 0));

@@ -65,7 +65,8 @@ export interface TrainOptions {
   /**
    * How a batch's targets are weighed. `batch` (each batch's mean loss: a batch of short windows, with few
    * targets, moves the weights as much as one of long windows) or `target` (every target the same weight
-   * across the epoch: each batch's gradient scaled by its targets over the epoch's mean per batch).
+   * across the epoch: each batch's gradient scaled by its targets over the epoch's mean per batch; the
+   * default of `npm run train`). Unset: `batch`.
    */
   weigh?: 'batch' | 'target';
   log?: (line: string) => void;
@@ -89,8 +90,9 @@ function fmtTime(s: number): string {
 /**
  * One training step. With workers (data parallel) the batch is dealt into shares (alternating windows, so
  * lengths stay balanced), the main thread takes the first, the workers the rest; the gradients are averaged
- * with weights equal to each share's number of targets (the full batch's mean loss) and Adam applies them
- * once. Without workers the one share is the whole batch.
+ * with weights equal to each share's number of targets over the batch's (the full batch's mean loss) or, with
+ * `perBatch` (weighing by target), over the epoch's mean per batch; Adam applies them once. Without workers
+ * the one share is the whole batch.
  */
 export async function trainStep(
   params: Record<string, tf.Variable>, names: string[], cfg: ModelConfig, opt: tf.Optimizer, ws: GradWorkers | null,
