@@ -9,9 +9,12 @@ export async function watchedPage(ctx: BrowserContext): Promise<{ page: Page; er
   const page = await ctx.newPage();
   // Functions passed to page.evaluate are compiled by tsx with keepNames, which calls a __name helper.
   await page.addInitScript('window.__name = window.__name || ((f) => f);');
-  const errors: string[] = [], requests: string[] = [];
+  const errors: string[] = [],
+    requests: string[] = [];
   page.on('pageerror', (e) => errors.push('pageerror: ' + e.message));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push('console: ' + m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push('console: ' + m.text());
+  });
   page.on('request', (r) => requests.push(r.url()));
   return { page, errors, requests };
 }

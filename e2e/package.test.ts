@@ -32,43 +32,80 @@ export async function start(): Promise<Recommender> {
 `;
 
 for (const resolution of ['bundler', 'node16'] as const) {
-  test(`the .d.ts compile in a strict consumer with moduleResolution ${resolution}`, { skip: !fs.existsSync(path.join(ROOT, 'dist/types/index.d.ts')) && 'run npm run build first' }, () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shelfwise-consumer-'));
-    try {
-      fs.mkdirSync(path.join(dir, 'node_modules'));
-      fs.symlinkSync(ROOT, path.join(dir, 'node_modules/shelfwise'), 'dir');
-      fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', type: 'module', private: true }));
-      fs.writeFileSync(path.join(dir, 'app.ts'), app);
-      const module = resolution === 'bundler' ? 'esnext' : 'node16';
-      fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: 'es2022', module, moduleResolution: resolution, lib: ['es2022', 'dom'], skipLibCheck: false, types: [] }, files: ['app.ts'] }));
-      const r = spawnSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stdout + r.stderr);
-    } finally { fs.rmSync(dir, { recursive: true, force: true }); }
-  });
+  test(
+    `the .d.ts compile in a strict consumer with moduleResolution ${resolution}`,
+    { skip: !fs.existsSync(path.join(ROOT, 'dist/types/index.d.ts')) && 'run npm run build first' },
+    () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shelfwise-consumer-'));
+      try {
+        fs.mkdirSync(path.join(dir, 'node_modules'));
+        fs.symlinkSync(ROOT, path.join(dir, 'node_modules/shelfwise'), 'dir');
+        fs.writeFileSync(
+          path.join(dir, 'package.json'),
+          JSON.stringify({ name: 'consumer', type: 'module', private: true }),
+        );
+        fs.writeFileSync(path.join(dir, 'app.ts'), app);
+        const module = resolution === 'bundler' ? 'esnext' : 'node16';
+        fs.writeFileSync(
+          path.join(dir, 'tsconfig.json'),
+          JSON.stringify({
+            compilerOptions: {
+              strict: true,
+              noEmit: true,
+              target: 'es2022',
+              module,
+              moduleResolution: resolution,
+              lib: ['es2022', 'dom'],
+              skipLibCheck: false,
+              types: [],
+            },
+            files: ['app.ts'],
+          }),
+        );
+        const r = spawnSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 }
 
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const esmExample = [...README.matchAll(/```js\n([\s\S]*?)```/g)][0][1];
 const built = fs.existsSync(path.join(ROOT, 'dist/bundler/index.js'));
-const ids = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail/vocab.json'), 'utf8')).ids.slice(0, 24) as string[];
+const ids = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail/vocab.json'), 'utf8')).ids.slice(
+  0,
+  24,
+) as string[];
 const grid = `<ul id="grid" data-shelfwise-grid>${ids.map((id) => `<li data-shelfwise-item="${id}">${id}</li>`).join('')}</ul>`;
 // The app uses tfjs itself: its bundle must still hold one tfjs-core (a string only tfjs-core's source has).
 const appCode = `import * as tf from '@tensorflow/tfjs-core';\n${esmExample}\nwindow.readme = { ranked, binding, rec, appTf: tf.version_core, createRecommender };\n`;
 const ONE_CORE_MARKER = 'Cannot evaluate flag';
-const ESBUILD = (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/esbuild/package.json'), 'utf8')) as { version: string }).version;
+const ESBUILD = (
+  JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/esbuild/package.json'), 'utf8')) as { version: string }
+).version;
 const VITE = '8.3.8';
 
-let tarball = '', work = '', browser: Browser;
+let tarball = '',
+  work = '',
+  browser: Browser;
 before(async () => {
   if (!built) return;
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'shelfwise-installed-'));
   // dist/ was just built (npm test builds first): pack it as it is.
-  const r = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   tarball = path.join(work, (JSON.parse(r.stdout) as Array<{ filename: string }>)[0].filename);
   browser = await launch();
 });
-after(async () => { await browser?.close(); if (work && !process.env.KEEP_APPS) fs.rmSync(work, { recursive: true, force: true }); });
+after(async () => {
+  await browser?.close();
+  if (work && !process.env.KEEP_APPS) fs.rmSync(work, { recursive: true, force: true });
+});
 
 function npm(dir: string, args: string[]) {
   const r = spawnSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, encoding: 'utf8' });
@@ -87,14 +124,26 @@ async function runApp(out: string, finetune = false) {
   });
   await page.goto('http://app.test/');
   await page.waitForFunction(() => (window as any).readme, null, { timeout: 60_000 });
-  const got = await page.evaluate(() => { const r = (window as any).readme; return { ranked: r.ranked, backend: r.rec.backend, appTf: r.appTf }; });
+  const got = await page.evaluate(() => {
+    const r = (window as any).readme;
+    return { ranked: r.ranked, backend: r.rec.backend, appTf: r.appTf };
+  });
   // With fine-tuning on, the worker the bundler emitted loads the model and runs an update.
-  const update = !finetune ? null : await page.evaluate(async (items) => {
-    const rec = await (window as any).readme.createRecommender({ model: '/models/online-retail/model.json', consent: false, finetune: { everyEvents: 1000 } });
-    for (const itemId of items) await rec.track({ type: 'purchase', itemId });
-    const r = await rec.finetune();
-    return r && { status: r.status, events: r.events, backend: rec.adaptation?.backend ?? null };
-  }, ids.slice(0, 8));
+  const update = !finetune
+    ? null
+    : await page.evaluate(
+        async (items) => {
+          const rec = await (window as any).readme.createRecommender({
+            model: '/models/online-retail/model.json',
+            consent: false,
+            finetune: { everyEvents: 1000 },
+          });
+          for (const itemId of items) await rec.track({ type: 'purchase', itemId });
+          const r = await rec.finetune();
+          return r && { status: r.status, events: r.events, backend: rec.adaptation?.backend ?? null };
+        },
+        ids.slice(0, 8),
+      );
   await ctx.close();
   return { ...got, update, errors, requests };
 }
@@ -106,7 +155,14 @@ async function runApp(out: string, finetune = false) {
  */
 function coreCopies(out: string): number {
   let n = 0;
-  const walk = (d: string) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { const p = path.join(d, e.name); if (e.isDirectory()) walk(p); else if (/\.m?js$/.test(e.name) && !e.name.startsWith('adapt-worker')) n += fs.readFileSync(p, 'utf8').split(ONE_CORE_MARKER).length - 1; } };
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.m?js$/.test(e.name) && !e.name.startsWith('adapt-worker'))
+        n += fs.readFileSync(p, 'utf8').split(ONE_CORE_MARKER).length - 1;
+    }
+  };
   walk(out);
   return n;
 }
@@ -114,38 +170,74 @@ function coreCopies(out: string): number {
 function checkPersonalized(r: Awaited<ReturnType<typeof runApp>>, out: string) {
   assert.deepEqual(r.errors, []);
   assert.equal(r.ranked.length, 3);
-  assert.ok(r.ranked.every((x: any) => typeof x.score === 'number' && (x.source === 'return' || x.source === 'discover')), `scored by the model: ${JSON.stringify(r.ranked)}`);
+  assert.ok(
+    r.ranked.every((x: any) => typeof x.score === 'number' && (x.source === 'return' || x.source === 'discover')),
+    `scored by the model: ${JSON.stringify(r.ranked)}`,
+  );
   assert.equal(r.backend, 'wasm', 'ranked on wasm (its binary found through the bundle)');
-  assert.ok(r.requests.some((u) => u.endsWith('.wasm')), 'a wasm binary was fetched');
+  assert.ok(
+    r.requests.some((u) => u.endsWith('.wasm')),
+    'a wasm binary was fetched',
+  );
   assert.match(r.appTf, /^\d+\.\d+\.\d+/);
   assert.equal(coreCopies(out), 1, 'one copy of tfjs-core in the app bundle');
 }
 
-test('installed from the tarball into an esbuild app: the README example personalizes, one tfjs-core', { skip: !built && 'run npm run build first' }, async () => {
-  const app = path.join(work, 'esbuild-app');
-  fs.mkdirSync(path.join(app, 'public'), { recursive: true });
-  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'esbuild-app', private: true, type: 'module' }));
-  npm(app, ['install', tarball, `esbuild@${ESBUILD}`]);
-  fs.writeFileSync(path.join(app, 'app.js'), appCode);
-  fs.writeFileSync(path.join(app, 'public/index.html'), `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>${grid}<script type="module" src="/js/app.js"></script></body></html>`);
-  const r = spawnSync(path.join(app, 'node_modules/.bin/esbuild'), ['app.js', '--bundle', '--format=esm', '--splitting', '--target=es2022', '--outdir=public/js'], { cwd: app, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  // As the README says for esbuild: the wasm binaries in a wasm/ folder beside the bundle's.
-  fs.cpSync(path.join(app, 'node_modules/shelfwise/dist/wasm'), path.join(app, 'public/wasm'), { recursive: true });
-  checkPersonalized(await runApp(path.join(app, 'public')), path.join(app, 'public'));
-});
+test(
+  'installed from the tarball into an esbuild app: the README example personalizes, one tfjs-core',
+  { skip: !built && 'run npm run build first' },
+  async () => {
+    const app = path.join(work, 'esbuild-app');
+    fs.mkdirSync(path.join(app, 'public'), { recursive: true });
+    fs.writeFileSync(
+      path.join(app, 'package.json'),
+      JSON.stringify({ name: 'esbuild-app', private: true, type: 'module' }),
+    );
+    npm(app, ['install', tarball, `esbuild@${ESBUILD}`]);
+    fs.writeFileSync(path.join(app, 'app.js'), appCode);
+    fs.writeFileSync(
+      path.join(app, 'public/index.html'),
+      `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>${grid}<script type="module" src="/js/app.js"></script></body></html>`,
+    );
+    const r = spawnSync(
+      path.join(app, 'node_modules/.bin/esbuild'),
+      ['app.js', '--bundle', '--format=esm', '--splitting', '--target=es2022', '--outdir=public/js'],
+      { cwd: app, encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    // As the README says for esbuild: the wasm binaries in a wasm/ folder beside the bundle's.
+    fs.cpSync(path.join(app, 'node_modules/shelfwise/dist/wasm'), path.join(app, 'public/wasm'), { recursive: true });
+    checkPersonalized(await runApp(path.join(app, 'public')), path.join(app, 'public'));
+  },
+);
 
-test('installed from the tarball into a Vite app: the README example personalizes, one tfjs-core, fine-tuning runs in the worker Vite bundled', { skip: !built && 'run npm run build first' }, async () => {
-  const app = path.join(work, 'vite-app');
-  fs.mkdirSync(app);
-  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'vite-app', private: true, type: 'module' }));
-  npm(app, ['install', tarball, `vite@${VITE}`]);
-  fs.writeFileSync(path.join(app, 'app.js'), appCode);
-  fs.writeFileSync(path.join(app, 'index.html'), `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>${grid}<script type="module" src="/app.js"></script></body></html>`);
-  fs.writeFileSync(path.join(app, 'vite.config.js'), `export default { build: { target: 'es2022' } };\n`);
-  const r = spawnSync(path.join(app, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: app, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-  const run = await runApp(path.join(app, 'dist'), true);
-  checkPersonalized(run, path.join(app, 'dist'));
-  assert.ok(run.update && ['kept', 'worse'].includes(run.update.status) && run.update.events === 8, `a fine-tuning update in the bundled worker: ${JSON.stringify(run.update)}`);
-});
+test(
+  'installed from the tarball into a Vite app: the README example personalizes, one tfjs-core, fine-tuning runs in the worker Vite bundled',
+  { skip: !built && 'run npm run build first' },
+  async () => {
+    const app = path.join(work, 'vite-app');
+    fs.mkdirSync(app);
+    fs.writeFileSync(
+      path.join(app, 'package.json'),
+      JSON.stringify({ name: 'vite-app', private: true, type: 'module' }),
+    );
+    npm(app, ['install', tarball, `vite@${VITE}`]);
+    fs.writeFileSync(path.join(app, 'app.js'), appCode);
+    fs.writeFileSync(
+      path.join(app, 'index.html'),
+      `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>${grid}<script type="module" src="/app.js"></script></body></html>`,
+    );
+    fs.writeFileSync(path.join(app, 'vite.config.js'), `export default { build: { target: 'es2022' } };\n`);
+    const r = spawnSync(path.join(app, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], {
+      cwd: app,
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const run = await runApp(path.join(app, 'dist'), true);
+    checkPersonalized(run, path.join(app, 'dist'));
+    assert.ok(
+      run.update && ['kept', 'worse'].includes(run.update.status) && run.update.events === 8,
+      `a fine-tuning update in the bundled worker: ${JSON.stringify(run.update)}`,
+    );
+  },
+);

@@ -13,34 +13,52 @@ import { contentType, launch, serve, watchedPage } from './helpers.js';
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const block = (lang: string, i = 0) => [...README.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))][i][1];
-const ids = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail/vocab.json'), 'utf8')).ids.slice(0, 24) as string[];
+const ids = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail/vocab.json'), 'utf8')).ids.slice(
+  0,
+  24,
+) as string[];
 const grid = `<ul id="grid" data-shelfwise-grid>${ids.map((id) => `<li data-shelfwise-item="${id}">${id}</li>`).join('')}</ul>`;
 
 let browser: Browser;
 let srv: Awaited<ReturnType<typeof serve>>;
-before(async () => { srv = await serve(); browser = await launch(); });
-after(async () => { await browser?.close(); await srv?.close(); });
+before(async () => {
+  srv = await serve();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+});
 
 test('README: the ES module example personalizes on its first rank() call', async () => {
   const ctx = await browser.newContext();
   const { page, errors } = await watchedPage(ctx);
   const code = block('js');
   assert.match(code, /from 'shelfwise'/);
-  await page.route('**/readme-esm.html', (r) => r.fulfill({ contentType: 'text/html', body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+  await page.route('**/readme-esm.html', (r) =>
+    r.fulfill({
+      contentType: 'text/html',
+      body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
 <script type="importmap">{"imports":{"shelfwise":"/dist/esm/index.js"}}</script></head><body>${grid}
 <script type="module">
 ${code}
 window.readme = { ranked, binding, rec };
-</script></body></html>` }));
+</script></body></html>`,
+    }),
+  );
   await page.goto(srv.url + '/readme-esm.html');
   await page.waitForFunction(() => (window as any).readme, null, { timeout: 60_000 });
   const ranked = await page.evaluate(() => (window as any).readme.ranked);
   assert.equal(ranked.length, 3);
-  assert.ok(ranked.every((r: any) => typeof r.score === 'number'), `every known product is scored by the model: ${JSON.stringify(ranked)}`);
+  assert.ok(
+    ranked.every((r: any) => typeof r.score === 'number'),
+    `every known product is scored by the model: ${JSON.stringify(ranked)}`,
+  );
   for (const r of ranked) {
     assert.ok(r.source === 'return' || r.source === 'discover', `a source for ${r.itemId}`);
     // A returning product's reason says what the shopper did; a discovered one's names the history item behind it.
-    if (r.source === 'return') assert.match(r.reason, /^viewed today$/); else assert.equal(r.reason, '85123A');
+    if (r.source === 'return') assert.match(r.reason, /^viewed today$/);
+    else assert.equal(r.reason, '85123A');
   }
   assert.deepEqual(errors, []);
   await ctx.close();
@@ -62,15 +80,34 @@ test('README: the script tag, served at the paths it shows, binds the grid and p
   const tag = block('html');
   assert.match(tag, /src="\/shelfwise\/shelfwise.js"/);
   await routeShelfwise(page);
-  await page.route('**/readme-tag.html', (r) => r.fulfill({ contentType: 'text/html', body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">${tag}</head><body>${grid}</body></html>` }));
+  await page.route('**/readme-tag.html', (r) =>
+    r.fulfill({
+      contentType: 'text/html',
+      body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">${tag}</head><body>${grid}</body></html>`,
+    }),
+  );
   await page.goto(srv.url + '/readme-tag.html');
   await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
   assert.equal(await page.evaluate(() => (window as any).shelfwise.recommender.ready), true);
   const last = ids[ids.length - 1];
-  await page.evaluate((id) => new Promise<void>((res) => { (window as any).shelfwise('track', { type: 'purchase', itemId: id }); setTimeout(res, 300); }), last);
-  const ranked = await page.evaluate((all) => new Promise<any[]>((res) => (window as any).shelfwise('rank', all, res)), ids);
+  await page.evaluate(
+    (id) =>
+      new Promise<void>((res) => {
+        (window as any).shelfwise('track', { type: 'purchase', itemId: id });
+        setTimeout(res, 300);
+      }),
+    last,
+  );
+  const ranked = await page.evaluate(
+    (all) => new Promise<any[]>((res) => (window as any).shelfwise('rank', all, res)),
+    ids,
+  );
   assert.ok(ranked.every((r: any) => typeof r.score === 'number'));
-  assert.notDeepEqual(ranked.map((r: any) => r.itemId), ids, 'not the merchant order');
+  assert.notDeepEqual(
+    ranked.map((r: any) => r.itemId),
+    ids,
+    'not the merchant order',
+  );
   assert.deepEqual(errors, []);
   await ctx.close();
 });
@@ -91,28 +128,55 @@ test('auto skips a software-rendered GPU (SwiftShader here) for wasm, and says w
   await ctx.close();
 });
 
-const cspPage = (policy: string, backend: string) => `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+const cspPage = (
+  policy: string,
+  backend: string,
+) => `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
 <script nonce="n0nce">window.codes=[];addEventListener('shelfwise:error',(e)=>codes.push(e.detail.code));
 window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};</script>
 <script async src="/dist/shelfwise.js" data-model="/models/online-retail/model.json" data-backend="${backend}"></script></head><body>${grid}</body></html>`;
 
 for (const [name, policy, backend, expect] of [
-  ['the README\'s policy: the model runs on wasm', "script-src 'self' 'wasm-unsafe-eval' 'nonce-n0nce'", 'wasm', { backend: 'wasm', codes: [] as string[] }],
-  ['without \'wasm-unsafe-eval\': a clear csp_blocked error, the page keeps working', "script-src 'self' 'nonce-n0nce'", 'wasm', { backend: null, codes: ['csp_blocked'] }],
+  [
+    "the README's policy: the model runs on wasm",
+    "script-src 'self' 'wasm-unsafe-eval' 'nonce-n0nce'",
+    'wasm',
+    { backend: 'wasm', codes: [] as string[] },
+  ],
+  [
+    "without 'wasm-unsafe-eval': a clear csp_blocked error, the page keeps working",
+    "script-src 'self' 'nonce-n0nce'",
+    'wasm',
+    { backend: null, codes: ['csp_blocked'] },
+  ],
 ] as const) {
   test(`Content-Security-Policy: ${name}`, async () => {
     const ctx = await browser.newContext();
     const { page, errors } = await watchedPage(ctx);
-    await page.route('**/csp.html', (r) => r.fulfill({ contentType: 'text/html', headers: { 'content-security-policy': policy }, body: cspPage(policy, backend) }));
+    await page.route('**/csp.html', (r) =>
+      r.fulfill({
+        contentType: 'text/html',
+        headers: { 'content-security-policy': policy },
+        body: cspPage(policy, backend),
+      }),
+    );
     await page.goto(srv.url + '/csp.html');
     await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
     await page.evaluate(() => (window as any).shelfwise.recommender.ready);
-    const got = await page.evaluate(() => ({ backend: (window as any).shelfwise.recommender.backend, codes: (window as any).codes }));
+    const got = await page.evaluate(() => ({
+      backend: (window as any).shelfwise.recommender.backend,
+      codes: (window as any).codes,
+    }));
     assert.equal(got.backend, expect.backend);
     assert.deepEqual(got.codes, expect.codes);
-    const ranked = await page.evaluate(() => new Promise<any[]>((res) => (window as any).shelfwise('rank', ['85123A', '22423'], res)));
+    const ranked = await page.evaluate(
+      () => new Promise<any[]>((res) => (window as any).shelfwise('rank', ['85123A', '22423'], res)),
+    );
     assert.equal(ranked.length, 2, 'rank() answers either way');
-    assert.deepEqual(errors.filter((e) => !/Content Security Policy|wasm-unsafe-eval|WebAssembly/i.test(e)), []);
+    assert.deepEqual(
+      errors.filter((e) => !/Content Security Policy|wasm-unsafe-eval|WebAssembly/i.test(e)),
+      [],
+    );
     await ctx.close();
   });
 }
@@ -123,16 +187,30 @@ test('README: the A/B holdout tag, as written, draws an arm and announces it onc
   const tag = block('html', 1);
   assert.match(tag, /data-experiment="grid-2026-12" data-holdout="0.2"/);
   await routeShelfwise(page);
-  const stub = '<script>window.dataLayer=[];window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};</script>';
-  await page.route('**/readme-ab.html', (r) => r.fulfill({ contentType: 'text/html', body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">${stub}${tag}</head><body>${grid}</body></html>` }));
+  const stub =
+    '<script>window.dataLayer=[];window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};</script>';
+  await page.route('**/readme-ab.html', (r) =>
+    r.fulfill({
+      contentType: 'text/html',
+      body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">${stub}${tag}</head><body>${grid}</body></html>`,
+    }),
+  );
   await page.goto(srv.url + '/readme-ab.html');
   await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
   const exp = await page.evaluate(() => (window as any).shelfwise.recommender.experiment);
   assert.equal(exp.name, 'grid-2026-12');
   assert.ok(exp.arm === 'control' || exp.arm === 'personalized');
-  await page.waitForFunction(() => (window as any).dataLayer.some((x: any) => x.event === 'experience_impression'), null, { timeout: 30_000 });
-  const pushes = await page.evaluate(() => (window as any).dataLayer.filter((x: any) => x.event === 'experience_impression'));
-  assert.deepEqual(pushes, [{ event: 'experience_impression', exp_variant_string: `shelfwise-grid-2026-12-${exp.arm}` }]);
+  await page.waitForFunction(
+    () => (window as any).dataLayer.some((x: any) => x.event === 'experience_impression'),
+    null,
+    { timeout: 30_000 },
+  );
+  const pushes = await page.evaluate(() =>
+    (window as any).dataLayer.filter((x: any) => x.event === 'experience_impression'),
+  );
+  assert.deepEqual(pushes, [
+    { event: 'experience_impression', exp_variant_string: `shelfwise-grid-2026-12-${exp.arm}` },
+  ]);
   assert.deepEqual(errors, []);
   await ctx.close();
 });
@@ -141,22 +219,38 @@ test('the script tag served from another origin (as from a CDN, with CORS) loads
   const cdn = await serve({ cors: true });
   // Both origins are this machine's loopback here; a real CDN is public, so Chromium's local-network
   // checks (which would ask a loopback server for a private-network preflight) are off in this browser.
-  const b2 = await launch(['--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults,BlockInsecurePrivateNetworkRequests']);
+  const b2 = await launch([
+    '--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults,BlockInsecurePrivateNetworkRequests',
+  ]);
   const ctx = await b2.newContext();
   const { page, errors, requests } = await watchedPage(ctx);
   const sri = fs.readFileSync(path.join(ROOT, 'dist/shelfwise.js.sri'), 'utf8').trim();
-  await page.route('**/cdn-page.html', (r) => r.fulfill({ contentType: 'text/html', body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+  await page.route('**/cdn-page.html', (r) =>
+    r.fulfill({
+      contentType: 'text/html',
+      body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
 <script>window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};</script>
-<script async src="${cdn.url}/dist/shelfwise.js" integrity="${sri}" crossorigin="anonymous" data-model="/models/online-retail/model.json"></script></head><body>${grid}</body></html>` }));
+<script async src="${cdn.url}/dist/shelfwise.js" integrity="${sri}" crossorigin="anonymous" data-model="/models/online-retail/model.json"></script></head><body>${grid}</body></html>`,
+    }),
+  );
   await page.goto(srv.url + '/cdn-page.html');
   await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
   assert.equal(await page.evaluate(() => (window as any).shelfwise.recommender.ready), true);
   assert.equal(await page.evaluate(() => (window as any).shelfwise.recommender.backend), 'wasm');
   await page.evaluate(() => (window as any).shelfwise.recommender.track({ type: 'purchase', itemId: '22423' }));
-  const ranked = await page.evaluate((all) => new Promise<any[]>((res) => (window as any).shelfwise('rank', all, res)), ids);
+  const ranked = await page.evaluate(
+    (all) => new Promise<any[]>((res) => (window as any).shelfwise('rank', all, res)),
+    ids,
+  );
   assert.ok(ranked.every((r: any) => typeof r.score === 'number'));
-  assert.ok(requests.some((u) => u.startsWith(cdn.url) && u.endsWith('.wasm')), 'the wasm binary came from the script\'s origin');
-  assert.ok(requests.some((u) => u.startsWith(cdn.url + '/dist/esm/runtime.js')), 'the runtime chunk came from the script\'s origin');
+  assert.ok(
+    requests.some((u) => u.startsWith(cdn.url) && u.endsWith('.wasm')),
+    "the wasm binary came from the script's origin",
+  );
+  assert.ok(
+    requests.some((u) => u.startsWith(cdn.url + '/dist/esm/runtime.js')),
+    "the runtime chunk came from the script's origin",
+  );
   assert.deepEqual(errors, []);
   await ctx.close();
   await b2.close();

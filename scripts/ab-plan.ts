@@ -16,13 +16,28 @@ import { parseFlags } from './lib/flags.js';
 // @ts-expect-error: the demo's panel is plain JavaScript; its plan arithmetic is what this reports
 import { abPlan, perArm } from '../demo/panel.js';
 
-const a = parseFlags('ab-plan', 'npx tsx scripts/ab-plan.ts [--model DIR] [--json FILE]', () => parseArgs({ options: { model: { type: 'string', default: 'models/online-retail' }, json: { type: 'string' } } }).values);
+const a = parseFlags(
+  'ab-plan',
+  'npx tsx scripts/ab-plan.ts [--model DIR] [--json FILE]',
+  () =>
+    parseArgs({ options: { model: { type: 'string', default: 'models/online-retail' }, json: { type: 'string' } } })
+      .values,
+);
 await initBackend('wasm');
 const m = loadModelDir(a.model!);
 const split = remapSplit(makeSplit(loadLog('online-retail')), m.vocab.ids);
 const rows: Array<{ personalized: number; default: number }> = [];
-scoreExamples(m.params, m.cfg, split.test.filter((e) => e.target > 0), (ex, s) => rows.push({ personalized: rankOf(s, ex.target) + 1, default: ex.target }));
+scoreExamples(
+  m.params,
+  m.cfg,
+  split.test.filter((e) => e.target > 0),
+  (ex, s) => rows.push({ personalized: rankOf(s, ex.target) + 1, default: ex.target }),
+);
 const plan = abPlan(rows);
-const out = { command: `npx tsx scripts/ab-plan.ts ${process.argv.slice(2).join(' ')}`.trim(), ...plan, perArmAt2pct: perArm(0.02, plan.lift.value) };
+const out = {
+  command: `npx tsx scripts/ab-plan.ts ${process.argv.slice(2).join(' ')}`.trim(),
+  ...plan,
+  perArmAt2pct: perArm(0.02, plan.lift.value),
+};
 console.log(JSON.stringify(out, null, 2));
 if (a.json) fs.writeFileSync(a.json, JSON.stringify(out, null, 2));

@@ -20,27 +20,61 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const dist = path.join(ROOT, 'dist');
 fs.rmSync(dist, { recursive: true, force: true });
 
-const common: esbuild.BuildOptions = { bundle: true, minify: !process.env.NO_MINIFY, target: 'es2020', platform: 'browser', legalComments: 'none', logLevel: 'warning', define: { 'process.env.NODE_ENV': '"production"' } };
+const common: esbuild.BuildOptions = {
+  bundle: true,
+  minify: !process.env.NO_MINIFY,
+  target: 'es2020',
+  platform: 'browser',
+  legalComments: 'none',
+  logLevel: 'warning',
+  define: { 'process.env.NODE_ENV': '"production"' },
+};
 // The ES module entries (both shapes): the page's entry, the lazily loaded runtime, the fine-tuning worker.
 const entries = { index: 'src/index.ts', runtime: 'src/model/runtime.ts', 'adapt-worker': 'src/model/adapt-worker.ts' };
 const esm = await esbuild.build({
-  ...common, entryPoints: entries, outdir: path.join(dist, 'esm'), format: 'esm',
-  splitting: true, chunkNames: 'chunks/[name]-[hash]', metafile: true,
+  ...common,
+  entryPoints: entries,
+  outdir: path.join(dist, 'esm'),
+  format: 'esm',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  metafile: true,
 });
 // Not minified: the app's bundler minifies, and keeps the `new URL('…', import.meta.url)` forms it rewrites.
 await esbuild.build({
-  ...common, minify: false, entryPoints: entries, outdir: path.join(dist, 'bundler'), format: 'esm',
-  splitting: true, chunkNames: 'chunks/[name]-[hash]', external: ['@tensorflow/*', 'idb'],
+  ...common,
+  minify: false,
+  entryPoints: entries,
+  outdir: path.join(dist, 'bundler'),
+  format: 'esm',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  external: ['@tensorflow/*', 'idb'],
 });
-const iife = await esbuild.build({ ...common, entryPoints: ['src/browser.ts'], outfile: path.join(dist, 'shelfwise.js'), format: 'iife', metafile: true });
+const iife = await esbuild.build({
+  ...common,
+  entryPoints: ['src/browser.ts'],
+  outfile: path.join(dist, 'shelfwise.js'),
+  format: 'iife',
+  metafile: true,
+});
 const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 fs.mkdirSync(path.join(dist, 'wasm'));
-for (const f of fs.readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) fs.copyFileSync(path.join(wasmDir, f), path.join(dist, 'wasm', f));
+for (const f of fs.readdirSync(wasmDir).filter((f) => f.endsWith('.wasm')))
+  fs.copyFileSync(path.join(wasmDir, f), path.join(dist, 'wasm', f));
 fs.writeFileSync(path.join(dist, 'meta.json'), JSON.stringify({ esm: esm.metafile, iife: iife.metafile }));
 if (!process.argv.includes('--no-types')) {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
 }
 // The script tag's Subresource Integrity hash, for a <script integrity="..."> on a CDN copy.
-const sri = 'sha384-' + crypto.createHash('sha384').update(fs.readFileSync(path.join(dist, 'shelfwise.js'))).digest('base64');
+const sri =
+  'sha384-' +
+  crypto
+    .createHash('sha384')
+    .update(fs.readFileSync(path.join(dist, 'shelfwise.js')))
+    .digest('base64');
 fs.writeFileSync(path.join(dist, 'shelfwise.js.sri'), sri + '\n');
 console.log(`built dist/shelfwise.js (integrity ${sri}), dist/esm/, dist/bundler/, dist/wasm/, dist/types/`);

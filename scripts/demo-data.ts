@@ -18,17 +18,26 @@ if (!fs.existsSync(path.join(SHARED, 'online-retail'))) {
   console.log(`no ${SHARED}/online-retail: the demo's replay is disabled`);
   process.exit(0);
 }
-const vocab: { ids: string[] } = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail/vocab.json'), 'utf8'));
+const vocab: { ids: string[] } = JSON.parse(
+  fs.readFileSync(path.join(ROOT, 'models/online-retail/vocab.json'), 'utf8'),
+);
 const split = remapSplit(makeSplit(loadLog('online-retail')), vocab.ids);
-const customers = split.test.filter((e) => e.target > 0).map((e) => {
-  const n = e.items.length, a = Math.max(0, n - 1000);
-  return {
-    customer: e.user,
-    events: Array.from({ length: n - a }, (_, i) => [vocab.ids[e.items[a + i] - 1], EVENT_TYPES[e.types[a + i] - 1], Math.round(e.ts[a + i] * 1000)]),
-    historyLength: n,
-    next: vocab.ids[e.target - 1],
-  };
-});
+const customers = split.test
+  .filter((e) => e.target > 0)
+  .map((e) => {
+    const n = e.items.length,
+      a = Math.max(0, n - 1000);
+    return {
+      customer: e.user,
+      events: Array.from({ length: n - a }, (_, i) => [
+        vocab.ids[e.items[a + i] - 1],
+        EVENT_TYPES[e.types[a + i] - 1],
+        Math.round(e.ts[a + i] * 1000),
+      ]),
+      historyLength: n,
+      next: vocab.ids[e.target - 1],
+    };
+  });
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, JSON.stringify({ protocol: split.protocol, customers }));
 console.log(`replay: ${customers.length} held-out customers → ${path.relative(ROOT, out)}`);

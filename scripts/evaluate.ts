@@ -18,18 +18,38 @@ const USAGE = 'npm run evaluate -- --model <dir> --dataset <name|file.tsv> [--js
 const a = parseFlags('evaluate', USAGE, () => {
   const { values: v } = parseArgs({
     options: {
-      model: { type: 'string' }, dataset: { type: 'string' }, json: { type: 'string' }, 'exclude-seen': { type: 'boolean' },
-      'include-seen': { type: 'boolean' }, cutoff: { type: 'string' }, protocol: { type: 'string', default: 'item' }, 'max-users': { type: 'string' }, backend: { type: 'string' }, finetune: { type: 'boolean' },
+      model: { type: 'string' },
+      dataset: { type: 'string' },
+      json: { type: 'string' },
+      'exclude-seen': { type: 'boolean' },
+      'include-seen': { type: 'boolean' },
+      cutoff: { type: 'string' },
+      protocol: { type: 'string', default: 'item' },
+      'max-users': { type: 'string' },
+      backend: { type: 'string' },
+      finetune: { type: 'boolean' },
     },
   });
   if (!v.model || !v.dataset) throw new FlagError('--model and --dataset are required');
-  return { ...v, model: v.model, dataset: v.dataset, protocol: choice('protocol', v.protocol, ['item', 'basket'] as const), excludeSeen: seenFlag(v), cutoff: isoDate('cutoff', v.cutoff), maxUsers: num('max-users', v['max-users'], { int: true, min: 1 }, true), backend: choice('backend', v.backend, BACKENDS) };
+  return {
+    ...v,
+    model: v.model,
+    dataset: v.dataset,
+    protocol: choice('protocol', v.protocol, ['item', 'basket'] as const),
+    excludeSeen: seenFlag(v),
+    cutoff: isoDate('cutoff', v.cutoff),
+    maxUsers: num('max-users', v['max-users'], { int: true, min: 1 }, true),
+    backend: choice('backend', v.backend, BACKENDS),
+  };
 });
 const backend = await initBackend(a.backend);
 const m = loadModelDir(a.model);
 const log = loadLog(a.dataset);
 if (a.maxUsers) log.users = log.users.slice(0, a.maxUsers);
-const split = remapSplit(makeSplit(log, { cutoff: a.cutoff, excludeSeen: a.excludeSeen, protocol: a.protocol }), m.vocab.ids);
+const split = remapSplit(
+  makeSplit(log, { cutoff: a.cutoff, excludeSeen: a.excludeSeen, protocol: a.protocol }),
+  m.vocab.ids,
+);
 const t0 = performance.now();
 let extra = {};
 if (a.finetune) {
@@ -38,5 +58,22 @@ if (a.finetune) {
   extra = { finetuned: f };
 }
 const report = evaluateAll(m.params, m.cfg, split, extra);
-console.log(`backend ${backend}, model ${a.model} (version ${m.version}), ${((performance.now() - t0) / 1000).toFixed(1)} s\n${table(report)}`);
-if (a.json) fs.writeFileSync(a.json, JSON.stringify({ command: `npm run evaluate -- ${process.argv.slice(2).join(' ')}`, dataset: report.dataset, protocol: report.protocol, users: report.users, items: report.items, metrics: report.metrics }, null, 2));
+console.log(
+  `backend ${backend}, model ${a.model} (version ${m.version}), ${((performance.now() - t0) / 1000).toFixed(1)} s\n${table(report)}`,
+);
+if (a.json)
+  fs.writeFileSync(
+    a.json,
+    JSON.stringify(
+      {
+        command: `npm run evaluate -- ${process.argv.slice(2).join(' ')}`,
+        dataset: report.dataset,
+        protocol: report.protocol,
+        users: report.users,
+        items: report.items,
+        metrics: report.metrics,
+      },
+      null,
+      2,
+    ),
+  );

@@ -4,7 +4,16 @@
  * Writes the normalized log to .cache/data/<name>.tsv (user, item, type code, unix seconds).
  */
 import { parseArgs } from 'node:util';
-import { DATASETS, parseCsvLog, parseNamed, parseOnlineRetail, readText, splitSessions, writeLog, SHARED } from './lib/data.js';
+import {
+  DATASETS,
+  parseCsvLog,
+  parseNamed,
+  parseOnlineRetail,
+  readText,
+  splitSessions,
+  writeLog,
+  SHARED,
+} from './lib/data.js';
 import path from 'node:path';
 import { choice, FlagError, num, parseFlags } from './lib/flags.js';
 
@@ -13,39 +22,77 @@ const { values, positionals, sessionGap, cancellations } = parseFlags('data', US
   const r = parseArgs({
     allowPositionals: true,
     options: {
-      input: { type: 'string' }, name: { type: 'string' }, user: { type: 'string' }, item: { type: 'string' },
-      type: { type: 'string' }, time: { type: 'string' }, title: { type: 'string' }, price: { type: 'string' },
-      delimiter: { type: 'string' }, 'session-gap': { type: 'string' }, cancellations: { type: 'string' },
+      input: { type: 'string' },
+      name: { type: 'string' },
+      user: { type: 'string' },
+      item: { type: 'string' },
+      type: { type: 'string' },
+      time: { type: 'string' },
+      title: { type: 'string' },
+      price: { type: 'string' },
+      delimiter: { type: 'string' },
+      'session-gap': { type: 'string' },
+      cancellations: { type: 'string' },
     },
   });
-  if (r.values.input && (!r.values.name || !r.values.user || !r.values.item)) throw new FlagError('--input needs --name, --user and --item');
+  if (r.values.input && (!r.values.name || !r.values.user || !r.values.item))
+    throw new FlagError('--input needs --name, --user and --item');
   return {
-    ...r, sessionGap: num('session-gap', r.values['session-gap'], { above: 0 }, true),
+    ...r,
+    sessionGap: num('session-gap', r.values['session-gap'], { above: 0 }, true),
     cancellations: choice('cancellations', r.values.cancellations, ['remove', 'drop'] as const),
   };
 });
 const names = positionals[0] === 'all' ? [...DATASETS] : positionals;
 const jobs: Array<() => ReturnType<typeof parseNamed>> = [];
 if (values.input) {
-  jobs.push(() => parseCsvLog(values.name!, readText(values.input!), { user: values.user!, item: values.item!, type: values.type, time: values.time, delimiter: values.delimiter, title: values.title, price: values.price }));
+  jobs.push(() =>
+    parseCsvLog(values.name!, readText(values.input!), {
+      user: values.user!,
+      item: values.item!,
+      type: values.type,
+      time: values.time,
+      delimiter: values.delimiter,
+      title: values.title,
+      price: values.price,
+    }),
+  );
 }
 for (const n of names) {
   if (n === 'online-retail' && cancellations) {
-    jobs.push(() => parseOnlineRetail([readText(path.join(SHARED, 'online-retail/online_retail_II_2009-2010.csv.gz')), readText(path.join(SHARED, 'online-retail/online_retail_2010-2011.csv.gz'))], { cancellations }));
+    jobs.push(() =>
+      parseOnlineRetail(
+        [
+          readText(path.join(SHARED, 'online-retail/online_retail_II_2009-2010.csv.gz')),
+          readText(path.join(SHARED, 'online-retail/online_retail_2010-2011.csv.gz')),
+        ],
+        { cancellations },
+      ),
+    );
   } else jobs.push(() => parseNamed(n));
 }
-if (!jobs.length) { console.error(`usage: ${USAGE}`); process.exit(2); }
+if (!jobs.length) {
+  console.error(`usage: ${USAGE}`);
+  process.exit(2);
+}
 for (const job of jobs) {
   const t0 = performance.now();
   let log;
-  try { log = job(); } catch (e) {
+  try {
+    log = job();
+  } catch (e) {
     // A wrong column name or a missing file is the user's input: say so, with the usage, not a stack trace.
-    if (e instanceof FlagError || (e as NodeJS.ErrnoException).code === 'ENOENT') { console.error(`data: ${(e as Error).message}\nusage: ${USAGE}`); process.exit(2); }
+    if (e instanceof FlagError || (e as NodeJS.ErrnoException).code === 'ENOENT') {
+      console.error(`data: ${(e as Error).message}\nusage: ${USAGE}`);
+      process.exit(2);
+    }
     throw e;
   }
   if (sessionGap) log = splitSessions(log, sessionGap);
   const file = writeLog(log);
   const events = log.users.reduce((n, u) => n + u.items.length, 0);
-  console.log(`${log.name}: ${log.users.length} users, ${events} events, ${new Set(log.users.flatMap((u) => u.items)).size} items → ${file} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(
+    `${log.name}: ${log.users.length} users, ${events} events, ${new Set(log.users.flatMap((u) => u.items)).size} items → ${file} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+  );
   for (const n of log.notes) console.log('  ' + n);
 }

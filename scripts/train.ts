@@ -29,50 +29,123 @@ const USAGE = 'npm run train -- --dataset <online-retail|ml-1m|beauty|taobao|fil
 const f = parseFlags('train', USAGE, () => {
   const { values: a } = parseArgs({
     options: {
-      dataset: { type: 'string', default: 'online-retail' }, out: { type: 'string' }, epochs: { type: 'string', default: '200' },
-      batch: { type: 'string', default: '64' }, lr: { type: 'string', default: '0.002' }, 'lr-drop': { type: 'string' }, d: { type: 'string', default: '64' },
-      blocks: { type: 'string', default: '2' }, heads: { type: 'string', default: '1' }, 'max-len': { type: 'string', default: 'auto' },
-      ff: { type: 'string' }, 'ff-act': { type: 'string', default: 'gelu' }, 'no-emb-scale': { type: 'boolean' }, 'no-inner-dropout': { type: 'boolean' }, 'rel-pos': { type: 'boolean' }, dropout: { type: 'string', default: '0.2' }, 'no-types': { type: 'boolean' }, 'no-time': { type: 'boolean' },
-      sampled: { type: 'string', default: 'auto' }, negatives: { type: 'string', default: 'mixed' }, 'mask-seen': { type: 'boolean' }, 'no-mask-seen': { type: 'boolean' }, 'weight-decay': { type: 'string', default: '0' }, 'label-smoothing': { type: 'string', default: '0' }, ema: { type: 'string', default: '0' }, 'adam-beta2': { type: 'string', default: '0.999' }, seed: { type: 'string', default: '42' }, patience: { type: 'string', default: '3' },
-      cutoff: { type: 'string' }, 'min-count': { type: 'string' }, quantize: { type: 'string', default: 'float16' },
-      'max-users': { type: 'string' }, 'valid-users': { type: 'string', default: '5000' }, json: { type: 'string' }, 'no-card': { type: 'boolean' },
-      'exclude-seen': { type: 'boolean' }, 'include-seen': { type: 'boolean' }, backend: { type: 'string' }, workers: { type: 'string', default: String(Math.min(8, os.availableParallelism())) },
-      protocol: { type: 'string', default: 'item' }, 'require-better': { type: 'boolean' }, plateau: { type: 'string', default: '0.3' }, minutes: { type: 'string', default: '40' }, 'return-items': { type: 'string' }, 'return-hidden': { type: 'string', default: '32' }, weigh: { type: 'string', default: 'target' },
+      dataset: { type: 'string', default: 'online-retail' },
+      out: { type: 'string' },
+      epochs: { type: 'string', default: '200' },
+      batch: { type: 'string', default: '64' },
+      lr: { type: 'string', default: '0.002' },
+      'lr-drop': { type: 'string' },
+      d: { type: 'string', default: '64' },
+      blocks: { type: 'string', default: '2' },
+      heads: { type: 'string', default: '1' },
+      'max-len': { type: 'string', default: 'auto' },
+      ff: { type: 'string' },
+      'ff-act': { type: 'string', default: 'gelu' },
+      'no-emb-scale': { type: 'boolean' },
+      'no-inner-dropout': { type: 'boolean' },
+      'rel-pos': { type: 'boolean' },
+      dropout: { type: 'string', default: '0.2' },
+      'no-types': { type: 'boolean' },
+      'no-time': { type: 'boolean' },
+      sampled: { type: 'string', default: 'auto' },
+      negatives: { type: 'string', default: 'mixed' },
+      'mask-seen': { type: 'boolean' },
+      'no-mask-seen': { type: 'boolean' },
+      'weight-decay': { type: 'string', default: '0' },
+      'label-smoothing': { type: 'string', default: '0' },
+      ema: { type: 'string', default: '0' },
+      'adam-beta2': { type: 'string', default: '0.999' },
+      seed: { type: 'string', default: '42' },
+      patience: { type: 'string', default: '3' },
+      cutoff: { type: 'string' },
+      'min-count': { type: 'string' },
+      quantize: { type: 'string', default: 'float16' },
+      'max-users': { type: 'string' },
+      'valid-users': { type: 'string', default: '5000' },
+      json: { type: 'string' },
+      'no-card': { type: 'boolean' },
+      'exclude-seen': { type: 'boolean' },
+      'include-seen': { type: 'boolean' },
+      backend: { type: 'string' },
+      workers: { type: 'string', default: String(Math.min(8, os.availableParallelism())) },
+      protocol: { type: 'string', default: 'item' },
+      'require-better': { type: 'boolean' },
+      plateau: { type: 'string', default: '0.3' },
+      minutes: { type: 'string', default: '40' },
+      'return-items': { type: 'string' },
+      'return-hidden': { type: 'string', default: '32' },
+      weigh: { type: 'string', default: 'target' },
     },
   });
   const pos = { int: true, min: 1 };
-  const d = num('d', a.d, pos), heads = num('heads', a.heads, pos);
+  const d = num('d', a.d, pos),
+    heads = num('heads', a.heads, pos);
   if (d % heads !== 0) throw new FlagError(`--d (${d}) must be a multiple of --heads (${heads})`);
   const sampled = a.sampled === 'auto' ? undefined : num('sampled', a.sampled, { int: true, min: 0 });
-  if (a['mask-seen'] && a['no-mask-seen']) throw new FlagError('--mask-seen and --no-mask-seen contradict each other: give one');
-  if (a['mask-seen'] && sampled) throw new FlagError('--mask-seen works with the full softmax only (leave --sampled at 0)');
+  if (a['mask-seen'] && a['no-mask-seen'])
+    throw new FlagError('--mask-seen and --no-mask-seen contradict each other: give one');
+  if (a['mask-seen'] && sampled)
+    throw new FlagError('--mask-seen works with the full softmax only (leave --sampled at 0)');
   return {
-    ...a, d, heads, blocks: num('blocks', a.blocks, pos), maxLen: a['max-len'] === 'auto' ? undefined : num('max-len', a['max-len'], pos), ff: num('ff', a.ff, pos, true) ?? 4 * d,
-    ffAct: choice('ff-act', a['ff-act'], ['relu', 'gelu'] as const), embScale: a['no-emb-scale'] ? undefined : true, innerDropout: a['no-inner-dropout'] ? undefined : true, relPos: a['rel-pos'] ? true : undefined,
-    dropout: num('dropout', a.dropout, { min: 0, below: 1 }), epochs: num('epochs', a.epochs, pos), batch: num('batch', a.batch, pos),
-    lr: num('lr', a.lr, { above: 0 }), lrDrops: parseLrDrops(a['lr-drop']), seed: num('seed', a.seed, { int: true }),
-    patience: num('patience', a.patience, pos), sampled, weightDecay: num('weight-decay', a['weight-decay'], { min: 0 }), labelSmoothing: num('label-smoothing', a['label-smoothing'], { min: 0, below: 1 }), ema: num('ema', a.ema, { min: 0, below: 1 }), adamBeta2: num('adam-beta2', a['adam-beta2'], { above: 0, below: 1 }),
-    negatives: choice('negatives', a.negatives, ['mixed', 'uniform'] as const), weigh: choice('weigh', a.weigh, ['batch', 'target'] as const),
-    validUsers: num('valid-users', a['valid-users'], { int: true, min: 0 }), workers: num('workers', a.workers, { int: true, min: 1, max: 64 }),
-    maxUsers: num('max-users', a['max-users'], pos, true), minCount: num('min-count', a['min-count'], pos, true),
-    protocol: choice('protocol', a.protocol, ['item', 'basket'] as const), returnItems: num('return-items', a['return-items'], { int: true, min: 0, max: 1000 }, true),
-    returnHidden: num('return-hidden', a['return-hidden'], pos), plateau: num('plateau', a.plateau, { min: 0, below: 1 }), minutes: num('minutes', a.minutes, { min: 0 }), excludeSeen: seenFlag(a), cutoff: isoDate('cutoff', a.cutoff), quantize: choice('quantize', a.quantize, ['float32', 'float16', 'uint8'] as const)!, backend: choice('backend', a.backend, BACKENDS),
+    ...a,
+    d,
+    heads,
+    blocks: num('blocks', a.blocks, pos),
+    maxLen: a['max-len'] === 'auto' ? undefined : num('max-len', a['max-len'], pos),
+    ff: num('ff', a.ff, pos, true) ?? 4 * d,
+    ffAct: choice('ff-act', a['ff-act'], ['relu', 'gelu'] as const),
+    embScale: a['no-emb-scale'] ? undefined : true,
+    innerDropout: a['no-inner-dropout'] ? undefined : true,
+    relPos: a['rel-pos'] ? true : undefined,
+    dropout: num('dropout', a.dropout, { min: 0, below: 1 }),
+    epochs: num('epochs', a.epochs, pos),
+    batch: num('batch', a.batch, pos),
+    lr: num('lr', a.lr, { above: 0 }),
+    lrDrops: parseLrDrops(a['lr-drop']),
+    seed: num('seed', a.seed, { int: true }),
+    patience: num('patience', a.patience, pos),
+    sampled,
+    weightDecay: num('weight-decay', a['weight-decay'], { min: 0 }),
+    labelSmoothing: num('label-smoothing', a['label-smoothing'], { min: 0, below: 1 }),
+    ema: num('ema', a.ema, { min: 0, below: 1 }),
+    adamBeta2: num('adam-beta2', a['adam-beta2'], { above: 0, below: 1 }),
+    negatives: choice('negatives', a.negatives, ['mixed', 'uniform'] as const),
+    weigh: choice('weigh', a.weigh, ['batch', 'target'] as const),
+    validUsers: num('valid-users', a['valid-users'], { int: true, min: 0 }),
+    workers: num('workers', a.workers, { int: true, min: 1, max: 64 }),
+    maxUsers: num('max-users', a['max-users'], pos, true),
+    minCount: num('min-count', a['min-count'], pos, true),
+    protocol: choice('protocol', a.protocol, ['item', 'basket'] as const),
+    returnItems: num('return-items', a['return-items'], { int: true, min: 0, max: 1000 }, true),
+    returnHidden: num('return-hidden', a['return-hidden'], pos),
+    plateau: num('plateau', a.plateau, { min: 0, below: 1 }),
+    minutes: num('minutes', a.minutes, { min: 0 }),
+    excludeSeen: seenFlag(a),
+    cutoff: isoDate('cutoff', a.cutoff),
+    quantize: choice('quantize', a.quantize, ['float32', 'float16', 'uint8'] as const)!,
+    backend: choice('backend', a.backend, BACKENDS),
   };
 });
 
 const backend = await initBackend(f.backend);
 const log = loadLog(f.dataset);
 if (f.maxUsers) log.users = log.users.slice(0, f.maxUsers);
-const split = makeSplit(log, { cutoff: f.cutoff, minCount: f.minCount, excludeSeen: f.excludeSeen, protocol: f.protocol });
+const split = makeSplit(log, {
+  cutoff: f.cutoff,
+  minCount: f.minCount,
+  excludeSeen: f.excludeSeen,
+  protocol: f.protocol,
+});
 // The return part scores the shopper's own items; where seen items are excluded from the ranking it has nothing to do.
-const returnItems = split.excludeSeen ? 0 : f.returnItems ?? 128;
+const returnItems = split.excludeSeen ? 0 : (f.returnItems ?? 128);
 if (split.excludeSeen && f.returnItems) console.log('--return-items is ignored: seen items are excluded on this split');
 // What the default recipe derives from the data (each flag, when given, wins):
 // - the window holds the median user's whole training sequence, in steps of 50, from 50 to 200 events;
 // - above 20,000 items, a sampled softmax (2,048 negatives per batch) instead of the full one, whose cost grows with the catalog;
 // - where seen items are excluded from the ranking, training leaves them out of each target's softmax too.
 const lens = split.train.map((s) => s.items.length).sort((a, b) => a - b);
-const maxLen = f.maxLen ?? Math.min(200, Math.max(50, Math.ceil((lens[Math.floor((lens.length - 1) / 2)] ?? 0) / 50) * 50));
+const maxLen =
+  f.maxLen ?? Math.min(200, Math.max(50, Math.ceil((lens[Math.floor((lens.length - 1) / 2)] ?? 0) / 50) * 50));
 const sampled = f.sampled ?? (!f['mask-seen'] && split.vocab.length > 20_000 ? 2048 : 0); // --mask-seen needs the full softmax
 const maskSeen = f['mask-seen'] || (split.excludeSeen && !f['no-mask-seen'] && sampled === 0);
 // Types the training data never has (clicks in a purchase log) are read as its most frequent one.
@@ -80,21 +153,60 @@ const typeCounts = new Array(NUM_TYPE_ROWS).fill(0);
 for (const s of split.train) for (const t of s.types) typeCounts[t]++;
 const cfg = defaultConfig(split.vocab.length + 1, {
   typeMap: f['no-types'] ? undefined : typeMapFor(typeCounts),
-  returnItems, returnHidden: f.returnHidden, d: f.d, blocks: f.blocks, heads: f.heads, maxLen, ffDim: f.ff, ffAct: f.ffAct === 'relu' ? undefined : f.ffAct, embScale: f.embScale, innerDropout: f.innerDropout, relPos: f.relPos,
-  dropout: f.dropout, numTypes: f['no-types'] ? 0 : undefined, numTimeBuckets: f['no-time'] ? 0 : undefined,
+  returnItems,
+  returnHidden: f.returnHidden,
+  d: f.d,
+  blocks: f.blocks,
+  heads: f.heads,
+  maxLen,
+  ffDim: f.ff,
+  ffAct: f.ffAct === 'relu' ? undefined : f.ffAct,
+  embScale: f.embScale,
+  innerDropout: f.innerDropout,
+  relPos: f.relPos,
+  dropout: f.dropout,
+  numTypes: f['no-types'] ? 0 : undefined,
+  numTimeBuckets: f['no-time'] ? 0 : undefined,
 });
 const out = f.out ?? path.join(ROOT, '.cache/models', log.name);
-console.log(`backend ${backend}; ${split.dataset}: ${split.train.length} training sequences, ${split.valid.length} validation and ${split.test.length} test users, ${split.vocab.length} items; ${split.protocol}`);
+console.log(
+  `backend ${backend}; ${split.dataset}: ${split.train.length} training sequences, ${split.valid.length} validation and ${split.test.length} test users, ${split.vocab.length} items; ${split.protocol}`,
+);
 console.log(`config ${JSON.stringify(cfg)}`);
-console.log(`training: Adam lr ${f.lr} β2 ${f.adamBeta2}, batch ${f.batch} (weighed by ${f.weigh}), ${sampled ? `sampled softmax (${sampled})` : 'full softmax'}${maskSeen ? ' without seen items' : ''}${f.labelSmoothing ? `, label smoothing ${f.labelSmoothing}` : ''}${f.weightDecay ? `, weight decay ${f.weightDecay}` : ''}, reduce on plateau ×${f.plateau}, patience ${f.patience}, at most ${f.epochs} epochs${f.minutes ? ` and ${f.minutes} min` : ''}, ${f.workers} thread(s)`);
+console.log(
+  `training: Adam lr ${f.lr} β2 ${f.adamBeta2}, batch ${f.batch} (weighed by ${f.weigh}), ${sampled ? `sampled softmax (${sampled})` : 'full softmax'}${maskSeen ? ' without seen items' : ''}${f.labelSmoothing ? `, label smoothing ${f.labelSmoothing}` : ''}${f.weightDecay ? `, weight decay ${f.weightDecay}` : ''}, reduce on plateau ×${f.plateau}, patience ${f.patience}, at most ${f.epochs} epochs${f.minutes ? ` and ${f.minutes} min` : ''}, ${f.workers} thread(s)`,
+);
 const r = await train(split, cfg, {
-  epochs: f.epochs, batch: f.batch, lr: f.lr, lrDrops: f.lrDrops, plateau: f.plateau, minutes: f.minutes, seed: f.seed, patience: f.patience,
-  sampled, negatives: f.negatives, maskSeen, labelSmoothing: f.labelSmoothing, weightDecay: f.weightDecay, ema: f.ema, adamBeta2: f.adamBeta2, validUsers: f.validUsers, weigh: f.weigh, workers: f.workers, checkpointDir: path.join(ROOT, '.cache/checkpoints', path.basename(out)),
+  epochs: f.epochs,
+  batch: f.batch,
+  lr: f.lr,
+  lrDrops: f.lrDrops,
+  plateau: f.plateau,
+  minutes: f.minutes,
+  seed: f.seed,
+  patience: f.patience,
+  sampled,
+  negatives: f.negatives,
+  maskSeen,
+  labelSmoothing: f.labelSmoothing,
+  weightDecay: f.weightDecay,
+  ema: f.ema,
+  adamBeta2: f.adamBeta2,
+  validUsers: f.validUsers,
+  weigh: f.weigh,
+  workers: f.workers,
+  checkpointDir: path.join(ROOT, '.cache/checkpoints', path.basename(out)),
 });
-console.log(`trained ${r.epochs} epochs in ${(r.seconds / 60).toFixed(1)} min: ${r.seqPerSec.toFixed(0)} sequences/s, ${r.gflops.toFixed(2)} effective GFLOPS (${backend} matmul peak in this run ${r.peak.toFixed(1)} GFLOPS)`);
+console.log(
+  `trained ${r.epochs} epochs in ${(r.seconds / 60).toFixed(1)} min: ${r.seqPerSec.toFixed(0)} sequences/s, ${r.gflops.toFixed(2)} effective GFLOPS (${backend} matmul peak in this run ${r.peak.toFixed(1)} GFLOPS)`,
+);
 
 const meta = split.vocab.map((id) => log.meta.get(id));
-const vocab = { ids: split.vocab, ...(meta.some((m) => m?.title) ? { titles: meta.map((m) => m?.title ?? '') } : {}), ...(meta.some((m) => m?.price !== undefined) ? { prices: meta.map((m) => m?.price ?? 0) } : {}) };
+const vocab = {
+  ids: split.vocab,
+  ...(meta.some((m) => m?.title) ? { titles: meta.map((m) => m?.title ?? '') } : {}),
+  ...(meta.some((m) => m?.price !== undefined) ? { prices: meta.map((m) => m?.price ?? 0) } : {}),
+};
 const reports: Record<string, EvalReport & { bytes: number }> = {};
 const quants = f.quantize === 'float32' ? ['float32'] : ['float32', f.quantize!];
 for (const q of quants) {
@@ -113,11 +225,50 @@ if (quants.length > 1) {
 // The verdict a shop needs: is this model better than the simplest rule it could use instead?
 const [bn, bm] = bestBaseline(final);
 const ratio = final.metrics.model['ndcg@10'] / bm['ndcg@10'];
-const verdict = ratio >= 1 ? `recommended: ${ratio.toFixed(3)}× the NDCG@10 of the best baseline (${bn})` : `not recommended: ${bn} ranks better (the model reaches ${ratio.toFixed(3)}× its NDCG@10)`;
-console.log(ratio >= 1
-  ? `\nVerdict: the model ranks better than every baseline (${ratio.toFixed(3)}× ${bn}'s NDCG@10 on the test split).`
-  : `\nVerdict: NOT RECOMMENDED. On the test split the rule "${bn}" ranks better than this model (the model reaches ${ratio.toFixed(3)}× its NDCG@10): a shop is better served by that rule.`);
-const summary = { verdict, dataset: final.dataset, protocol: final.protocol, config: cfg, training: { lr: f.lr, batch: f.batch, weigh: f.weigh, sampled, maskSeen, labelSmoothing: f.labelSmoothing, weightDecay: f.weightDecay, adamBeta2: f.adamBeta2, plateau: f.plateau, patience: f.patience, budgetMinutes: f.minutes, workers: f.workers }, backend, epochs: r.epochs, minutes: r.seconds / 60, seqPerSec: r.seqPerSec, gflops: r.gflops, peakGflops: r.peak, history: r.history, quantization: Object.fromEntries(Object.entries(reports).map(([q, rep]) => [q, { bytes: rep.bytes, model: rep.metrics.model }])), metrics: final.metrics, bestBaseline: bn };
+const verdict =
+  ratio >= 1
+    ? `recommended: ${ratio.toFixed(3)}× the NDCG@10 of the best baseline (${bn})`
+    : `not recommended: ${bn} ranks better (the model reaches ${ratio.toFixed(3)}× its NDCG@10)`;
+console.log(
+  ratio >= 1
+    ? `\nVerdict: the model ranks better than every baseline (${ratio.toFixed(3)}× ${bn}'s NDCG@10 on the test split).`
+    : `\nVerdict: NOT RECOMMENDED. On the test split the rule "${bn}" ranks better than this model (the model reaches ${ratio.toFixed(3)}× its NDCG@10): a shop is better served by that rule.`,
+);
+const summary = {
+  verdict,
+  dataset: final.dataset,
+  protocol: final.protocol,
+  config: cfg,
+  training: {
+    lr: f.lr,
+    batch: f.batch,
+    weigh: f.weigh,
+    sampled,
+    maskSeen,
+    labelSmoothing: f.labelSmoothing,
+    weightDecay: f.weightDecay,
+    adamBeta2: f.adamBeta2,
+    plateau: f.plateau,
+    patience: f.patience,
+    budgetMinutes: f.minutes,
+    workers: f.workers,
+  },
+  backend,
+  epochs: r.epochs,
+  minutes: r.seconds / 60,
+  seqPerSec: r.seqPerSec,
+  gflops: r.gflops,
+  peakGflops: r.peak,
+  history: r.history,
+  quantization: Object.fromEntries(
+    Object.entries(reports).map(([q, rep]) => [q, { bytes: rep.bytes, model: rep.metrics.model }]),
+  ),
+  metrics: final.metrics,
+  bestBaseline: bn,
+};
 if (f.json) fs.writeFileSync(f.json, JSON.stringify(summary, null, 2));
 if (!f['no-card']) writeModelCard(out, summary, process.argv.slice(2), log.name === 'online-retail');
-if (f['require-better'] && ratio < 1) { console.error(`train: --require-better: the model is below ${bn}`); process.exit(1); }
+if (f['require-better'] && ratio < 1) {
+  console.error(`train: --require-better: the model is below ${bn}`);
+  process.exit(1);
+}

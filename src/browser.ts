@@ -26,14 +26,32 @@ export interface Commands {
 }
 type Command = { [K in keyof Commands]: [K, ...Commands[K]] }[keyof Commands];
 
-interface Stub { (...a: unknown[]): void; q?: ArrayLike<unknown>[]; recommender?: Recommender }
+interface Stub {
+  (...a: unknown[]): void;
+  q?: ArrayLike<unknown>[];
+  recommender?: Recommender;
+}
 
 const handlers: { [K in Exclude<keyof Commands, 'init'>]: (rec: Recommender, ...a: Commands[K]) => void } = {
-  track: (rec, event) => { rec.track(event).catch(() => {}); },
-  rank: (rec, ids, cb, opts) => { rec.rank(ids, opts).then((r) => cb?.(r)).catch(() => {}); },
-  forget: (rec, cb) => { rec.forget().then(() => cb?.()).catch(() => {}); },
+  track: (rec, event) => {
+    rec.track(event).catch(() => {});
+  },
+  rank: (rec, ids, cb, opts) => {
+    rec
+      .rank(ids, opts)
+      .then((r) => cb?.(r))
+      .catch(() => {});
+  },
+  forget: (rec, cb) => {
+    rec
+      .forget()
+      .then(() => cb?.())
+      .catch(() => {});
+  },
   options: (rec, o) => rec.setOptions(o),
-  ready: (rec, cb) => { rec.ready.then(() => cb(rec)).catch(() => {}); },
+  ready: (rec, cb) => {
+    rec.ready.then(() => cb(rec)).catch(() => {});
+  },
 };
 
 (() => {
@@ -46,48 +64,100 @@ const handlers: { [K in Exclude<keyof Commands, 'init'>]: (rec: Recommender, ...
   let starting = false;
   const waiting: Command[] = [];
   const warned = new Set<string>();
-  const warn = (m: string) => { if (!warned.has(m) && warned.size < 50) { warned.add(m); console.warn('[shelfwise] ' + m.slice(0, 300)); } };
+  const warn = (m: string) => {
+    if (!warned.has(m) && warned.size < 50) {
+      warned.add(m);
+      console.warn('[shelfwise] ' + m.slice(0, 300));
+    }
+  };
 
   const exec = (c: Command) => {
     const name = c[0];
-    if (name === 'init') { init(c[1]); return; }
-    if (!(name in handlers)) { warn(`unknown command ${JSON.stringify(String(name).slice(0, 40))}`); return; }
-    if (!rec) { waiting.push(c); return; }
-    try { (handlers[name] as (r: Recommender, ...a: unknown[]) => void)(rec, ...c.slice(1)); } catch (e) { warn(String((e as Error)?.message ?? e)); }
+    if (name === 'init') {
+      init(c[1]);
+      return;
+    }
+    if (!(name in handlers)) {
+      warn(`unknown command ${JSON.stringify(String(name).slice(0, 40))}`);
+      return;
+    }
+    if (!rec) {
+      waiting.push(c);
+      return;
+    }
+    try {
+      (handlers[name] as (r: Recommender, ...a: unknown[]) => void)(rec, ...c.slice(1));
+    } catch (e) {
+      warn(String((e as Error)?.message ?? e));
+    }
   };
   const api: Stub = (...a: unknown[]) => exec(a as Command);
   w.shelfwise = api;
 
   function init(opts: Partial<RecommenderOptions>): void {
-    if (starting) { warn('shelfwise is already started: "init" is ignored'); return; }
+    if (starting) {
+      warn('shelfwise is already started: "init" is ignored');
+      return;
+    }
     const model = (opts && typeof opts === 'object' ? opts.model : undefined) ?? ds.model;
-    if (!model) { warn('no data-model on the script tag: call shelfwise("init", {model}) to start'); return; }
+    if (!model) {
+      warn('no data-model on the script tag: call shelfwise("init", {model}) to start');
+      return;
+    }
     starting = true;
     createRecommenderWith(() => import(/* runtime chunk, lazily */ base + 'esm/runtime.js'), {
       backend: (ds.backend as RecommenderOptions['backend']) ?? 'auto',
-      blend: ds.blend !== undefined ? Number(ds.blend) : undefined, consent: ds.consent !== 'false', finetune: ds.finetune === 'true',
+      blend: ds.blend !== undefined ? Number(ds.blend) : undefined,
+      consent: ds.consent !== 'false',
+      finetune: ds.finetune === 'true',
       wasmPaths: base + 'wasm/',
       onError: (e) => window.dispatchEvent(new CustomEvent('shelfwise:error', { detail: e })),
       onRank: (info) => window.dispatchEvent(new CustomEvent('shelfwise:rank', { detail: info })),
       onFinetune: (info) => window.dispatchEvent(new CustomEvent('shelfwise:finetune', { detail: info })),
-      ...(ds.experiment !== undefined ? { experiment: { name: ds.experiment, holdout: ds.holdout?.trim() ? Number(ds.holdout) : NaN } } : {}),
+      ...(ds.experiment !== undefined
+        ? { experiment: { name: ds.experiment, holdout: ds.holdout?.trim() ? Number(ds.holdout) : NaN } }
+        : {}),
       ...opts,
       model,
-    }).then((r) => {
-      rec = r;
-      api.recommender = r;
-      const bind = (root: ParentNode) => root.querySelectorAll?.('[data-shelfwise-grid]').forEach((g) => {
-        if ((g as { __sw?: boolean }).__sw) return;
-        (g as { __sw?: boolean }).__sw = true;
-        const hold = Number(g.getAttribute('data-shelfwise-hold') ?? 0);
-        r.bindGrid(g, { reorder: (g.getAttribute('data-shelfwise-reorder') as 'immediate' | null) ?? undefined, hold: Number.isFinite(hold) ? hold : 0 });
-      });
-      bind(document);
-      new MutationObserver((rs) => rs.forEach((m) => m.addedNodes.forEach((n) => n instanceof Element && (n.matches('[data-shelfwise-grid]') ? bind(n.parentNode ?? document) : bind(n))))).observe(document.documentElement, { childList: true, subtree: true });
-      hookAnalytics(window, (e) => { r.track(e as TrackInput).catch(() => {}); }, isCommerceEvent, warn);
-      for (const c of waiting.splice(0)) exec(c);
-      window.dispatchEvent(new CustomEvent('shelfwise:ready', { detail: r }));
-    }, (e) => { starting = false; warn(String((e as Error)?.message ?? e)); });
+    }).then(
+      (r) => {
+        rec = r;
+        api.recommender = r;
+        const bind = (root: ParentNode) =>
+          root.querySelectorAll?.('[data-shelfwise-grid]').forEach((g) => {
+            if ((g as { __sw?: boolean }).__sw) return;
+            (g as { __sw?: boolean }).__sw = true;
+            const hold = Number(g.getAttribute('data-shelfwise-hold') ?? 0);
+            r.bindGrid(g, {
+              reorder: (g.getAttribute('data-shelfwise-reorder') as 'immediate' | null) ?? undefined,
+              hold: Number.isFinite(hold) ? hold : 0,
+            });
+          });
+        bind(document);
+        new MutationObserver((rs) =>
+          rs.forEach((m) =>
+            m.addedNodes.forEach(
+              (n) =>
+                n instanceof Element && (n.matches('[data-shelfwise-grid]') ? bind(n.parentNode ?? document) : bind(n)),
+            ),
+          ),
+        ).observe(document.documentElement, { childList: true, subtree: true });
+        hookAnalytics(
+          window,
+          (e) => {
+            r.track(e as TrackInput).catch(() => {});
+          },
+          isCommerceEvent,
+          warn,
+        );
+        for (const c of waiting.splice(0)) exec(c);
+        window.dispatchEvent(new CustomEvent('shelfwise:ready', { detail: r }));
+      },
+      (e) => {
+        starting = false;
+        warn(String((e as Error)?.message ?? e));
+      },
+    );
   }
 
   const initCall = queued.findIndex((c) => c[0] === 'init');

@@ -11,7 +11,18 @@ export function createRecommender(options: RecommenderOptions): Promise<Recommen
   return createRecommenderWith(() => import('./model/runtime.js'), options);
 }
 
-export type { Recommender, RecommenderOptions, RankInfo, FinetuneConfig, FinetuneInfo, ModelInfo, BackendName, Arm, ExperimentInfo, ExperimentOptions } from './recommender/types.js';
+export type {
+  Recommender,
+  RecommenderOptions,
+  RankInfo,
+  FinetuneConfig,
+  FinetuneInfo,
+  ModelInfo,
+  BackendName,
+  Arm,
+  ExperimentInfo,
+  ExperimentOptions,
+} from './recommender/types.js';
 export type { Candidate, RankOptions, RankRules, Ranked } from './rank/index.js';
 export type { GridBinding, GridOptions } from './dom/index.js';
 export type { ShelfwiseEvent, EventType, TrackInput } from './events/index.js';

@@ -12,8 +12,12 @@ test('A/B plan: two-proportion sample size per arm (alpha 0.05, power 0.8) match
 });
 
 test('A/B plan: first-row hit rates per arm with bootstrap intervals around them, reproducible', () => {
-  const rows = Array.from({ length: 400 }, (_, i) => ({ personalized: i % 4 === 0 ? 3 : 40, default: i % 10 === 0 ? 5 : 60 }));
-  const a = abPlan(rows), b = abPlan(rows);
+  const rows = Array.from({ length: 400 }, (_, i) => ({
+    personalized: i % 4 === 0 ? 3 : 40,
+    default: i % 10 === 0 ? 5 : 60,
+  }));
+  const a = abPlan(rows),
+    b = abPlan(rows);
   assert.deepEqual(a, b);
   assert.equal(a.personalized.rate, 0.25);
   assert.equal(a.control.rate, 0.1);

@@ -12,14 +12,17 @@ export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 
 /** tfjs-node if the user installed it (native TensorFlow), otherwise tfjs's wasm backend. */
 export async function initBackend(prefer: string = process.env.SHELFWISE_BACKEND ?? 'auto'): Promise<string> {
-  if (!(BACKENDS as readonly string[]).includes(prefer)) throw new Error(`unknown backend "${prefer}": expected one of ${BACKENDS.join(', ')}`);
+  if (!(BACKENDS as readonly string[]).includes(prefer))
+    throw new Error(`unknown backend "${prefer}": expected one of ${BACKENDS.join(', ')}`);
   if (prefer === 'tensorflow' || prefer === 'auto') {
     try {
       const name = '@tensorflow/tfjs-node';
       await import(name);
       await tf.setBackend('tensorflow');
       return 'tensorflow';
-    } catch { if (prefer === 'tensorflow') throw new Error('@tensorflow/tfjs-node is not installed'); }
+    } catch {
+      if (prefer === 'tensorflow') throw new Error('@tensorflow/tfjs-node is not installed');
+    }
   }
   if (prefer === 'cpu') {
     await import('@tensorflow/tfjs-backend-cpu');
@@ -36,7 +39,8 @@ export async function initBackend(prefer: string = process.env.SHELFWISE_BACKEND
 /** Matmul throughput of the current backend on a shape like the output layer's ([rows, d] x [d, V]). */
 export function matmulPeak(d: number, V: number): number {
   return tf.tidy(() => {
-    const a = tf.randomNormal([2048, d]), b = tf.randomNormal([d, V]);
+    const a = tf.randomNormal([2048, d]),
+      b = tf.randomNormal([d, V]);
     tf.matMul(a, b).dataSync();
     const t0 = performance.now();
     for (let i = 0; i < 3; i++) tf.matMul(a, b).dataSync();

@@ -4,7 +4,10 @@
  */
 import type { Seq } from './split.js';
 
-export interface Baseline { name: string; score(hist: Int32Array, out: Float32Array): void }
+export interface Baseline {
+  name: string;
+  score(hist: Int32Array, out: Float32Array): void;
+}
 
 type SparseRows = Array<Map<number, number> | undefined>;
 
@@ -39,7 +42,8 @@ export function cooccurrence(train: Seq[], V: number, window = 5, history = 10, 
     for (let i = 0; i < a.length; i++) {
       for (let j = i + 1; j < Math.min(a.length, i + 1 + window); j++) {
         if (a[i] === a[j] || a[i] === 0 || a[j] === 0) continue;
-        bump(rows, a[i], a[j], 1); bump(rows, a[j], a[i], 1);
+        bump(rows, a[i], a[j], 1);
+        bump(rows, a[j], a[i], 1);
       }
     }
   }
@@ -52,7 +56,7 @@ export function cooccurrence(train: Seq[], V: number, window = 5, history = 10, 
   return {
     name: 'cooccurrence',
     score(hist, out) {
-      for (let i = 0; i < V; i++) out[i] = 1e-6 * pop[i] / maxPop;
+      for (let i = 0; i < V; i++) out[i] = (1e-6 * pop[i]) / maxPop;
       let w = 1;
       for (let k = hist.length - 1, n = 0; k >= 0 && n < history; k--, n++, w *= decay) {
         const m = rows[hist[k]];
@@ -66,12 +70,14 @@ export function cooccurrence(train: Seq[], V: number, window = 5, history = 10, 
 export function markov(train: Seq[], V: number): Baseline {
   const rows: SparseRows = new Array(V);
   const pop = popularityCounts(train, V);
-  for (const s of train) for (let i = 1; i < s.items.length; i++) if (s.items[i - 1] > 0 && s.items[i] > 0) bump(rows, s.items[i - 1], s.items[i], 1);
+  for (const s of train)
+    for (let i = 1; i < s.items.length; i++)
+      if (s.items[i - 1] > 0 && s.items[i] > 0) bump(rows, s.items[i - 1], s.items[i], 1);
   const maxPop = pop.reduce((m, v) => Math.max(m, v), 1);
   return {
     name: 'markov',
     score(hist, out) {
-      for (let i = 0; i < V; i++) out[i] = 0.5 * pop[i] / maxPop; // < 1: never outweighs one transition
+      for (let i = 0; i < V; i++) out[i] = (0.5 * pop[i]) / maxPop; // < 1: never outweighs one transition
       const m = hist.length ? rows[hist[hist.length - 1]] : undefined;
       if (m) for (const [j, c] of m) out[j] += c;
     },
@@ -89,7 +95,7 @@ export function repeatFrequency(train: Seq[], V: number): Baseline {
   return {
     name: 'repeat_frequency',
     score(hist, out) {
-      for (let i = 0; i < V; i++) out[i] = 0.5 * pop[i] / maxPop; // < 1: never outweighs one occurrence
+      for (let i = 0; i < V; i++) out[i] = (0.5 * pop[i]) / maxPop; // < 1: never outweighs one occurrence
       for (const it of hist) if (it > 0) out[it] += 1;
     },
   };
@@ -107,7 +113,7 @@ export function repeatRecency(train: Seq[], V: number, decay = 0.98): Baseline {
   return {
     name: 'repeat_recency',
     score(hist, out) {
-      for (let i = 0; i < V; i++) out[i] = floor * pop[i] / maxPop;
+      for (let i = 0; i < V; i++) out[i] = (floor * pop[i]) / maxPop;
       let w = 1;
       for (let k = hist.length - 1; k >= 0; k--, w *= decay) if (hist[k] > 0) out[hist[k]] += Math.max(w, 2 * floor);
     },
@@ -116,5 +122,11 @@ export function repeatRecency(train: Seq[], V: number, decay = 0.98): Baseline {
 
 /** The five baselines of every report, fitted on the same training sequences. */
 export function allBaselines(train: Seq[], V: number): Baseline[] {
-  return [popularity(train, V), cooccurrence(train, V), markov(train, V), repeatFrequency(train, V), repeatRecency(train, V)];
+  return [
+    popularity(train, V),
+    cooccurrence(train, V),
+    markov(train, V),
+    repeatFrequency(train, V),
+    repeatRecency(train, V),
+  ];
 }

@@ -5,8 +5,21 @@ import crypto from 'node:crypto';
 /** SRI-style sha384 hashes of a model directory's files, by the names model.json uses. */
 export function sri(dir: string): Record<string, string> {
   const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
-  const files = ['model.json', ...json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths), json.userDefinedMetadata.shelfwise.vocab];
-  return Object.fromEntries(files.map((f) => [f, 'sha384-' + crypto.createHash('sha384').update(fs.readFileSync(path.join(dir, f))).digest('base64')]));
+  const files = [
+    'model.json',
+    ...json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths),
+    json.userDefinedMetadata.shelfwise.vocab,
+  ];
+  return Object.fromEntries(
+    files.map((f) => [
+      f,
+      'sha384-' +
+        crypto
+          .createHash('sha384')
+          .update(fs.readFileSync(path.join(dir, f)))
+          .digest('base64'),
+    ]),
+  );
 }
 
 /**
@@ -16,13 +29,23 @@ export function sri(dir: string): Record<string, string> {
 export function writeModelCard(dir: string, s: any, argv: string[], onlineRetail: boolean): void {
   if (!onlineRetail) {
     const cols = ['ndcg@10', 'hr@10', 'ndcg@20', 'hr@20', 'mrr'];
-    const rows = Object.entries(s.metrics as Record<string, Record<string, number>>).map(([n, m]) => `| ${n} | ${cols.map((c) => m[c].toFixed(4)).join(' | ')} |`);
-    fs.writeFileSync(path.join(dir, 'MODEL_CARD.md'), `# shelfwise model card: ${s.dataset}\n\n**Verdict: ${s.verdict}.**\n\nCommand: \`npm run train -- ${argv.join(' ')}\`\n\nConfig: \`${JSON.stringify(s.config)}\`; ${s.epochs} epochs in ${s.minutes.toFixed(1)} min.\n\n## Evaluation (${s.protocol})\n\n| method | ${cols.join(' | ')} |\n| --- | ${cols.map(() => '---').join(' | ')} |\n${rows.join('\n')}\n`);
+    const rows = Object.entries(s.metrics as Record<string, Record<string, number>>).map(
+      ([n, m]) => `| ${n} | ${cols.map((c) => m[c].toFixed(4)).join(' | ')} |`,
+    );
+    fs.writeFileSync(
+      path.join(dir, 'MODEL_CARD.md'),
+      `# shelfwise model card: ${s.dataset}\n\n**Verdict: ${s.verdict}.**\n\nCommand: \`npm run train -- ${argv.join(' ')}\`\n\nConfig: \`${JSON.stringify(s.config)}\`; ${s.epochs} epochs in ${s.minutes.toFixed(1)} min.\n\n## Evaluation (${s.protocol})\n\n| method | ${cols.join(' | ')} |\n| --- | ${cols.map(() => '---').join(' | ')} |\n${rows.join('\n')}\n`,
+    );
     return;
   }
   const cols = ['ndcg@10', 'hr@10', 'ndcg@20', 'hr@20', 'mrr'];
-  const rows = Object.entries(s.metrics as Record<string, Record<string, number>>).map(([n, m]) => `| ${n} | ${cols.map((c) => m[c].toFixed(4)).join(' | ')} |`);
-  const q = Object.entries(s.quantization as Record<string, { bytes: number; model: Record<string, number> }>).map(([k, v]) => `| ${k} | ${(v.bytes / 1024).toFixed(0)} KiB | ${v.model['ndcg@10'].toFixed(4)} | ${v.model['hr@10'].toFixed(4)} |`);
+  const rows = Object.entries(s.metrics as Record<string, Record<string, number>>).map(
+    ([n, m]) => `| ${n} | ${cols.map((c) => m[c].toFixed(4)).join(' | ')} |`,
+  );
+  const q = Object.entries(s.quantization as Record<string, { bytes: number; model: Record<string, number> }>).map(
+    ([k, v]) =>
+      `| ${k} | ${(v.bytes / 1024).toFixed(0)} KiB | ${v.model['ndcg@10'].toFixed(4)} | ${v.model['hr@10'].toFixed(4)} |`,
+  );
   const best = s.metrics[s.bestBaseline];
   const text = `# shelfwise model card: online-retail
 

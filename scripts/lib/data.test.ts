@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDelimited, parseOnlineRetail, parseCsvLog, parseTaobao, splitSessions, parseUserItemLines } from './data.js';
+import {
+  parseDelimited,
+  parseOnlineRetail,
+  parseCsvLog,
+  parseTaobao,
+  splitSessions,
+  parseUserItemLines,
+} from './data.js';
 import { leaveOneOut, timeSplit } from './split.js';
 import { typeCode } from '../../src/model/features.js';
 
@@ -15,7 +22,10 @@ C536368,71053,WHITE METAL LANTERN,-1,2010-12-02 09:00:00,3.39,17850,United Kingd
 `;
 
 test('csv parser handles quoted commas, quotes and CRLF', () => {
-  assert.deepEqual(parseDelimited('a,"b,c","d""e"\r\n1,2,3\n'), [['a', 'b,c', 'd"e'], ['1', '2', '3']]);
+  assert.deepEqual(parseDelimited('a,"b,c","d""e"\r\n1,2,3\n'), [
+    ['a', 'b,c', 'd"e'],
+    ['1', '2', '3'],
+  ]);
 });
 
 test('online retail cleaning: no customer, non-products, duplicates dropped; cancellations become removals', () => {
@@ -34,7 +44,11 @@ test('online retail cleaning: no customer, non-products, duplicates dropped; can
 });
 
 test('a shop export maps columns and event names; unknown types are skipped', () => {
-  const log = parseCsvLog('shop', 'uid\tsku\tevent\twhen\nu1\tA\tview_item\t100\nu1\tB\tProduct Added\t200\nu1\tC\tbogus\t300\nu2\tA\tpurchase\t2024-01-01T00:00:00Z\n', { user: 'uid', item: 'sku', type: 'event', time: 'when' });
+  const log = parseCsvLog(
+    'shop',
+    'uid\tsku\tevent\twhen\nu1\tA\tview_item\t100\nu1\tB\tProduct Added\t200\nu1\tC\tbogus\t300\nu2\tA\tpurchase\t2024-01-01T00:00:00Z\n',
+    { user: 'uid', item: 'sku', type: 'event', time: 'when' },
+  );
   assert.deepEqual(log.users.find((u) => u.user === 'u1')!.types, [typeCode('view'), typeCode('add_to_cart')]);
   assert.equal(log.users.find((u) => u.user === 'u2')!.ts[0], Date.parse('2024-01-01T00:00:00Z') / 1000);
   assert.match(log.notes[0], /1 rows skipped/);
@@ -42,13 +56,27 @@ test('a shop export maps columns and event names; unknown types are skipped', ()
 
 test('taobao behaviors map onto event types and duplicates are removed', () => {
   const log = parseTaobao('1,10,5,pv,100\n1,10,5,pv,100\n1,11,5,cart,200\n1,12,5,buy,300\n1,13,5,fav,400\n');
-  assert.deepEqual(log.users[0].types, ['view', 'add_to_cart', 'purchase', 'click'].map((t) => typeCode(t as 'view')));
+  assert.deepEqual(
+    log.users[0].types,
+    ['view', 'add_to_cart', 'purchase', 'click'].map((t) => typeCode(t as 'view')),
+  );
 });
 
 test('sessions split at inactivity gaps', () => {
-  const log = { name: 'x', meta: new Map(), notes: [], users: [{ user: 'u', items: ['a', 'b', 'c', 'd'], types: [1, 1, 1, 1], ts: [0, 10, 5000, 5010] }] };
+  const log = {
+    name: 'x',
+    meta: new Map(),
+    notes: [],
+    users: [{ user: 'u', items: ['a', 'b', 'c', 'd'], types: [1, 1, 1, 1], ts: [0, 10, 5000, 5010] }],
+  };
   const s = splitSessions(log, 1800);
-  assert.deepEqual(s.users.map((u) => u.items), [['a', 'b'], ['c', 'd']]);
+  assert.deepEqual(
+    s.users.map((u) => u.items),
+    [
+      ['a', 'b'],
+      ['c', 'd'],
+    ],
+  );
 });
 
 test('leave-one-out: last = test, second-last = validation, neither in training', () => {
@@ -64,19 +92,32 @@ test('leave-one-out: last = test, second-last = validation, neither in training'
 });
 
 test('time split: training and vocabulary only see events before the cut-off; test = first purchase after it', () => {
-  const P = typeCode('purchase'), R = typeCode('remove_from_cart');
-  const log = { name: 'x', meta: new Map(), notes: [], users: [
-    { user: 'u', items: ['a', 'b', 'x', 'c', 'late'], types: [P, P, R, P, P], ts: [1, 2, 3, 10, 11] },
-    { user: 'w', items: ['a', 'c'], types: [P, P], ts: [1, 2] },
-  ] };
+  const P = typeCode('purchase'),
+    R = typeCode('remove_from_cart');
+  const log = {
+    name: 'x',
+    meta: new Map(),
+    notes: [],
+    users: [
+      { user: 'u', items: ['a', 'b', 'x', 'c', 'late'], types: [P, P, R, P, P], ts: [1, 2, 3, 10, 11] },
+      { user: 'w', items: ['a', 'c'], types: [P, P], ts: [1, 2] },
+    ],
+  };
   const sp = timeSplit(log, 5, false);
   assert.ok(!sp.vocab.includes('late'), 'an item first seen after the cut-off is not in the vocabulary');
-  for (const t of sp.train) for (let i = 0; i < t.items.length; i++) assert.ok(t.ts[i] < 5, 'no training event after the cut-off');
+  for (const t of sp.train)
+    for (let i = 0; i < t.items.length; i++) assert.ok(t.ts[i] < 5, 'no training event after the cut-off');
   const test_ = sp.test.find((e) => e.user === 'u')!;
   assert.equal(sp.vocab[test_.target - 1], 'c');
-  assert.deepEqual([...test_.items].map((r) => sp.vocab[r - 1]), ['a', 'b', 'x']);
+  assert.deepEqual(
+    [...test_.items].map((r) => sp.vocab[r - 1]),
+    ['a', 'b', 'x'],
+  );
   // Validation: the last purchase before the cut-off, held out of that user's training sequence.
   const v = sp.valid.find((e) => e.user === 'u')!;
   assert.equal(sp.vocab[v.target - 1], 'b');
-  assert.deepEqual([...sp.train.find((t) => t.user === 'u')!.items].map((r) => sp.vocab[r - 1]), ['a']);
+  assert.deepEqual(
+    [...sp.train.find((t) => t.user === 'u')!.items].map((r) => sp.vocab[r - 1]),
+    ['a'],
+  );
 });

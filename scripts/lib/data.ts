@@ -12,8 +12,16 @@ export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname)
 export const SHARED = process.env.SHELFWISE_DATA ?? path.resolve(ROOT, '../shared/data');
 export const CACHE = path.join(ROOT, '.cache/data');
 
-export interface RawEvent { user: string; item: string; type: number; ts: number /* seconds, NaN = unknown */ }
-export interface ItemMeta { title?: string; price?: number }
+export interface RawEvent {
+  user: string;
+  item: string;
+  type: number;
+  ts: number; /* seconds, NaN = unknown */
+}
+export interface ItemMeta {
+  title?: string;
+  price?: number;
+}
 
 /** A normalized log: events grouped per user in time order (ties keep the source order). */
 export interface Log {
@@ -31,22 +39,34 @@ export function readText(file: string): string {
 /** Splits CSV text into rows of fields; handles quoted fields with commas, quotes and newlines. */
 export function parseDelimited(text: string, delim = ','): string[][] {
   const rows: string[][] = [];
-  let row: string[] = [], field = '', inQ = false;
+  let row: string[] = [],
+    field = '',
+    inQ = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (inQ) {
-      if (c === '"') { if (text[i + 1] === '"') { field += '"'; i++; } else inQ = false; }
-      else field += c;
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else inQ = false;
+      } else field += c;
     } else if (c === '"' && field === '') inQ = true;
-    else if (c === delim) { row.push(field); field = ''; }
-    else if (c === '\n' || c === '\r') {
+    else if (c === delim) {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field); field = '';
+      row.push(field);
+      field = '';
       if (row.length > 1 || row[0] !== '') rows.push(row);
       row = [];
     } else field += c;
   }
-  if (field !== '' || row.length) { row.push(field); rows.push(row); }
+  if (field !== '' || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
   return rows;
 }
 
@@ -54,11 +74,27 @@ export function parseDelimited(text: string, delim = ','): string[][] {
 export function normalizeType(raw: string | undefined): EventType | null {
   const s = (raw ?? '').trim().toLowerCase();
   const map: Record<string, EventType> = {
-    view: 'view', pv: 'view', view_item: 'view', 'product viewed': 'view', '1': 'view', browse: 'view',
-    click: 'click', select_item: 'click', 'product clicked': 'click', fav: 'click',
-    add_to_cart: 'add_to_cart', cart: 'add_to_cart', 'product added': 'add_to_cart', '2': 'add_to_cart',
-    remove_from_cart: 'remove_from_cart', 'product removed': 'remove_from_cart', '4': 'remove_from_cart',
-    purchase: 'purchase', buy: 'purchase', 'order completed': 'purchase', '3': 'purchase',
+    view: 'view',
+    pv: 'view',
+    view_item: 'view',
+    'product viewed': 'view',
+    '1': 'view',
+    browse: 'view',
+    click: 'click',
+    select_item: 'click',
+    'product clicked': 'click',
+    fav: 'click',
+    add_to_cart: 'add_to_cart',
+    cart: 'add_to_cart',
+    'product added': 'add_to_cart',
+    '2': 'add_to_cart',
+    remove_from_cart: 'remove_from_cart',
+    'product removed': 'remove_from_cart',
+    '4': 'remove_from_cart',
+    purchase: 'purchase',
+    buy: 'purchase',
+    'order completed': 'purchase',
+    '3': 'purchase',
     search: 'search',
   };
   return map[s] ?? null;
@@ -76,16 +112,24 @@ export function groupByUser(events: RawEvent[]): Log['users'] {
   for (const [user, evs] of by) {
     const idx = evs.map((_, i) => i);
     idx.sort((a, b) => {
-      const ta = evs[a].ts, tb = evs[b].ts;
+      const ta = evs[a].ts,
+        tb = evs[b].ts;
       if (Number.isNaN(ta) || Number.isNaN(tb) || ta === tb) return a - b;
       return ta - tb;
     });
-    out.push({ user, items: idx.map((i) => evs[i].item), types: idx.map((i) => evs[i].type), ts: idx.map((i) => evs[i].ts) });
+    out.push({
+      user,
+      items: idx.map((i) => evs[i].item),
+      types: idx.map((i) => evs[i].type),
+      ts: idx.map((i) => evs[i].ts),
+    });
   }
   return out;
 }
 
-export interface OnlineRetailOptions { cancellations: 'remove' | 'drop' }
+export interface OnlineRetailOptions {
+  cancellations: 'remove' | 'drop';
+}
 
 /**
  * Online Retail (both sheets). Cleaning: rows without a customer dropped; non-product stock codes (postage,
@@ -99,27 +143,55 @@ export function parseOnlineRetail(texts: string[], opts: OnlineRetailOptions = {
   const events: RawEvent[] = [];
   const meta = new Map<string, ItemMeta>();
   const seen = new Set<string>();
-  let noUser = 0, dup = 0, nonProduct = 0, cancelled = 0, bad = 0;
+  let noUser = 0,
+    dup = 0,
+    nonProduct = 0,
+    cancelled = 0,
+    bad = 0;
   for (const text of texts) {
     const rows = parseDelimited(text);
     const head = rows[0].map((h) => h.trim().toLowerCase().replace(/\s+/g, ''));
-    const col = (...names: string[]) => { const i = head.findIndex((h) => names.includes(h)); if (i < 0) throw new Error(`online retail: no column ${names[0]}`); return i; };
-    const cInv = col('invoiceno', 'invoice'), cCode = col('stockcode'), cDesc = col('description'), cQty = col('quantity');
-    const cDate = col('invoicedate'), cPrice = col('unitprice', 'price'), cCust = col('customerid');
+    const col = (...names: string[]) => {
+      const i = head.findIndex((h) => names.includes(h));
+      if (i < 0) throw new Error(`online retail: no column ${names[0]}`);
+      return i;
+    };
+    const cInv = col('invoiceno', 'invoice'),
+      cCode = col('stockcode'),
+      cDesc = col('description'),
+      cQty = col('quantity');
+    const cDate = col('invoicedate'),
+      cPrice = col('unitprice', 'price'),
+      cCust = col('customerid');
     for (let r = 1; r < rows.length; r++) {
       const row = rows[r];
-      if (row.length < head.length) { bad++; continue; }
+      if (row.length < head.length) {
+        bad++;
+        continue;
+      }
       const cust = row[cCust].trim().replace(/\.0$/, '');
-      if (!cust) { noUser++; continue; }
+      if (!cust) {
+        noUser++;
+        continue;
+      }
       const code = row[cCode].trim().toUpperCase();
-      if (!/^\d/.test(code)) { nonProduct++; continue; }
+      if (!/^\d/.test(code)) {
+        nonProduct++;
+        continue;
+      }
       const inv = row[cInv].trim();
       const qty = Number(row[cQty]);
       const price = Number(row[cPrice]);
       const ts = Date.parse(row[cDate].trim().replace(' ', 'T') + 'Z') / 1000;
-      if (!Number.isFinite(ts) || !Number.isFinite(qty) || !(price > 0)) { bad++; continue; }
+      if (!Number.isFinite(ts) || !Number.isFinite(qty) || !(price > 0)) {
+        bad++;
+        continue;
+      }
       const key = `${inv}|${code}|${qty}|${ts}|${cust}`;
-      if (seen.has(key)) { dup++; continue; }
+      if (seen.has(key)) {
+        dup++;
+        continue;
+      }
       seen.add(key);
       const isCancel = inv.startsWith('C') || qty < 0;
       if (isCancel) {
@@ -130,11 +202,16 @@ export function parseOnlineRetail(texts: string[], opts: OnlineRetailOptions = {
       const title = row[cDesc].trim();
       const m = meta.get(code);
       if (!m) meta.set(code, { title: title || undefined, price });
-      else { if (!m.title && title) m.title = title; if (!isCancel) m.price = price; }
+      else {
+        if (!m.title && title) m.title = title;
+        if (!isCancel) m.price = price;
+      }
     }
   }
-  const notes = [`dropped ${noUser} rows without a customer, ${nonProduct} non-product lines, ${dup} duplicate lines, ${bad} malformed rows`,
-    `${cancelled} cancellation lines ${opts.cancellations === 'drop' ? 'dropped' : 'kept as remove_from_cart (input only)'}`];
+  const notes = [
+    `dropped ${noUser} rows without a customer, ${nonProduct} non-product lines, ${dup} duplicate lines, ${bad} malformed rows`,
+    `${cancelled} cancellation lines ${opts.cancellations === 'drop' ? 'dropped' : 'kept as remove_from_cart (input only)'}`,
+  ];
   return { name: 'online-retail', users: groupByUser(events), meta, notes };
 }
 
@@ -148,7 +225,12 @@ export function parseUserItemLines(name: string, text: string): Log {
     if (!a) by.set(f[0], (a = []));
     for (let i = 1; i < f.length; i++) a.push(f[i]);
   }
-  const users = [...by].map(([user, items]) => ({ user, items, types: items.map(() => typeCode('view')), ts: items.map(() => NaN) }));
+  const users = [...by].map(([user, items]) => ({
+    user,
+    items,
+    types: items.map(() => typeCode('view')),
+    ts: items.map(() => NaN),
+  }));
   return { name, users, meta: new Map(), notes: ['no timestamps: every gap is "unknown"; every event is a view'] };
 }
 
@@ -163,34 +245,74 @@ export function parseTaobao(text: string): Log {
     const t = normalizeType(f[3]);
     if (!t) continue;
     const key = line.trim();
-    if (seen.has(key)) { dup++; continue; }
+    if (seen.has(key)) {
+      dup++;
+      continue;
+    }
     seen.add(key);
     events.push({ user: f[0], item: f[1], type: typeCode(t), ts: Number(f[4]) });
   }
-  return { name: 'taobao', users: groupByUser(events), meta: new Map(), notes: [`${dup} duplicate rows removed; pv→view, fav→click, cart→add_to_cart, buy→purchase`] };
+  return {
+    name: 'taobao',
+    users: groupByUser(events),
+    meta: new Map(),
+    notes: [`${dup} duplicate rows removed; pv→view, fav→click, cart→add_to_cart, buy→purchase`],
+  };
 }
 
-export interface CsvMapping { user: string; item: string; type?: string; time?: string; delimiter?: string; title?: string; price?: string }
+export interface CsvMapping {
+  user: string;
+  item: string;
+  type?: string;
+  time?: string;
+  delimiter?: string;
+  title?: string;
+  price?: string;
+}
 
 /** A shop's own export: any CSV/TSV with named user, item, (type), (time) columns. */
 export function parseCsvLog(name: string, text: string, m: CsvMapping): Log {
   const rows = parseDelimited(text, m.delimiter ?? (text.split('\n')[0].includes('\t') ? '\t' : ','));
   const head = rows[0].map((h) => h.trim());
-  const col = (n?: string) => { if (!n) return -1; const i = head.indexOf(n); if (i < 0) throw new FlagError(`${name}: no column "${n}" in the input (its columns: ${head.join(', ')})`); return i; };
-  const cu = col(m.user), ci = col(m.item), ct = col(m.type), cs = col(m.time), cTitle = col(m.title), cPrice = col(m.price);
+  const col = (n?: string) => {
+    if (!n) return -1;
+    const i = head.indexOf(n);
+    if (i < 0) throw new FlagError(`${name}: no column "${n}" in the input (its columns: ${head.join(', ')})`);
+    return i;
+  };
+  const cu = col(m.user),
+    ci = col(m.item),
+    ct = col(m.type),
+    cs = col(m.time),
+    cTitle = col(m.title),
+    cPrice = col(m.price);
   const events: RawEvent[] = [];
   const meta = new Map<string, ItemMeta>();
   let skipped = 0;
   for (let r = 1; r < rows.length; r++) {
     const row = rows[r];
-    const user = row[cu]?.trim(), item = row[ci]?.trim();
-    if (!user || !item) { skipped++; continue; }
+    const user = row[cu]?.trim(),
+      item = row[ci]?.trim();
+    if (!user || !item) {
+      skipped++;
+      continue;
+    }
     const t = ct >= 0 ? normalizeType(row[ct]) : 'purchase';
-    if (!t) { skipped++; continue; }
+    if (!t) {
+      skipped++;
+      continue;
+    }
     let ts = NaN;
-    if (cs >= 0) { const v = row[cs].trim(); ts = /^\d+(\.\d+)?$/.test(v) ? Number(v) : Date.parse(v) / 1000; }
+    if (cs >= 0) {
+      const v = row[cs].trim();
+      ts = /^\d+(\.\d+)?$/.test(v) ? Number(v) : Date.parse(v) / 1000;
+    }
     events.push({ user, item, type: typeCode(t), ts });
-    if ((cTitle >= 0 || cPrice >= 0) && !meta.has(item)) meta.set(item, { title: cTitle >= 0 ? row[cTitle] : undefined, price: cPrice >= 0 ? Number(row[cPrice]) : undefined });
+    if ((cTitle >= 0 || cPrice >= 0) && !meta.has(item))
+      meta.set(item, {
+        title: cTitle >= 0 ? row[cTitle] : undefined,
+        price: cPrice >= 0 ? Number(row[cPrice]) : undefined,
+      });
   }
   return { name, users: groupByUser(events), meta, notes: [`${skipped} rows skipped (no user/item or unknown type)`] };
 }
@@ -199,10 +321,16 @@ export function parseCsvLog(name: string, text: string, m: CsvMapping): Log {
 export function splitSessions(log: Log, gapSeconds: number): Log {
   const users: Log['users'] = [];
   for (const u of log.users) {
-    let start = 0, k = 0;
+    let start = 0,
+      k = 0;
     for (let i = 1; i <= u.items.length; i++) {
       if (i === u.items.length || u.ts[i] - u.ts[i - 1] > gapSeconds) {
-        users.push({ user: `${u.user}#${k++}`, items: u.items.slice(start, i), types: u.types.slice(start, i), ts: u.ts.slice(start, i) });
+        users.push({
+          user: `${u.user}#${k++}`,
+          items: u.items.slice(start, i),
+          types: u.types.slice(start, i),
+          ts: u.ts.slice(start, i),
+        });
         start = i;
       }
     }
@@ -216,9 +344,13 @@ export function writeLog(log: Log, dir = CACHE): string {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${log.name}.tsv`);
   const lines: string[] = [];
-  for (const u of log.users) for (let i = 0; i < u.items.length; i++) lines.push(`${u.user}\t${u.items[i]}\t${u.types[i]}\t${Number.isNaN(u.ts[i]) ? '' : u.ts[i]}`);
+  for (const u of log.users)
+    for (let i = 0; i < u.items.length; i++)
+      lines.push(`${u.user}\t${u.items[i]}\t${u.types[i]}\t${Number.isNaN(u.ts[i]) ? '' : u.ts[i]}`);
   fs.writeFileSync(file, lines.join('\n') + '\n');
-  const metaLines = [...log.meta].map(([id, m]) => `${id}\t${(m.title ?? '').replace(/[\t\n]/g, ' ')}\t${m.price ?? ''}`);
+  const metaLines = [...log.meta].map(
+    ([id, m]) => `${id}\t${(m.title ?? '').replace(/[\t\n]/g, ' ')}\t${m.price ?? ''}`,
+  );
   fs.writeFileSync(path.join(dir, `${log.name}.items.tsv`), metaLines.join('\n') + '\n');
   fs.writeFileSync(path.join(dir, `${log.name}.notes.txt`), log.notes.join('\n') + '\n');
   return file;
@@ -232,7 +364,9 @@ export function readLog(file: string): Log {
     const [user, item, type, ts] = line.split('\t');
     let u = by.get(user);
     if (!u) by.set(user, (u = { user, items: [], types: [], ts: [] }));
-    u.items.push(item); u.types.push(Number(type)); u.ts.push(ts === '' || ts === undefined ? NaN : Number(ts));
+    u.items.push(item);
+    u.types.push(Number(type));
+    u.ts.push(ts === '' || ts === undefined ? NaN : Number(ts));
   }
   const meta = new Map<string, ItemMeta>();
   const mf = file.replace(/\.tsv$/, '.items.tsv');
@@ -244,7 +378,12 @@ export function readLog(file: string): Log {
     }
   }
   const nf = file.replace(/\.tsv$/, '.notes.txt');
-  return { name, users: [...by.values()], meta, notes: fs.existsSync(nf) ? fs.readFileSync(nf, 'utf8').trim().split('\n') : [] };
+  return {
+    name,
+    users: [...by.values()],
+    meta,
+    notes: fs.existsSync(nf) ? fs.readFileSync(nf, 'utf8').trim().split('\n') : [],
+  };
 }
 
 export const DATASETS = ['online-retail', 'ml-1m', 'beauty', 'taobao'] as const;
@@ -257,10 +396,14 @@ export function parseNamed(name: string): Log {
         readText(path.join(SHARED, 'online-retail/online_retail_II_2009-2010.csv.gz')),
         readText(path.join(SHARED, 'online-retail/online_retail_2010-2011.csv.gz')),
       ]);
-    case 'ml-1m': return parseUserItemLines('ml-1m', readText(path.join(SHARED, 'ml-1m/ml-1m.txt.gz')));
-    case 'beauty': return parseUserItemLines('beauty', readText(path.join(SHARED, 'amazon-beauty/Beauty.txt.gz')));
-    case 'taobao': return parseTaobao(readText(path.join(SHARED, 'taobao-userbehavior-head/UserBehavior_head.csv.gz')));
-    default: throw new Error(`unknown data set "${name}" (one of ${DATASETS.join(', ')}, or a path to a prepared .tsv)`);
+    case 'ml-1m':
+      return parseUserItemLines('ml-1m', readText(path.join(SHARED, 'ml-1m/ml-1m.txt.gz')));
+    case 'beauty':
+      return parseUserItemLines('beauty', readText(path.join(SHARED, 'amazon-beauty/Beauty.txt.gz')));
+    case 'taobao':
+      return parseTaobao(readText(path.join(SHARED, 'taobao-userbehavior-head/UserBehavior_head.csv.gz')));
+    default:
+      throw new Error(`unknown data set "${name}" (one of ${DATASETS.join(', ')}, or a path to a prepared .tsv)`);
   }
 }
 

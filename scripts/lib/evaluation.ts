@@ -44,14 +44,21 @@ export function userVectors(params: Params, cfg: ModelConfig, hist: RowSeq[], ba
  * Scores of every item row for each example (catalog logits, or with the return part the log mixture
  * probability), handed to `use` batch by batch: [V] per example, row 0 unused.
  */
-export function scoreExamples(params: Params, cfg: ModelConfig, examples: Example[], use: (ex: Example, scores: Float32Array) => void): void {
+export function scoreExamples(
+  params: Params,
+  cfg: ModelConfig,
+  examples: Example[],
+  use: (ex: Example, scores: Float32Array) => void,
+): void {
   const B = 256;
   // The item table transposed once: a matmul with a transposed operand is several times slower on wasm.
   const itemsT = tf.transpose(params.item_emb) as tf.Tensor2D;
   const rw = hasReturn(cfg) ? returnWeights(params, cfg) : null;
   const V = cfg.vocabSize;
   // Similar lengths in each batch (see userVectors).
-  const byLen = [...examples].sort((a, b) => Math.min(a.items.length, cfg.maxLen) - Math.min(b.items.length, cfg.maxLen));
+  const byLen = [...examples].sort(
+    (a, b) => Math.min(a.items.length, cfg.maxLen) - Math.min(b.items.length, cfg.maxLen),
+  );
   for (let i = 0; i < byLen.length; i += B) {
     const part = byLen.slice(i, i + B).map((ex) => readTypes(ex, cfg));
     const u = userVectors(params, cfg, part, B);
@@ -60,7 +67,10 @@ export function scoreExamples(params: Params, cfg: ModelConfig, examples: Exampl
     scores.dispose();
     part.forEach((ex, b) => {
       const z = s.subarray(b * V, (b + 1) * V);
-      use(ex, rw ? mixture(z, u.subarray(b * cfg.d, (b + 1) * cfg.d), returnCandidates(ex, cfg.returnItems!), rw).scores : z);
+      use(
+        ex,
+        rw ? mixture(z, u.subarray(b * cfg.d, (b + 1) * cfg.d), returnCandidates(ex, cfg.returnItems!), rw).scores : z,
+      );
     });
   }
   itemsT.dispose();
@@ -76,7 +86,10 @@ export function evaluateModel(params: Params, cfg: ModelConfig, examples: Exampl
 export function evaluateBaseline(bl: Baseline, V: number, examples: Example[], excludeSeen: boolean): Metrics {
   const sum = new MetricSum();
   const out = new Float32Array(V);
-  for (const ex of examples) { bl.score(ex.items, out); addExample(sum, out, ex, excludeSeen); }
+  for (const ex of examples) {
+    bl.score(ex.items, out);
+    addExample(sum, out, ex, excludeSeen);
+  }
   return sum.result();
 }
 
@@ -85,10 +98,17 @@ export function evaluateBaseline(bl: Baseline, V: number, examples: Example[], e
  * runs): only that user's own history, the guard on their most recent event. Returns metrics and how
  * often the adaptation was kept.
  */
-export function evaluateFinetuned(params: Params, cfg: ModelConfig, examples: Example[], excludeSeen: boolean, o: FinetuneOptions = {}): Metrics & { kept: number } {
+export function evaluateFinetuned(
+  params: Params,
+  cfg: ModelConfig,
+  examples: Example[],
+  excludeSeen: boolean,
+  o: FinetuneOptions = {},
+): Metrics & { kept: number } {
   const sum = new MetricSum();
   const E = params.item_emb.dataSync() as Float32Array;
-  const V = cfg.vocabSize, d = cfg.d;
+  const V = cfg.vocabSize,
+    d = cfg.d;
   const rw = hasReturn(cfg) ? returnWeights(params, cfg) : null;
   let kept = 0;
   const B = 64;
@@ -108,7 +128,10 @@ export function evaluateFinetuned(params: Params, cfg: ModelConfig, examples: Ex
       const z = scoreAll(user, E, V, d, r.bias);
       const ex = read[b];
       // With the return part, the adapted user vector feeds the mixture too (as in the page).
-      const scores = rw ? mixture(z, r.bias ? user.map((v, j) => v + r.bias![j]) : user, returnCandidates(ex, cfg.returnItems!), rw).scores : z;
+      const scores = rw
+        ? mixture(z, r.bias ? user.map((v, j) => v + r.bias![j]) : user, returnCandidates(ex, cfg.returnItems!), rw)
+            .scores
+        : z;
       addExample(sum, scores, ex, excludeSeen);
     });
   }

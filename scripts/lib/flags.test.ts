@@ -20,7 +20,10 @@ test('numeric flags: typos and out-of-range values are errors that name the flag
 test('word and date flags accept only what they name', () => {
   assert.equal(choice('quantize', 'uint8', ['float32', 'float16', 'uint8'] as const), 'uint8');
   assert.equal(choice('quantize', undefined, ['float32'] as const), undefined);
-  assert.throws(() => choice('quantize', 'f16', ['float32', 'float16', 'uint8'] as const), /--quantize must be one of float32, float16, uint8, got "f16"/);
+  assert.throws(
+    () => choice('quantize', 'f16', ['float32', 'float16', 'uint8'] as const),
+    /--quantize must be one of float32, float16, uint8, got "f16"/,
+  );
   assert.equal(isoDate('cutoff', '2011-09-01'), '2011-09-01');
   assert.throws(() => isoDate('cutoff', '2011-02-30'), FlagError);
   assert.throws(() => isoDate('cutoff', '1/9/2011'), FlagError);
@@ -32,11 +35,19 @@ test('word and date flags accept only what they name', () => {
 });
 
 test('npm run train with a bad flag stops before loading any data, with status 2 and the usage', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/train.ts', '--dataset', 'no-such-set', '--workers', 'two'], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/train.ts', '--dataset', 'no-such-set', '--workers', 'two'],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 2);
   assert.match(r.stderr, /train: --workers must be a whole number ≥ 1 ≤ 64, got "two"/);
   assert.match(r.stderr, /usage: npm run train/);
-  const u = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/evaluate.ts', '--model', 'x', '--dataset', 'y', '--bogus'], { encoding: 'utf8' });
+  const u = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/evaluate.ts', '--model', 'x', '--dataset', 'y', '--bogus'],
+    { encoding: 'utf8' },
+  );
   assert.equal(u.status, 2);
   assert.match(u.stderr, /evaluate: Unknown option '--bogus'/);
 });

@@ -28,11 +28,20 @@ export function num(flag: string, v: string | undefined, r: NumRule = {}, option
   const x = v.trim() === '' ? NaN : Number(v);
   const want = [
     r.int ? 'a whole number' : 'a number',
-    r.min !== undefined ? `≥ ${r.min}` : '', r.above !== undefined ? `> ${r.above}` : '',
-    r.max !== undefined ? `≤ ${r.max}` : '', r.below !== undefined ? `< ${r.below}` : '',
-  ].filter(Boolean).join(' ');
-  const ok = Number.isFinite(x) && (!r.int || Number.isInteger(x)) && (r.min === undefined || x >= r.min) && (r.max === undefined || x <= r.max)
-    && (r.above === undefined || x > r.above) && (r.below === undefined || x < r.below);
+    r.min !== undefined ? `≥ ${r.min}` : '',
+    r.above !== undefined ? `> ${r.above}` : '',
+    r.max !== undefined ? `≤ ${r.max}` : '',
+    r.below !== undefined ? `< ${r.below}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const ok =
+    Number.isFinite(x) &&
+    (!r.int || Number.isInteger(x)) &&
+    (r.min === undefined || x >= r.min) &&
+    (r.max === undefined || x <= r.max) &&
+    (r.above === undefined || x > r.above) &&
+    (r.below === undefined || x < r.below);
   if (!ok) throw new FlagError(`--${flag} must be ${want}, got "${v}"`);
   return x;
 }
@@ -40,7 +49,8 @@ export function num(flag: string, v: string | undefined, r: NumRule = {}, option
 /** One of a fixed set of words. */
 export function choice<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
   if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) throw new FlagError(`--${flag} must be one of ${allowed.join(', ')}, got "${v}"`);
+  if (!(allowed as readonly string[]).includes(v))
+    throw new FlagError(`--${flag} must be one of ${allowed.join(', ')}, got "${v}"`);
   return v as T;
 }
 
@@ -48,7 +58,8 @@ export function choice<T extends string>(flag: string, v: string | undefined, al
 export function isoDate(flag: string, v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
   const t = /^\d{4}-\d{2}-\d{2}$/.test(v) ? Date.parse(v + 'T00:00:00Z') : NaN;
-  if (!Number.isFinite(t) || new Date(t).toISOString().slice(0, 10) !== v) throw new FlagError(`--${flag} must be a date YYYY-MM-DD, got "${v}"`);
+  if (!Number.isFinite(t) || new Date(t).toISOString().slice(0, 10) !== v)
+    throw new FlagError(`--${flag} must be a date YYYY-MM-DD, got "${v}"`);
   return v;
 }
 
@@ -74,6 +85,7 @@ export function parseFlags<T>(script: string, usage: string, parse: () => T): T 
  * are refused rather than one silently winning.
  */
 export function seenFlag(v: { 'exclude-seen'?: boolean; 'include-seen'?: boolean }): boolean | undefined {
-  if (v['exclude-seen'] && v['include-seen']) throw new FlagError('--exclude-seen and --include-seen contradict each other: give one');
+  if (v['exclude-seen'] && v['include-seen'])
+    throw new FlagError('--exclude-seen and --include-seen contradict each other: give one');
   return v['exclude-seen'] ? true : v['include-seen'] ? false : undefined;
 }

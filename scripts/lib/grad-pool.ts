@@ -10,9 +10,13 @@ import { concatFloat32, type ShareRequest, type ShareResult } from './grad-proto
  */
 export class GradWorkers {
   private ws: Worker[];
-  private constructor(ws: Worker[]) { this.ws = ws; }
+  private constructor(ws: Worker[]) {
+    this.ws = ws;
+  }
 
-  get size(): number { return this.ws.length; }
+  get size(): number {
+    return this.ws.length;
+  }
 
   static async start(n: number, cfg: ModelConfig): Promise<GradWorkers> {
     // The worker is TypeScript: it registers tsx's loader in its own thread, then imports the file.
@@ -25,10 +29,20 @@ export class GradWorkers {
 
   private static call<T>(w: Worker, msg: unknown): Promise<T> {
     return new Promise((resolve, reject) => {
-      const onMsg = (m: T & { error?: string }) => { off(); m.error ? reject(new Error('gradient worker: ' + m.error)) : resolve(m); };
-      const onErr = (e: Error) => { off(); reject(e); };
-      const off = () => { w.off('message', onMsg); w.off('error', onErr); };
-      w.on('message', onMsg); w.on('error', onErr);
+      const onMsg = (m: T & { error?: string }) => {
+        off();
+        m.error ? reject(new Error('gradient worker: ' + m.error)) : resolve(m);
+      };
+      const onErr = (e: Error) => {
+        off();
+        reject(e);
+      };
+      const off = () => {
+        w.off('message', onMsg);
+        w.off('error', onErr);
+      };
+      w.on('message', onMsg);
+      w.on('error', onErr);
       w.postMessage(msg);
     });
   }
@@ -37,7 +51,9 @@ export class GradWorkers {
     return GradWorkers.call(this.ws[i], { share });
   }
 
-  async close(): Promise<void> { await Promise.all(this.ws.map((w) => w.terminate())); }
+  async close(): Promise<void> {
+    await Promise.all(this.ws.map((w) => w.terminate()));
+  }
 }
 
 /** The parameters flattened in `paramShapes` order (what the gradient workers load). */

@@ -32,18 +32,27 @@ parentPort!.on('message', async (msg: Partial<InitRequest> & { share?: ShareRequ
       off += n;
     }
     const params = Object.fromEntries(vars);
-    const { value, grads } = tf.variableGrads(() => nextItemLoss(params, cfg, r.inp, r.targets, { ...r.loss, training: true, seed: r.seed }), vars.map(([, v]) => v));
-    const out = concatFloat32(vars.map(([name, v]) => {
-      const g = grads[name];
-      if (!g) return new Float32Array(v.size); // a parameter the loss does not reach
-      const d = g.dataSync() as Float32Array;
-      g.dispose();
-      return d;
-    }));
+    const { value, grads } = tf.variableGrads(
+      () => nextItemLoss(params, cfg, r.inp, r.targets, { ...r.loss, training: true, seed: r.seed }),
+      vars.map(([, v]) => v),
+    );
+    const out = concatFloat32(
+      vars.map(([name, v]) => {
+        const g = grads[name];
+        if (!g) return new Float32Array(v.size); // a parameter the loss does not reach
+        const d = g.dataSync() as Float32Array;
+        g.dispose();
+        return d;
+      }),
+    );
     const loss = value.dataSync()[0];
     value.dispose();
     parentPort!.postMessage({ loss, grads: out } satisfies ShareResult, [out.buffer]);
   } catch (e) {
-    parentPort!.postMessage({ loss: NaN, grads: new Float32Array(0), error: String((e as Error)?.stack ?? e) } satisfies ShareResult);
+    parentPort!.postMessage({
+      loss: NaN,
+      grads: new Float32Array(0),
+      error: String((e as Error)?.stack ?? e),
+    } satisfies ShareResult);
   }
 });

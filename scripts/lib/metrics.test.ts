@@ -5,10 +5,10 @@ import { cooccurrence, markov, popularity, repeatFrequency, repeatRecency } from
 
 test('rank counts strictly higher items, half the ties, skips padding and excluded items', () => {
   const s = [99, 0.5, 0.9, 0.1, 0.9, 0.3];
-  assert.equal(rankOf(s, 1), 2);          // 0.9 and 0.9 are higher (row 0 ignored)
-  assert.equal(rankOf(s, 2), 0);          // one tie with row 4 → floor(1/2) = 0
-  assert.equal(rankOf(s, 1, [2, 4]), 0);  // both higher items excluded
-  assert.equal(rankOf(s, 0), 6);          // unknown target: last
+  assert.equal(rankOf(s, 1), 2); // 0.9 and 0.9 are higher (row 0 ignored)
+  assert.equal(rankOf(s, 2), 0); // one tie with row 4 → floor(1/2) = 0
+  assert.equal(rankOf(s, 1, [2, 4]), 0); // both higher items excluded
+  assert.equal(rankOf(s, 0), 6); // unknown target: last
 });
 
 test('metrics match hand computation', () => {
@@ -22,7 +22,12 @@ test('metrics match hand computation', () => {
 });
 
 test('baselines: popularity, cosine co-occurrence with decay, Markov with popularity tie-break', () => {
-  const seq = (a: number[]) => ({ user: 'u', items: Int32Array.from(a), types: new Int32Array(a.length), ts: new Float64Array(a.length) });
+  const seq = (a: number[]) => ({
+    user: 'u',
+    items: Int32Array.from(a),
+    types: new Int32Array(a.length),
+    ts: new Float64Array(a.length),
+  });
   const train = [seq([1, 2, 3]), seq([1, 2]), seq([4, 2]), seq([3, 3])];
   const out = new Float32Array(5);
   popularity(train, 5).score(Int32Array.of(), out);
@@ -36,12 +41,21 @@ test('baselines: popularity, cosine co-occurrence with decay, Markov with popula
 });
 
 test('buy-again baselines: own items by count (popularity breaks ties) and by recency (0.98^age)', () => {
-  const seq = (a: number[]) => ({ user: 'u', items: Int32Array.from(a), types: new Int32Array(a.length), ts: new Float64Array(a.length) });
+  const seq = (a: number[]) => ({
+    user: 'u',
+    items: Int32Array.from(a),
+    types: new Int32Array(a.length),
+    ts: new Float64Array(a.length),
+  });
   const train = [seq([1, 2, 3]), seq([1, 2]), seq([4, 2]), seq([3, 3])]; // popularity 1:2 2:3 3:3 4:1
   const rank = (out: Float32Array) => [1, 2, 3, 4, 5].sort((a, b) => out[b] - out[a] || a - b);
   const out = new Float32Array(6);
   repeatFrequency(train, 6).score(Int32Array.of(4, 1, 4, 5), out);
-  assert.deepEqual(rank(out), [4, 1, 5, 2, 3], 'own items by count (4 twice; 1 and 5 once: 1 is more popular), then popularity');
+  assert.deepEqual(
+    rank(out),
+    [4, 1, 5, 2, 3],
+    'own items by count (4 twice; 1 and 5 once: 1 is more popular), then popularity',
+  );
   repeatRecency(train, 6).score(Int32Array.of(4, 4, 1, 5), out);
   assert.deepEqual(rank(out), [4, 5, 1, 2, 3], '4: 0.98^3 + 0.98^2 > 5: 1 > 1: 0.98, then popularity');
   assert.ok(out[1] > out[2], 'a touched item stays above every untouched one');

@@ -4,13 +4,27 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../../src/model/config.js';
 import { paramShapes, type Params } from '../../src/model/encoder.js';
-import { buildModelJson, checkModelJson, checkVocab, contentVersion, decodeParams, encodeWeights, type Quantization, type Vocab } from '../../src/model/weights.js';
+import {
+  buildModelJson,
+  checkModelJson,
+  checkVocab,
+  contentVersion,
+  decodeParams,
+  encodeWeights,
+  type Quantization,
+  type Vocab,
+} from '../../src/model/weights.js';
 import { leaveOneOut, timeSplit, type Example, type Seq, type Split, type TimeProtocol } from './split.js';
 import type { Log } from './data.js';
 
 export const DEFAULT_CUTOFF = '2011-09-01';
 
-export interface SplitFlags { cutoff?: string; excludeSeen?: boolean; minCount?: number; protocol?: TimeProtocol }
+export interface SplitFlags {
+  cutoff?: string;
+  excludeSeen?: boolean;
+  minCount?: number;
+  protocol?: TimeProtocol;
+}
 
 /** The protocol of each data set: Online Retail by time, the others leave-one-out. */
 export function makeSplit(log: Log, f: SplitFlags = {}): Split {
@@ -21,7 +35,13 @@ export function makeSplit(log: Log, f: SplitFlags = {}): Split {
   return leaveOneOut(log, f.excludeSeen ?? (log.name === 'ml-1m' || log.name === 'beauty'));
 }
 
-export async function saveModelDir(dir: string, params: Params, cfg: ModelConfig, vocab: Vocab, q: Quantization): Promise<{ bytes: number; version: string }> {
+export async function saveModelDir(
+  dir: string,
+  params: Params,
+  cfg: ModelConfig,
+  vocab: Vocab,
+  q: Quantization,
+): Promise<{ bytes: number; version: string }> {
   fs.mkdirSync(dir, { recursive: true });
   const named: Array<[string, number[], Float32Array]> = [];
   for (const [name, shape] of paramShapes(cfg)) named.push([name, shape, (await params[name].data()) as Float32Array]);
@@ -33,18 +53,27 @@ export async function saveModelDir(dir: string, params: Params, cfg: ModelConfig
   // The SDK needs only the ids; titles and prices (for a demo or a shop's tools) go to catalog.json beside them.
   const { titles, prices } = vocab;
   fs.writeFileSync(path.join(dir, 'vocab.json'), JSON.stringify({ ids: vocab.ids }));
-  if (titles || prices) fs.writeFileSync(path.join(dir, 'catalog.json'), JSON.stringify({ ids: vocab.ids, ...(titles ? { titles } : {}), ...(prices ? { prices } : {}) }));
+  if (titles || prices)
+    fs.writeFileSync(
+      path.join(dir, 'catalog.json'),
+      JSON.stringify({ ids: vocab.ids, ...(titles ? { titles } : {}), ...(prices ? { prices } : {}) }),
+    );
   else fs.rmSync(path.join(dir, 'catalog.json'), { force: true });
-  const bytes = ['weights.bin', 'model.json', 'vocab.json'].reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+  const bytes = ['weights.bin', 'model.json', 'vocab.json'].reduce(
+    (n, f) => n + fs.statSync(path.join(dir, f)).size,
+    0,
+  );
   return { bytes, version };
 }
 
 export function loadModelDir(dir: string): { params: Params; cfg: ModelConfig; vocab: Vocab; version: string } {
   const json = checkModelJson(JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')));
-  const shards = json.weightsManifest.flatMap((g) => g.paths).map((p) => {
-    const b = fs.readFileSync(path.join(dir, p));
-    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-  });
+  const shards = json.weightsManifest
+    .flatMap((g) => g.paths)
+    .map((p) => {
+      const b = fs.readFileSync(path.join(dir, p));
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+    });
   const meta = json.userDefinedMetadata.shelfwise;
   const params = decodeParams(json, shards);
   const vocab = checkVocab(JSON.parse(fs.readFileSync(path.join(dir, meta.vocab), 'utf8')), meta.config);
@@ -58,10 +87,27 @@ export function remapSplit(split: Split, vocab: string[]): Split {
   const seq = <T extends Seq>(s: T): T => {
     const keep: number[] = [];
     for (let i = 0; i < s.items.length; i++) if (map[s.items[i]] > 0) keep.push(i);
-    return { ...s, items: Int32Array.from(keep, (i) => map[s.items[i]]), types: Int32Array.from(keep, (i) => s.types[i]), ts: Float64Array.from(keep, (i) => s.ts[i]) };
+    return {
+      ...s,
+      items: Int32Array.from(keep, (i) => map[s.items[i]]),
+      types: Int32Array.from(keep, (i) => s.types[i]),
+      ts: Float64Array.from(keep, (i) => s.ts[i]),
+    };
   };
-  const ex = (e: Example): Example => ({ ...seq(e), target: map[e.target], ...(e.basket ? { basket: e.basket.map((i) => map[i]) } : {}) });
-  return { ...split, vocab, train: split.train.map(seq), valid: split.valid.map(ex).filter((e) => e.items.length > 0), test: split.test.map(ex).filter((e) => e.items.length > 0) };
+  const ex = (e: Example): Example => ({
+    ...seq(e),
+    target: map[e.target],
+    ...(e.basket ? { basket: e.basket.map((i) => map[i]) } : {}),
+  });
+  return {
+    ...split,
+    vocab,
+    train: split.train.map(seq),
+    valid: split.valid.map(ex).filter((e) => e.items.length > 0),
+    test: split.test.map(ex).filter((e) => e.items.length > 0),
+  };
 }
 
-export function disposeParams(p: Params): void { for (const t of Object.values(p)) t.dispose(); }
+export function disposeParams(p: Params): void {
+  for (const t of Object.values(p)) t.dispose();
+}

@@ -15,7 +15,12 @@ export interface EvalReport {
 }
 
 /** The model and the five baselines on the same split, same users, same candidate items. */
-export function evaluateAll(params: Params | null, cfg: ModelConfig | null, split: Split, extra: Record<string, Metrics> = {}): EvalReport {
+export function evaluateAll(
+  params: Params | null,
+  cfg: ModelConfig | null,
+  split: Split,
+  extra: Record<string, Metrics> = {},
+): EvalReport {
   const V = split.vocab.length + 1;
   const metrics: Record<string, Metrics> = {};
   if (params && cfg) metrics.model = evaluateModel(params, cfg, split.test, split.excludeSeen);
@@ -23,20 +28,36 @@ export function evaluateAll(params: Params | null, cfg: ModelConfig | null, spli
   for (const bl of allBaselines(split.train, V)) {
     metrics[bl.name] = evaluateBaseline(bl, V, split.test, split.excludeSeen);
   }
-  return { dataset: split.dataset, protocol: split.protocol + (split.excludeSeen ? ', seen items excluded' : ', seen items kept'), users: split.test.length, items: split.vocab.length, excludeSeen: split.excludeSeen, metrics };
+  return {
+    dataset: split.dataset,
+    protocol: split.protocol + (split.excludeSeen ? ', seen items excluded' : ', seen items kept'),
+    users: split.test.length,
+    items: split.vocab.length,
+    excludeSeen: split.excludeSeen,
+    metrics,
+  };
 }
 
 export function bestBaseline(r: EvalReport): [string, Metrics] {
-  return Object.entries(r.metrics).filter(([k]) => !['model', 'finetuned'].includes(k)).sort((a, b) => b[1]['ndcg@10'] - a[1]['ndcg@10'])[0];
+  return Object.entries(r.metrics)
+    .filter(([k]) => !['model', 'finetuned'].includes(k))
+    .sort((a, b) => b[1]['ndcg@10'] - a[1]['ndcg@10'])[0];
 }
 
 export function table(r: EvalReport): string {
   const cols = ['ndcg@10', 'hr@10', 'ndcg@20', 'hr@20', 'mrr'] as const;
-  const lines = [`| ${r.dataset} (${r.users} users, ${r.items} items) | ${cols.join(' | ')} |`, `| --- | ${cols.map(() => '---').join(' | ')} |`];
-  for (const [name, m] of Object.entries(r.metrics)) lines.push(`| ${name} | ${cols.map((c) => m[c].toFixed(4)).join(' | ')} |`);
+  const lines = [
+    `| ${r.dataset} (${r.users} users, ${r.items} items) | ${cols.join(' | ')} |`,
+    `| --- | ${cols.map(() => '---').join(' | ')} |`,
+  ];
+  for (const [name, m] of Object.entries(r.metrics))
+    lines.push(`| ${name} | ${cols.map((c) => m[c].toFixed(4)).join(' | ')} |`);
   if (r.metrics.model) {
     const [bn, bm] = bestBaseline(r);
-    lines.push('', `model / best baseline (${bn}) NDCG@10: ${(r.metrics.model['ndcg@10'] / bm['ndcg@10']).toFixed(3)}×`);
+    lines.push(
+      '',
+      `model / best baseline (${bn}) NDCG@10: ${(r.metrics.model['ndcg@10'] / bm['ndcg@10']).toFixed(3)}×`,
+    );
   }
   return lines.join('\n');
 }

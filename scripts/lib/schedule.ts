@@ -13,7 +13,8 @@ export function parseLrDrops(s: string | undefined): Array<{ epoch: number; fact
   if (!s) return [];
   return s.split(',').map((part) => {
     const [e, f] = part.split(':').map(Number);
-    if (!Number.isInteger(e) || e < 1 || !(f > 0)) throw new FlagError(`--lr-drop expects EPOCH:FACTOR[,...], got "${part}"`);
+    if (!Number.isInteger(e) || e < 1 || !(f > 0))
+      throw new FlagError(`--lr-drop expects EPOCH:FACTOR[,...], got "${part}"`);
     return { epoch: e, factor: f };
   });
 }

@@ -5,13 +5,21 @@
 import { typeCode } from '../../src/model/features.js';
 import type { Log } from './data.js';
 
-export interface Seq { user: string; items: Int32Array; types: Int32Array; ts: Float64Array }
+export interface Seq {
+  user: string;
+  items: Int32Array;
+  types: Int32Array;
+  ts: Float64Array;
+}
 /**
  * History (input) and the item to predict; target 0 = an item outside the vocabulary (always a miss).
  * With the basket protocol, `basket` holds every item of the basket to predict (0 = outside the
  * vocabulary), and the metrics count them all.
  */
-export interface Example extends Seq { target: number; basket?: Int32Array }
+export interface Example extends Seq {
+  target: number;
+  basket?: Int32Array;
+}
 
 export interface Split {
   dataset: string;
@@ -33,7 +41,10 @@ function toSeq(user: string, rows: number[], types: number[], ts: number[]): Seq
 function buildVocab(lists: string[][], minCount: number): { vocab: string[]; row: Map<string, number> } {
   const count = new Map<string, number>();
   for (const l of lists) for (const it of l) count.set(it, (count.get(it) ?? 0) + 1);
-  const vocab = [...count].filter(([, c]) => c >= minCount).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id);
+  const vocab = [...count]
+    .filter(([, c]) => c >= minCount)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([id]) => id);
   return { vocab, row: new Map(vocab.map((id, i) => [id, i + 1])) };
 }
 
@@ -42,15 +53,29 @@ function buildVocab(lists: string[][], minCount: number): { vocab: string[]; row
  * Users with fewer than 3 events only train. The vocabulary is every item in the log.
  */
 export function leaveOneOut(log: Log, excludeSeen: boolean): Split {
-  const { vocab, row } = buildVocab(log.users.map((u) => u.items), 1);
-  const train: Seq[] = [], valid: Example[] = [], test: Example[] = [];
+  const { vocab, row } = buildVocab(
+    log.users.map((u) => u.items),
+    1,
+  );
+  const train: Seq[] = [],
+    valid: Example[] = [],
+    test: Example[] = [];
   for (const u of log.users) {
     const rows = u.items.map((i) => row.get(i) ?? 0);
     const n = rows.length;
-    if (n < 3) { if (n >= 2) train.push(toSeq(u.user, rows, u.types, u.ts)); continue; }
+    if (n < 3) {
+      if (n >= 2) train.push(toSeq(u.user, rows, u.types, u.ts));
+      continue;
+    }
     train.push(toSeq(u.user, rows.slice(0, n - 2), u.types.slice(0, n - 2), u.ts.slice(0, n - 2)));
-    valid.push({ ...toSeq(u.user, rows.slice(0, n - 2), u.types.slice(0, n - 2), u.ts.slice(0, n - 2)), target: rows[n - 2] });
-    test.push({ ...toSeq(u.user, rows.slice(0, n - 1), u.types.slice(0, n - 1), u.ts.slice(0, n - 1)), target: rows[n - 1] });
+    valid.push({
+      ...toSeq(u.user, rows.slice(0, n - 2), u.types.slice(0, n - 2), u.ts.slice(0, n - 2)),
+      target: rows[n - 2],
+    });
+    test.push({
+      ...toSeq(u.user, rows.slice(0, n - 1), u.types.slice(0, n - 1), u.ts.slice(0, n - 1)),
+      target: rows[n - 1],
+    });
   }
   return { dataset: log.name, protocol: 'leave-one-out, full ranking', vocab, train, valid, test, excludeSeen };
 }
@@ -66,14 +91,25 @@ export type TimeProtocol = 'item' | 'basket';
  * it (held out of training). The vocabulary is the items seen before the cut-off at least `minCount`
  * times; a later-only item is a miss for every method.
  */
-export function timeSplit(log: Log, cutoff: number, excludeSeen: boolean, minCount = 1, protocol: TimeProtocol = 'item'): Split {
+export function timeSplit(
+  log: Log,
+  cutoff: number,
+  excludeSeen: boolean,
+  minCount = 1,
+  protocol: TimeProtocol = 'item',
+): Split {
   const pre = log.users.map((u) => {
     let k = 0;
     while (k < u.ts.length && u.ts[k] < cutoff) k++;
     return k;
   });
-  const { vocab, row } = buildVocab(log.users.map((u, i) => u.items.slice(0, pre[i])), minCount);
-  const train: Seq[] = [], valid: Example[] = [], test: Example[] = [];
+  const { vocab, row } = buildVocab(
+    log.users.map((u, i) => u.items.slice(0, pre[i])),
+    minCount,
+  );
+  const train: Seq[] = [],
+    valid: Example[] = [],
+    test: Example[] = [];
   log.users.forEach((u, ui) => {
     const k = pre[ui];
     const rows = u.items.map((i) => row.get(i) ?? 0);
@@ -81,12 +117,18 @@ export function timeSplit(log: Log, cutoff: number, excludeSeen: boolean, minCou
     const keep = (a: number, b: number) => {
       const idx: number[] = [];
       for (let i = a; i < b; i++) if (rows[i] > 0) idx.push(i);
-      return toSeq(u.user, idx.map((i) => rows[i]), idx.map((i) => u.types[i]), idx.map((i) => u.ts[i]));
+      return toSeq(
+        u.user,
+        idx.map((i) => rows[i]),
+        idx.map((i) => u.types[i]),
+        idx.map((i) => u.ts[i]),
+      );
     };
     // The purchases of the basket that starts at event `a` (same timestamp), and the first of them.
     const basketAt = (a: number): { target: number; basket?: Int32Array } => {
       const items: number[] = [];
-      for (let i = a; i < u.items.length && (i === a || u.ts[i] === u.ts[a]); i++) if (u.types[i] === PURCHASE) items.push(rows[i]);
+      for (let i = a; i < u.items.length && (i === a || u.ts[i] === u.ts[a]); i++)
+        if (u.types[i] === PURCHASE) items.push(rows[i]);
       return { target: items[0] ?? 0, ...(protocol === 'basket' ? { basket: Int32Array.from(new Set(items)) } : {}) };
     };
     let j = k - 1;
@@ -94,8 +136,10 @@ export function timeSplit(log: Log, cutoff: number, excludeSeen: boolean, minCou
     let a = j;
     while (a > 0 && !Number.isNaN(u.ts[j]) && u.ts[a - 1] === u.ts[j]) a--;
     const hist = j >= 0 ? keep(0, a) : null;
-    if (hist && hist.items.length > 0) { train.push(hist); valid.push({ ...hist, ...basketAt(a) }); }
-    else if (k >= 2) train.push(keep(0, k));
+    if (hist && hist.items.length > 0) {
+      train.push(hist);
+      valid.push({ ...hist, ...basketAt(a) });
+    } else if (k >= 2) train.push(keep(0, k));
     if (k > 0) {
       let t = k;
       while (t < u.items.length && u.types[t] !== PURCHASE) t++;
@@ -106,8 +150,19 @@ export function timeSplit(log: Log, cutoff: number, excludeSeen: boolean, minCou
     }
   });
   const date = new Date(cutoff * 1000).toISOString().slice(0, 10);
-  const what = protocol === 'basket' ? 'every item of the first basket after the cut-off (recall@k as hr@k)' : 'first purchase after the cut-off';
-  return { dataset: log.name, protocol: `time split at ${date}: ${what}, full ranking`, vocab, train, valid, test, excludeSeen };
+  const what =
+    protocol === 'basket'
+      ? 'every item of the first basket after the cut-off (recall@k as hr@k)'
+      : 'first purchase after the cut-off';
+  return {
+    dataset: log.name,
+    protocol: `time split at ${date}: ${what}, full ranking`,
+    vocab,
+    train,
+    valid,
+    test,
+    excludeSeen,
+  };
 }
 
 export { REMOVE, PURCHASE };

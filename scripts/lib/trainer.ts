@@ -95,47 +95,82 @@ function fmtTime(s: number): string {
  * the one share is the whole batch.
  */
 export async function trainStep(
-  params: Record<string, tf.Variable>, names: string[], cfg: ModelConfig, opt: tf.Optimizer, ws: GradWorkers | null,
-  batch: Window[], seed: number, lossOpts: StepLoss, perBatch?: number,
+  params: Record<string, tf.Variable>,
+  names: string[],
+  cfg: ModelConfig,
+  opt: tf.Optimizer,
+  ws: GradWorkers | null,
+  batch: Window[],
+  seed: number,
+  lossOpts: StepLoss,
+  perBatch?: number,
 ): Promise<{ loss: number; flops: number }> {
   const W = 1 + (ws?.size ?? 0);
   const shares = Array.from({ length: W }, (_, k) => batch.filter((_, i) => i % W === k)).filter((s) => s.length > 0);
   const packed = shares.map((s) => packWindows(s, cfg));
-  const counts = packed.map((p) => p.targets.pairWeight ? p.targets.pairWeight.reduce((a, b) => a + b, 0) : p.targets.pairItem.length);
+  const counts = packed.map((p) =>
+    p.targets.pairWeight ? p.targets.pairWeight.reduce((a, b) => a + b, 0) : p.targets.pairItem.length,
+  );
   const total = counts.reduce((a, b) => a + b, 0) || 1;
   // The gradient's denominator: this batch's targets (its mean loss), or the epoch's mean per batch.
   const denom = perBatch ?? total;
   const flat = packed.length > 1 ? flatParams(params, names) : new Float32Array(0);
   // Share k > 0 runs on worker k-1; share k draws its own dropout masks and negatives (seed seed·W + k).
-  const remote = packed.slice(1).map((p, k) => ws!.grads(k, { params: flat, inp: p.inp, targets: p.targets, seed: seed * W + k + 1, loss: lossOpts }));
-  const local = tf.variableGrads(() => nextItemLoss(params, cfg, packed[0].inp, packed[0].targets, { ...lossOpts, training: true, seed: seed * W }), names.map((k) => params[k]));
+  const remote = packed
+    .slice(1)
+    .map((p, k) =>
+      ws!.grads(k, { params: flat, inp: p.inp, targets: p.targets, seed: seed * W + k + 1, loss: lossOpts }),
+    );
+  const local = tf.variableGrads(
+    () => nextItemLoss(params, cfg, packed[0].inp, packed[0].targets, { ...lossOpts, training: true, seed: seed * W }),
+    names.map((k) => params[k]),
+  );
   const localLoss = (await local.value.data())[0];
   local.value.dispose();
   const results = await Promise.all(remote);
-  let loss = localLoss * counts[0] / total;
+  let loss = (localLoss * counts[0]) / total;
   const avg: Record<string, tf.Tensor> = {};
   let off = 0;
   for (const k of names) {
     const v = params[k];
     avg[k] = tf.tidy(() => {
       let g = tf.mul(local.grads[k] ?? tf.zerosLike(v), counts[0] / denom);
-      results.forEach((r, j) => { g = tf.add(g, tf.mul(tf.tensor(r.grads.subarray(off, off + v.size), v.shape), counts[j + 1] / denom)); });
+      results.forEach((r, j) => {
+        g = tf.add(g, tf.mul(tf.tensor(r.grads.subarray(off, off + v.size), v.shape), counts[j + 1] / denom));
+      });
       return g;
     });
     off += v.size;
   }
-  results.forEach((r, j) => { loss += r.loss * counts[j + 1] / total; });
+  results.forEach((r, j) => {
+    loss += (r.loss * counts[j + 1]) / total;
+  });
   for (const g of Object.values(local.grads)) g.dispose();
   opt.applyGradients(avg);
   for (const g of Object.values(avg)) g.dispose();
-  const flops = packed.reduce((f, p) => f + stepFlops(cfg, p.inp.batch, p.inp.len, p.targets.positions.length, lossOpts.sampled ?? 0), 0);
+  const flops = packed.reduce(
+    (f, p) => f + stepFlops(cfg, p.inp.batch, p.inp.len, p.targets.positions.length, lossOpts.sampled ?? 0),
+    0,
+  );
   return { loss, flops };
 }
 
 /** Adam's running bias-correction products (tfjs keeps them outside getWeights). */
-interface AdamBetas { accBeta1: tf.Variable; accBeta2: tf.Variable }
+interface AdamBetas {
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+}
 
-export interface TrainResult { params: Params; best: Metrics | null; epochs: number; seqPerSec: number; gflops: number; peak: number; seconds: number; history: string[] }
+export interface TrainResult {
+  params: Params;
+  best: Metrics | null;
+  epochs: number;
+  seqPerSec: number;
+  gflops: number;
+  peak: number;
+  seconds: number;
+  history: string[];
+}
 
 /**
  * Adam on next-item cross-entropy with early stopping on validation NDCG@10. Resumes from
@@ -144,36 +179,58 @@ export interface TrainResult { params: Params; best: Metrics | null; epochs: num
 export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Promise<TrainResult> {
   const log = o.log ?? ((l: string) => console.log(l));
   const params: Record<string, tf.Variable> = {};
-  for (const [k, v] of Object.entries(initParams(cfg, o.seed))) { params[k] = tf.variable(v, true, k); v.dispose(); }
+  for (const [k, v] of Object.entries(initParams(cfg, o.seed))) {
+    params[k] = tf.variable(v, true, k);
+    v.dispose();
+  }
   const opt = tf.train.adam(o.lr, 0.9, o.adamBeta2 ?? 0.999);
   const windows = makeWindows(split.train, cfg.maxLen);
   const perBatch = o.weigh === 'target' ? targetsPerBatch(windows, o.batch) : undefined;
   const rand = rng(o.seed);
-  let startEpoch = 0, best: Metrics | null = null, bestEpoch = -1, stepSeed = o.seed * 1000;
+  let startEpoch = 0,
+    best: Metrics | null = null,
+    bestEpoch = -1,
+    stepSeed = o.seed * 1000;
   let bestParams: Record<string, tf.Tensor> = {};
   // The weights' moving average (with `ema`), saved in checkpoints so that a resumed run continues it.
-  const emaW: Record<string, tf.Variable> | null = o.ema ? Object.fromEntries(Object.entries(params).map(([k, v]) => [k, tf.variable(v, false)])) : null;
+  const emaW: Record<string, tf.Variable> | null = o.ema
+    ? Object.fromEntries(Object.entries(params).map(([k, v]) => [k, tf.variable(v, false)]))
+    : null;
   const history: string[] = [];
   let priorSeconds = 0; // wall time of the runs this one resumes
   let plateauScale = 1; // the product of reduce-on-plateau drops so far
   // Throughput counters, carried across resumes so a resumed (or only finalized) run reports the whole run.
-  let flops = 0, computeSec = 0, seqs = 0;
+  let flops = 0,
+    computeSec = 0,
+    seqs = 0;
   const ckJson = o.checkpointDir ? path.join(o.checkpointDir, 'ckpt.json') : '';
   if (ckJson && fs.existsSync(ckJson)) {
     const ck = JSON.parse(fs.readFileSync(ckJson, 'utf8'));
     if (JSON.stringify(ck.state.cfg) === JSON.stringify(cfg)) {
-      const named = tf.io.decodeWeights(fs.readFileSync(path.join(o.checkpointDir!, 'ckpt.bin')).buffer.slice(0) as ArrayBuffer, ck.specs);
+      const named = tf.io.decodeWeights(
+        fs.readFileSync(path.join(o.checkpointDir!, 'ckpt.bin')).buffer.slice(0) as ArrayBuffer,
+        ck.specs,
+      );
       for (const [k, v] of Object.entries(params)) v.assign(named['p/' + k]);
-      const ow = Object.entries(named).filter(([n]) => n.startsWith('o/')).map(([n, t]) => ({ name: n.slice(2), tensor: t }));
+      const ow = Object.entries(named)
+        .filter(([n]) => n.startsWith('o/'))
+        .map(([n, t]) => ({ name: n.slice(2), tensor: t }));
       // Adam creates its slots lazily; one zero-gradient step creates them before they are overwritten.
       opt.applyGradients(Object.fromEntries(Object.entries(params).map(([k, v]) => [k, tf.zerosLike(v)])));
       await opt.setWeights(ow);
       // Adam's bias corrections as they were (setWeights recomputes them as β^(t+1), which differs from the
       // running product in the last bits): a resumed run then continues exactly.
-      const acc = (opt as unknown as AdamBetas);
-      if (ck.state.adam) { acc.accBeta1.assign(tf.scalar(ck.state.adam[0])); acc.accBeta2.assign(tf.scalar(ck.state.adam[1])); }
-      startEpoch = ck.state.epoch; best = ck.state.best; bestEpoch = ck.state.bestEpoch; stepSeed = ck.state.stepSeed;
-      history.push(...(ck.state.history ?? [])); priorSeconds = ck.state.seconds ?? 0;
+      const acc = opt as unknown as AdamBetas;
+      if (ck.state.adam) {
+        acc.accBeta1.assign(tf.scalar(ck.state.adam[0]));
+        acc.accBeta2.assign(tf.scalar(ck.state.adam[1]));
+      }
+      startEpoch = ck.state.epoch;
+      best = ck.state.best;
+      bestEpoch = ck.state.bestEpoch;
+      stepSeed = ck.state.stepSeed;
+      history.push(...(ck.state.history ?? []));
+      priorSeconds = ck.state.seconds ?? 0;
       plateauScale = ck.state.plateauScale ?? 1;
       ({ flops = 0, computeSec = 0, seqs = 0 } = ck.state.throughput ?? {});
       for (let i = 0; i < startEpoch; i++) batches(windows, o.batch, rand); // replay the shuffles
@@ -187,11 +244,14 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   const names = shapes.map(([k]) => k);
   const decayed = shapes.filter(([, shape]) => shape.length === 2).map(([k]) => params[k]);
   const workers = (o.workers ?? 1) > 1 ? await GradWorkers.start((o.workers ?? 1) - 1, cfg) : null;
-  const t0 = performance.now(), seqs0 = seqs;
+  const t0 = performance.now(),
+    seqs0 = seqs;
   const validSet = spreadSample(split.valid, o.validUsers);
   if (!o.quiet) {
     const V = cfg.vocabSize;
-    const bl = allBaselines(split.train, V).map((b) => [b.name, evaluateBaseline(b, V, validSet, split.excludeSeen)['ndcg@10']] as const).sort((a, b) => b[1] - a[1]);
+    const bl = allBaselines(split.train, V)
+      .map((b) => [b.name, evaluateBaseline(b, V, validSet, split.excludeSeen)['ndcg@10']] as const)
+      .sort((a, b) => b[1] - a[1]);
     log(`validation (${validSet.length} users): best baseline ${bl[0][0]} ndcg@10 ${bl[0][1].toFixed(4)}`);
   }
   let epoch = startEpoch;
@@ -203,34 +263,65 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
       const lr = lrAt(o.lr, epoch, o.lrDrops) * plateauScale;
       (opt as unknown as { learningRate: number }).learningRate = lr; // Adam reads it on every step
       const te = performance.now();
-      let lossSum = 0, lossN = 0;
+      let lossSum = 0,
+        lossN = 0;
       for (let bi = 0; bi < bs.length; bi++) {
-        if (performance.now() > deadline) { outOfTime = true; break; }
+        if (performance.now() > deadline) {
+          outOfTime = true;
+          break;
+        }
         const seed = ++stepSeed;
         const ts = performance.now();
-        const { loss: l, flops: f } = await trainStep(params, names, cfg, opt, workers, bs[bi], seed, { sampled: o.sampled, negatives: o.negatives, maskSeen: o.maskSeen, labelSmoothing: o.labelSmoothing }, perBatch);
-        if (o.weightDecay) { const keep = 1 - lr * o.weightDecay; tf.tidy(() => { for (const v of decayed) v.assign(tf.mul(v, keep)); }); }
-        if (emaW) { const b = o.ema!; tf.tidy(() => { for (const [k, v] of Object.entries(emaW)) v.assign(tf.add(tf.mul(v, b), tf.mul(params[k], 1 - b))); }); }
+        const { loss: l, flops: f } = await trainStep(
+          params,
+          names,
+          cfg,
+          opt,
+          workers,
+          bs[bi],
+          seed,
+          { sampled: o.sampled, negatives: o.negatives, maskSeen: o.maskSeen, labelSmoothing: o.labelSmoothing },
+          perBatch,
+        );
+        if (o.weightDecay) {
+          const keep = 1 - lr * o.weightDecay;
+          tf.tidy(() => {
+            for (const v of decayed) v.assign(tf.mul(v, keep));
+          });
+        }
+        if (emaW) {
+          const b = o.ema!;
+          tf.tidy(() => {
+            for (const [k, v] of Object.entries(emaW)) v.assign(tf.add(tf.mul(v, b), tf.mul(params[k], 1 - b)));
+          });
+        }
         flops += f;
         computeSec += (performance.now() - ts) / 1000;
         seqs += bs[bi].length;
         if (!Number.isFinite(l)) throw new Error(`training diverged: loss ${l} at epoch ${epoch + 1}, step ${bi + 1}`);
-        lossSum += l; lossN++;
+        lossSum += l;
+        lossN++;
         if (!o.quiet && (bi % 5 === 0 || bi === bs.length - 1)) {
           const done = (bi + 1) / bs.length;
           const el = (performance.now() - te) / 1000;
           const bar = '#'.repeat(Math.round(done * 24)).padEnd(24, '.');
-          process.stderr.write(`\repoch ${epoch + 1}/${o.epochs} [${bar}] ${(done * 100).toFixed(0)}% lr ${+lr.toPrecision(3)} loss ${(lossSum / lossN).toFixed(3)} ${((seqs - seqs0) / ((performance.now() - t0) / 1000)).toFixed(0)} seq/s ETA ${fmtTime(el / done - el)}  `);
+          process.stderr.write(
+            `\repoch ${epoch + 1}/${o.epochs} [${bar}] ${(done * 100).toFixed(0)}% lr ${+lr.toPrecision(3)} loss ${(lossSum / lossN).toFixed(3)} ${((seqs - seqs0) / ((performance.now() - t0) / 1000)).toFixed(0)} seq/s ETA ${fmtTime(el / done - el)}  `,
+          );
         }
       }
       if (!o.quiet) process.stderr.write('\n');
       const model = emaW ?? params;
       const m = evaluateModel(model, cfg, validSet, split.excludeSeen);
-      const raw = emaW ? ` (raw weights ${evaluateModel(params, cfg, validSet, split.excludeSeen)['ndcg@10'].toFixed(4)})` : '';
-      const line = `epoch ${epoch + 1}${outOfTime ? ' (cut by the time budget)' : ''}: lr ${+lr.toPrecision(3)} loss ${lossN ? (lossSum / lossN).toFixed(4) : "-"} valid ndcg@10 ${m['ndcg@10'].toFixed(4)} hr@10 ${m['hr@10'].toFixed(4)}${raw} (${((performance.now() - te) / 1000).toFixed(0)} s)`;
-      history.push(line); log(line);
+      const raw = emaW
+        ? ` (raw weights ${evaluateModel(params, cfg, validSet, split.excludeSeen)['ndcg@10'].toFixed(4)})`
+        : '';
+      const line = `epoch ${epoch + 1}${outOfTime ? ' (cut by the time budget)' : ''}: lr ${+lr.toPrecision(3)} loss ${lossN ? (lossSum / lossN).toFixed(4) : '-'} valid ndcg@10 ${m['ndcg@10'].toFixed(4)} hr@10 ${m['hr@10'].toFixed(4)}${raw} (${((performance.now() - te) / 1000).toFixed(0)} s)`;
+      history.push(line);
+      log(line);
       if (!best || m['ndcg@10'] > best['ndcg@10']) {
-        best = m; bestEpoch = epoch;
+        best = m;
+        bestEpoch = epoch;
         for (const t of Object.values(bestParams)) t.dispose();
         bestParams = Object.fromEntries(Object.entries(model).map(([k, v]) => [k, tf.clone(v)]));
       } else if (o.plateau && !outOfTime) {
@@ -240,12 +331,34 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
       }
       if (o.checkpointDir) {
         const withBest = { ...params, ...prefixed('best/', bestParams), ...prefixed('ema/', emaW ?? {}) } as Params;
-        await saveCheckpoint(o.checkpointDir, withBest, opt, { cfg, epoch: epoch + 1, best, bestEpoch, stepSeed, history, seconds: priorSeconds + (performance.now() - t0) / 1000, throughput: { flops, computeSec, seqs }, plateauScale, adam: [(opt as unknown as AdamBetas).accBeta1.dataSync()[0], (opt as unknown as AdamBetas).accBeta2.dataSync()[0]] });
+        await saveCheckpoint(o.checkpointDir, withBest, opt, {
+          cfg,
+          epoch: epoch + 1,
+          best,
+          bestEpoch,
+          stepSeed,
+          history,
+          seconds: priorSeconds + (performance.now() - t0) / 1000,
+          throughput: { flops, computeSec, seqs },
+          plateauScale,
+          adam: [
+            (opt as unknown as AdamBetas).accBeta1.dataSync()[0],
+            (opt as unknown as AdamBetas).accBeta2.dataSync()[0],
+          ],
+        });
       }
-      if (outOfTime) { log(`time budget of ${o.minutes} min reached (best epoch ${bestEpoch + 1})`); epoch++; break; }
+      if (outOfTime) {
+        log(`time budget of ${o.minutes} min reached (best epoch ${bestEpoch + 1})`);
+        epoch++;
+        break;
+      }
       // A scheduled drop in the learning rate restarts the patience count (a plateau drop does not: it follows each epoch without gain).
       const lastDrop = Math.max(-1, ...(o.lrDrops ?? []).filter((d) => d.epoch <= epoch).map((d) => d.epoch - 1));
-      if (epoch - Math.max(bestEpoch, lastDrop) >= o.patience) { log(`early stop: no gain for ${o.patience} epochs (best epoch ${bestEpoch + 1})`); epoch++; break; }
+      if (epoch - Math.max(bestEpoch, lastDrop) >= o.patience) {
+        log(`early stop: no gain for ${o.patience} epochs (best epoch ${bestEpoch + 1})`);
+        epoch++;
+        break;
+      }
     }
   } finally {
     await workers?.close();
@@ -253,5 +366,14 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   const seconds = priorSeconds + (performance.now() - t0) / 1000; // all runs of this model, resumed ones included
   for (const v of [...Object.values(params), ...Object.values(emaW ?? {})]) v.dispose();
   opt.dispose();
-  return { params: bestParams, best, epochs: epoch, seqPerSec: seqs / Math.max(1e-9, computeSec), gflops: flops / Math.max(1e-9, computeSec) / 1e9, peak, seconds, history };
+  return {
+    params: bestParams,
+    best,
+    epochs: epoch,
+    seqPerSec: seqs / Math.max(1e-9, computeSec),
+    gflops: flops / Math.max(1e-9, computeSec) / 1e9,
+    peak,
+    seconds,
+    history,
+  };
 }

@@ -21,16 +21,34 @@ export function ga4Event(entry: unknown, isCommerce: (name: unknown) => boolean)
   return isCommerce(name) ? entry : null;
 }
 
-export function hookAnalytics(w: Window, track: Take, isCommerce: (name: unknown) => boolean, warn: (m: string) => void): void {
+export function hookAnalytics(
+  w: Window,
+  track: Take,
+  isCommerce: (name: unknown) => boolean,
+  warn: (m: string) => void,
+): void {
   const g = w as unknown as { dataLayer?: unknown; analytics?: unknown };
   const take = (x: unknown) => {
-    try { const e = ga4Event(x, isCommerce); if (e) track(e); } catch (err) { warn(`a dataLayer entry could not be read: ${String((err as Error)?.message ?? err).slice(0, 100)}`); }
+    try {
+      const e = ga4Event(x, isCommerce);
+      if (e) track(e);
+    } catch (err) {
+      warn(`a dataLayer entry could not be read: ${String((err as Error)?.message ?? err).slice(0, 100)}`);
+    }
   };
   try {
     if (g.dataLayer === undefined) g.dataLayer = [];
     const dl = g.dataLayer;
     if (Array.isArray(dl)) {
-      for (let i = 0; i < dl.length; i++) { let x: unknown; try { x = dl[i]; } catch { continue; } take(x); }
+      for (let i = 0; i < dl.length; i++) {
+        let x: unknown;
+        try {
+          x = dl[i];
+        } catch {
+          continue;
+        }
+        take(x);
+      }
       const push = dl.push;
       dl.push = function (this: unknown, ...items: unknown[]) {
         const n = push.apply(this, items); // the shop's own push: its errors are its own
@@ -38,11 +56,21 @@ export function hookAnalytics(w: Window, track: Take, isCommerce: (name: unknown
         return n;
       };
     } else warn('window.dataLayer is not an array: GA4 events are not recorded');
-  } catch (err) { warn(`window.dataLayer could not be hooked: ${String((err as Error)?.message ?? err).slice(0, 100)}`); }
+  } catch (err) {
+    warn(`window.dataLayer could not be hooked: ${String((err as Error)?.message ?? err).slice(0, 100)}`);
+  }
   try {
     const a = g.analytics as { on?: (ev: string, cb: (...a: unknown[]) => void) => void } | undefined;
     if (a && typeof a.on === 'function') {
-      a.on('track', (event: unknown, properties: unknown) => { try { if (isCommerce(event)) track({ event, properties }); } catch { /* a hostile event */ } });
+      a.on('track', (event: unknown, properties: unknown) => {
+        try {
+          if (isCommerce(event)) track({ event, properties });
+        } catch {
+          /* a hostile event */
+        }
+      });
     }
-  } catch (err) { warn(`window.analytics could not be hooked: ${String((err as Error)?.message ?? err).slice(0, 100)}`); }
+  } catch (err) {
+    warn(`window.analytics could not be hooked: ${String((err as Error)?.message ?? err).slice(0, 100)}`);
+  }
 }

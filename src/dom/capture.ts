@@ -8,7 +8,12 @@ export interface Capture {
   off(): void;
 }
 
-export function captureClicks(container: Element, track: (e: { type: string; itemId: string }) => Promise<void>, report: (e: unknown) => void, onInteract: () => void): Capture {
+export function captureClicks(
+  container: Element,
+  track: (e: { type: string; itemId: string }) => Promise<void>,
+  report: (e: unknown) => void,
+  onInteract: () => void,
+): Capture {
   let clicked: string | undefined;
   const onClick = (ev: Event) => {
     try {
@@ -18,15 +23,26 @@ export function captureClicks(container: Element, track: (e: { type: string; ite
       onInteract();
       const id = item.getAttribute('data-shelfwise-item') ?? '';
       const actionEl = t!.closest('[data-shelfwise-action]');
-      const action = actionEl && item.contains(actionEl) ? actionEl.getAttribute('data-shelfwise-action') ?? '' : 'click';
+      const action =
+        actionEl && item.contains(actionEl) ? (actionEl.getAttribute('data-shelfwise-action') ?? '') : 'click';
       if (action !== 'click' && !ACTIONS.has(action)) return;
       clicked = id;
-      track({ type: action, itemId: id }).catch(() => { /* reported by track */ });
-    } catch (e) { report(e); }
+      track({ type: action, itemId: id }).catch(() => {
+        /* reported by track */
+      });
+    } catch (e) {
+      report(e);
+    }
   };
   container.addEventListener('click', onClick);
   return {
-    takeClicked() { const c = clicked; clicked = undefined; return c; },
-    off() { container.removeEventListener('click', onClick); },
+    takeClicked() {
+      const c = clicked;
+      clicked = undefined;
+      return c;
+    },
+    off() {
+      container.removeEventListener('click', onClick);
+    },
   };
 }

@@ -49,11 +49,17 @@ interface Host {
 
 const OBSERVED = ['data-shelfwise-item', 'data-shelfwise-hidden', 'data-shelfwise-stock', 'data-shelfwise-category'];
 
-export function bindGrid(container: Element, host: Host, opts: GridOptions = {}, report: (e: unknown) => void = () => {}): GridBinding {
+export function bindGrid(
+  container: Element,
+  host: Host,
+  opts: GridOptions = {},
+  report: (e: unknown) => void = () => {},
+): GridBinding {
   const { reorder: mode, animationMs, capture: _c, hold, onReorder, ...rankOpts } = opts;
   let last: Ranked[] | null = null;
   const first = firstView();
-  const capture: Capture | null = opts.capture !== false ? captureClicks(container, (e) => host.track(e), report, first.settle) : null;
+  const capture: Capture | null =
+    opts.capture !== false ? captureClicks(container, (e) => host.track(e), report, first.settle) : null;
   const unhold = holdVisibility(container as HTMLElement, hold ?? 0);
   const order = new MerchantOrder(container);
 
@@ -64,18 +70,26 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
   const current = () => {
     const pending = mo?.takeRecords();
     if (pending?.length) onRecords(pending);
-    if (!dom) { const els = products(container); dom = { els, byId: new Map(els.map((e) => [e.getAttribute('data-shelfwise-item')!, e])) }; }
+    if (!dom) {
+      const els = products(container);
+      dom = { els, byId: new Map(els.map((e) => [e.getAttribute('data-shelfwise-item')!, e])) };
+    }
     return dom;
   };
 
   const apply = (ranked: Ranked[], clickedId?: string) => {
     const { els, byId } = current();
     const target: HTMLElement[] = [];
-    for (const r of ranked) { const e = byId.get(r.itemId); if (e) target.push(e); }
+    for (const r of ranked) {
+      const e = byId.get(r.itemId);
+      if (e) target.push(e);
+    }
     if (target.length !== els.length) return;
     // Deferred: slots of visible / just-clicked elements are fixed; the others are filled in ranked order.
     const fixed = new Set<HTMLElement>();
-    if (mode !== 'immediate' && first.settled) for (const e of els) if (inViewport(e) || (clickedId && e.getAttribute('data-shelfwise-item') === clickedId)) fixed.add(e);
+    if (mode !== 'immediate' && first.settled)
+      for (const e of els)
+        if (inViewport(e) || (clickedId && e.getAttribute('data-shelfwise-item') === clickedId)) fixed.add(e);
     const next = slotted(els, target, fixed);
     if (!next) return;
     // With the observer off: our own moves are not new products, and recording them costs more than the moves.
@@ -98,19 +112,37 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
   const refresh = (clickedId?: string, interaction = false): Promise<void> => {
     if (interaction) first.settle();
     const clicked = clickedId ?? capture?.takeClicked();
-    if (running) { again = clicked ?? again ?? undefined; return running; }
+    if (running) {
+      again = clicked ?? again ?? undefined;
+      return running;
+    }
     running = (async () => {
       try {
         await run(clicked);
-        while (again !== null) { const c = again; again = null; await run(c); }
-      } catch (e) { report(e); } finally { running = null; }
+        while (again !== null) {
+          const c = again;
+          again = null;
+          await run(c);
+        }
+      } catch (e) {
+        report(e);
+      } finally {
+        running = null;
+      }
     })();
     return running;
   };
 
   const onRecords = (records: MutationRecord[]) => {
     const isProduct = (n: Node) => n instanceof Element && n.hasAttribute('data-shelfwise-item');
-    if (records.some((r) => (r.type === 'childList' && r.target === container) || (r.type === 'attributes' && r.attributeName === 'data-shelfwise-item'))) dom = null;
+    if (
+      records.some(
+        (r) =>
+          (r.type === 'childList' && r.target === container) ||
+          (r.type === 'attributes' && r.attributeName === 'data-shelfwise-item'),
+      )
+    )
+      dom = null;
     if (records.some((r) => r.type === 'attributes' || Array.from(r.removedNodes).some(isProduct))) cands = null;
     if (records.some((r) => Array.from(r.addedNodes).some(isProduct))) {
       cands = null;
@@ -119,13 +151,21 @@ export function bindGrid(container: Element, host: Host, opts: GridOptions = {},
     }
   };
   const mo = typeof MutationObserver !== 'undefined' ? new MutationObserver(onRecords) : null;
-  const observe = () => mo?.observe(container, { childList: true, subtree: true, attributes: true, attributeFilter: OBSERVED });
+  const observe = () =>
+    mo?.observe(container, { childList: true, subtree: true, attributes: true, attributeFilter: OBSERVED });
   observe();
   refresh();
   return {
     refresh,
-    unbind() { capture?.off(); mo?.disconnect(); first.settle(); unhold(); },
-    get last() { return last; },
+    unbind() {
+      capture?.off();
+      mo?.disconnect();
+      first.settle();
+      unhold();
+    },
+    get last() {
+      return last;
+    },
   };
 }
 
@@ -144,9 +184,17 @@ function slotted(els: HTMLElement[], target: HTMLElement[], fixed: Set<HTMLEleme
 /** Until the shopper interacts with the grid (`settle`) or scrolls the page, every slot may move. */
 function firstView(): { readonly settled: boolean; settle(): void } {
   let settled = false;
-  const settle = () => { settled = true; removeEventListener('scroll', settle); };
+  const settle = () => {
+    settled = true;
+    removeEventListener('scroll', settle);
+  };
   addEventListener('scroll', settle, { passive: true, once: true });
-  return { get settled() { return settled; }, settle };
+  return {
+    get settled() {
+      return settled;
+    },
+    settle,
+  };
 }
 
 /**
@@ -155,11 +203,20 @@ function firstView(): { readonly settled: boolean; settle(): void } {
  * paint (the rule in the README: hidden until that attribute, or until its CSS timeout).
  */
 function holdVisibility(el: HTMLElement, ms: number): () => void {
-  if (!(ms > 0) || !el.style) { el.setAttribute?.('data-shelfwise-ready', ''); return () => {}; }
+  if (!(ms > 0) || !el.style) {
+    el.setAttribute?.('data-shelfwise-ready', '');
+    return () => {};
+  }
   const before = el.style.visibility;
   el.style.visibility = 'hidden';
   let done = false;
-  const show = () => { if (done) return; done = true; clearTimeout(timer); el.style.visibility = before; el.setAttribute('data-shelfwise-ready', ''); };
+  const show = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    el.style.visibility = before;
+    el.setAttribute('data-shelfwise-ready', '');
+  };
   const timer = setTimeout(show, Math.min(ms, 10_000));
   return show;
 }

@@ -5,16 +5,22 @@ type Stamped = HTMLElement & { __swIndex?: number };
 
 /** The product elements (children with `data-shelfwise-item`), in DOM order. */
 export function products(container: Element): HTMLElement[] {
-  return Array.from(container.children).filter((c): c is HTMLElement => c instanceof HTMLElement && c.hasAttribute('data-shelfwise-item'));
+  return Array.from(container.children).filter(
+    (c): c is HTMLElement => c instanceof HTMLElement && c.hasAttribute('data-shelfwise-item'),
+  );
 }
 
 /** Remembers the order in which the page first rendered each product: the merchant's order. */
 export class MerchantOrder {
   private seq = 0;
-  constructor(private readonly container: Element) { this.stamp(); }
+  constructor(private readonly container: Element) {
+    this.stamp();
+  }
 
   /** Numbers the products not seen before (new products go after the known ones). */
-  stamp(): void { for (const e of products(this.container) as Stamped[]) if (e.__swIndex === undefined) e.__swIndex = this.seq++; }
+  stamp(): void {
+    for (const e of products(this.container) as Stamped[]) if (e.__swIndex === undefined) e.__swIndex = this.seq++;
+  }
 
   /** The products as candidates, in the merchant's order. */
   candidates(): Candidate[] {

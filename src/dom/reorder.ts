@@ -4,7 +4,9 @@ const reducedMotion = typeof matchMedia === 'function' ? matchMedia('(prefers-re
 
 export function inViewport(el: Element): boolean {
   const r = el.getBoundingClientRect();
-  return r.bottom > 0 && r.right > 0 && r.top < (window.innerHeight || 0) && r.left < (window.innerWidth || 0) && r.width > 0;
+  return (
+    r.bottom > 0 && r.right > 0 && r.top < (window.innerHeight || 0) && r.left < (window.innerWidth || 0) && r.width > 0
+  );
 }
 
 /**
@@ -23,14 +25,20 @@ export function reorder(container: Element, els: HTMLElement[], next: HTMLElemen
   for (let i = 0; i < next.length; i++) from[i] = at.get(next[i])!;
   const stay = longestIncreasing(from);
   const tail = els[els.length - 1].nextSibling;
-  for (let i = next.length - 1; i >= 0; i--) if (!stay[i]) move(container, next[i], i + 1 < next.length ? next[i + 1] : tail);
+  for (let i = next.length - 1; i >= 0; i--)
+    if (!stay[i]) move(container, next[i], i + 1 < next.length ? next[i + 1] : tail);
   if (hadFocus && document.activeElement !== hadFocus) hadFocus.focus({ preventScroll: true });
   if (!first) return;
   for (const e of next) {
-    const a = first.get(e)!, b = e.getBoundingClientRect();
-    const dx = a.left - b.left, dy = a.top - b.top;
+    const a = first.get(e)!,
+      b = e.getBoundingClientRect();
+    const dx = a.left - b.left,
+      dy = a.top - b.top;
     if (!dx && !dy) continue;
-    e.animate?.([{ transform: `translate(${dx}px, ${dy}px)` }, { transform: 'none' }], { duration: dur, easing: 'ease-out' });
+    e.animate?.([{ transform: `translate(${dx}px, ${dy}px)` }, { transform: 'none' }], {
+      duration: dur,
+      easing: 'ease-out',
+    });
   }
 }
 
@@ -42,17 +50,28 @@ export function reorder(container: Element, els: HTMLElement[], next: HTMLElemen
 function move(parent: Element, el: Element, ref: Node | null): void {
   const p = parent as Element & { moveBefore?: (n: Node, r: Node | null) => void };
   if (p.moveBefore) {
-    try { p.moveBefore(el, ref); return; } catch { /* e.g. a disconnected grid: fall back */ }
+    try {
+      p.moveBefore(el, ref);
+      return;
+    } catch {
+      /* e.g. a disconnected grid: fall back */
+    }
   }
   parent.insertBefore(el, ref);
 }
 
 /** Marks the members of one longest strictly increasing subsequence of `a` (O(n log n)). */
 export function longestIncreasing(a: ArrayLike<number>): Uint8Array {
-  const tails: number[] = [], prev = new Int32Array(a.length).fill(-1);
+  const tails: number[] = [],
+    prev = new Int32Array(a.length).fill(-1);
   for (let i = 0; i < a.length; i++) {
-    let lo = 0, hi = tails.length;
-    while (lo < hi) { const m = (lo + hi) >> 1; if (a[tails[m]] < a[i]) lo = m + 1; else hi = m; }
+    let lo = 0,
+      hi = tails.length;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (a[tails[m]] < a[i]) lo = m + 1;
+      else hi = m;
+    }
     if (lo > 0) prev[i] = tails[lo - 1];
     tails[lo] = i;
   }

@@ -28,10 +28,22 @@ test('invalid events are rejected with an error naming the problem', () => {
 });
 
 test('GA4 and Segment events map onto shelfwise events', () => {
-  assert.deepEqual(normalizeInput({ event: 'purchase', ecommerce: { items: [{ item_id: 'A' }, { item_id: 'B' }] } }, 7).map((e) => [e.type, e.itemId]), [['purchase', 'A'], ['purchase', 'B']]);
+  assert.deepEqual(
+    normalizeInput({ event: 'purchase', ecommerce: { items: [{ item_id: 'A' }, { item_id: 'B' }] } }, 7).map((e) => [
+      e.type,
+      e.itemId,
+    ]),
+    [
+      ['purchase', 'A'],
+      ['purchase', 'B'],
+    ],
+  );
   assert.equal(normalizeInput({ event: 'select_item', ecommerce: { items: [{ item_id: 'A' }] } })[0].type, 'click');
   assert.equal(normalizeInput({ event: 'Product Added', properties: { product_id: 'Z' } })[0].type, 'add_to_cart');
-  assert.deepEqual(normalizeInput({ event: 'Order Completed', properties: { products: [{ product_id: 'P' }] } }).map((e) => e.itemId), ['P']);
+  assert.deepEqual(
+    normalizeInput({ event: 'Order Completed', properties: { products: [{ product_id: 'P' }] } }).map((e) => e.itemId),
+    ['P'],
+  );
   assert.throws(() => normalizeInput({ event: 'add_to_cart', ecommerce: {} }), /without ecommerce.items/);
   assert.throws(() => normalizeInput({ event: 'page_view' }), /unknown event "page_view"/);
 });
@@ -41,7 +53,10 @@ test('IndexedDB store: capped to the most recent events, in order; clear empties
   await s.clear();
   for (let i = 0; i < 8; i++) await s.add({ type: 'view', itemId: `i${i}`, ts: i });
   assert.equal(await s.count(), 5);
-  assert.deepEqual((await s.recent(3)).map((e) => e.itemId), ['i5', 'i6', 'i7']);
+  assert.deepEqual(
+    (await s.recent(3)).map((e) => e.itemId),
+    ['i5', 'i6', 'i7'],
+  );
   await s.setKV('adapter', { v: 1 });
   await s.clear();
   assert.equal(await s.count(), 0);
@@ -50,13 +65,18 @@ test('IndexedDB store: capped to the most recent events, in order; clear empties
 });
 
 test('two connections (two tabs) recording at once lose no event and see each other', async () => {
-  const a = await IdbStore.open(1000), b = await IdbStore.open(1000);
+  const a = await IdbStore.open(1000),
+    b = await IdbStore.open(1000);
   await a.clear();
   const b2 = await IdbStore.open(1000);
-  await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b2).add({ type: 'click', itemId: `t${i}`, ts: i })));
+  await Promise.all(
+    Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b2).add({ type: 'click', itemId: `t${i}`, ts: i })),
+  );
   assert.equal((await b2.recent(100)).length, 20);
   assert.equal((await a.recent(100)).length, 20);
-  a.close(); b.close(); b2.close();
+  a.close();
+  b.close();
+  b2.close();
 });
 
 test('quota exceeded: only as many of the oldest events as needed are trimmed, and the new one kept', async () => {
@@ -64,12 +84,21 @@ test('quota exceeded: only as many of the oldest events as needed are trimmed, a
   await s.clear();
   for (let i = 0; i < 8; i++) await s.add({ type: 'view', itemId: `q${i}`, ts: i });
   // The next write transaction's add fails as a full disk would.
-  const db = (s as unknown as { db: { transaction: (...a: unknown[]) => { store: { add: (...a: unknown[]) => Promise<unknown> } } } }).db;
+  const db = (
+    s as unknown as {
+      db: { transaction: (...a: unknown[]) => { store: { add: (...a: unknown[]) => Promise<unknown> } } };
+    }
+  ).db;
   const realTx = db.transaction.bind(db);
   let fail = true;
   db.transaction = (...a: unknown[]) => {
     const tx = realTx(...a);
-    if (fail && a[1] === 'readwrite') { fail = false; tx.store.add = async () => { throw Object.assign(new Error('full'), { name: 'QuotaExceededError' }); }; }
+    if (fail && a[1] === 'readwrite') {
+      fail = false;
+      tx.store.add = async () => {
+        throw Object.assign(new Error('full'), { name: 'QuotaExceededError' });
+      };
+    }
     return tx;
   };
   await s.add({ type: 'view', itemId: 'new', ts: 99 });

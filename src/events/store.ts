@@ -29,13 +29,29 @@ export class MemoryStore implements EventStore {
   private events: ShelfwiseEvent[] = [];
   private kv = new Map<string, unknown>();
   constructor(private cap = 1000) {}
-  async add(e: ShelfwiseEvent) { this.events.push(e); if (this.events.length > this.cap) this.events.splice(0, this.events.length - this.cap); }
-  async recent(n: number) { return this.events.slice(-n); }
-  async count() { return this.events.length; }
-  async getKV<T>(k: string) { return this.kv.get(k) as T | undefined; }
-  async setKV(k: string, v: unknown) { this.kv.set(k, v); }
-  async deleteKV(k: string) { this.kv.delete(k); }
-  async clear() { this.events = []; this.kv.clear(); }
+  async add(e: ShelfwiseEvent) {
+    this.events.push(e);
+    if (this.events.length > this.cap) this.events.splice(0, this.events.length - this.cap);
+  }
+  async recent(n: number) {
+    return this.events.slice(-n);
+  }
+  async count() {
+    return this.events.length;
+  }
+  async getKV<T>(k: string) {
+    return this.kv.get(k) as T | undefined;
+  }
+  async setKV(k: string, v: unknown) {
+    this.kv.set(k, v);
+  }
+  async deleteKV(k: string) {
+    this.kv.delete(k);
+  }
+  async clear() {
+    this.events = [];
+    this.kv.clear();
+  }
   close() {}
 }
 
@@ -45,23 +61,34 @@ function isQuota(e: unknown): boolean {
 }
 
 /** A write that failed for a reason other than the quota. */
-const storeFailed = (err: unknown) => new ShelfwiseError('storage_failed', `could not store the event: ${String((err as Error)?.message).slice(0, 200)}`, { cause: err });
+const storeFailed = (err: unknown) =>
+  new ShelfwiseError('storage_failed', `could not store the event: ${String((err as Error)?.message).slice(0, 200)}`, {
+    cause: err,
+  });
 
 /** Deletes the oldest events of a readwrite transaction's store beyond `keep`. */
 async function dropOldest(tx: IDBPTransaction<Schema, ['events'], 'readwrite'>, keep: number): Promise<void> {
   let excess = (await tx.store.count()) - keep;
   let cursor = excess > 0 ? await tx.store.openCursor() : null;
-  while (cursor && excess > 0) { await cursor.delete(); excess--; cursor = await cursor.continue(); }
+  while (cursor && excess > 0) {
+    await cursor.delete();
+    excess--;
+    cursor = await cursor.continue();
+  }
 }
 
 export class IdbStore implements EventStore {
   readonly kind = 'indexeddb' as const;
   /** Set when another tab's upgrade or deletion closed our connection: the next operation reopens it. */
   private closed = false;
-  private constructor(private db: IDBPDatabase<Schema>, private readonly cap: number) {}
+  private constructor(
+    private db: IDBPDatabase<Schema>,
+    private readonly cap: number,
+  ) {}
 
   private static connect(onBlocking: () => void, timeoutMs: number): Promise<IDBPDatabase<Schema>> {
-    if (typeof indexedDB === 'undefined' || !indexedDB) return Promise.reject(new ShelfwiseError('storage_unavailable', 'IndexedDB is not available'));
+    if (typeof indexedDB === 'undefined' || !indexedDB)
+      return Promise.reject(new ShelfwiseError('storage_unavailable', 'IndexedDB is not available'));
     let timer: ReturnType<typeof setTimeout> | undefined;
     return Promise.race([
       openDB<Schema>(DB_NAME, DB_VERSION, {
@@ -76,7 +103,12 @@ export class IdbStore implements EventStore {
         blocking: onBlocking,
         terminated: onBlocking,
       }),
-      new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new ShelfwiseError('storage_unavailable', 'IndexedDB open timed out (blocked)')), timeoutMs); }),
+      new Promise<never>((_, rej) => {
+        timer = setTimeout(
+          () => rej(new ShelfwiseError('storage_unavailable', 'IndexedDB open timed out (blocked)')),
+          timeoutMs,
+        );
+      }),
     ]).finally(() => clearTimeout(timer));
   }
 
@@ -86,11 +118,17 @@ export class IdbStore implements EventStore {
     return (store = new IdbStore(db, cap));
   }
 
-  private release(): void { this.closed = true; this.db.close(); }
+  private release(): void {
+    this.closed = true;
+    this.db.close();
+  }
 
   /** The open connection, reopened after another tab closed it. */
   private async conn(): Promise<IDBPDatabase<Schema>> {
-    if (this.closed) { this.db = await IdbStore.connect(() => this.release(), 3000); this.closed = false; }
+    if (this.closed) {
+      this.db = await IdbStore.connect(() => this.release(), 3000);
+      this.closed = false;
+    }
     return this.db;
   }
 
@@ -117,9 +155,17 @@ export class IdbStore implements EventStore {
       const n = await db.count('events');
       if (n === 0) break;
       await this.trim(db, Math.max(0, n - drop));
-      try { await db.add('events', { ...e }); return; } catch (err) { if (!isQuota(err)) throw storeFailed(err); }
+      try {
+        await db.add('events', { ...e });
+        return;
+      } catch (err) {
+        if (!isQuota(err)) throw storeFailed(err);
+      }
     }
-    throw new ShelfwiseError('storage_full', 'the browser\'s storage for this site is full (quota exceeded), even with no events kept: events are kept in memory for this page');
+    throw new ShelfwiseError(
+      'storage_full',
+      "the browser's storage for this site is full (quota exceeded), even with no events kept: events are kept in memory for this page",
+    );
   }
 
   /** Deletes the oldest events beyond `keep`. */
@@ -140,10 +186,18 @@ export class IdbStore implements EventStore {
     return out.reverse();
   }
 
-  async count() { return (await this.conn()).count('events'); }
-  async getKV<T>(k: string) { return (await (await this.conn()).get('kv', k)) as T | undefined; }
-  async setKV(k: string, v: unknown) { await (await this.conn()).put('kv', v, k); }
-  async deleteKV(k: string) { await (await this.conn()).delete('kv', k); }
+  async count() {
+    return (await this.conn()).count('events');
+  }
+  async getKV<T>(k: string) {
+    return (await (await this.conn()).get('kv', k)) as T | undefined;
+  }
+  async setKV(k: string, v: unknown) {
+    await (await this.conn()).put('kv', v, k);
+  }
+  async deleteKV(k: string) {
+    await (await this.conn()).delete('kv', k);
+  }
   /**
    * Erases every event and record in one transaction, in place: no database deletion, so it never waits
    * for other tabs to close theirs (no `blocked`), and their connections stay open and keep storing.
@@ -152,7 +206,10 @@ export class IdbStore implements EventStore {
     const tx = (await this.conn()).transaction(['events', 'kv'], 'readwrite');
     await Promise.all([tx.objectStore('events').clear(), tx.objectStore('kv').clear(), tx.done]);
   }
-  close() { this.closed = false; this.db.close(); }
+  close() {
+    this.closed = false;
+    this.db.close();
+  }
 }
 
 /**
@@ -164,7 +221,9 @@ export async function openStore(cap: number, persist: boolean, onFallback: (e: u
   try {
     return await IdbStore.open(cap);
   } catch (e) {
-    onFallback(asShelfwiseError(e, 'storage_unavailable', 'IndexedDB unavailable, events kept in memory for this page: '));
+    onFallback(
+      asShelfwiseError(e, 'storage_unavailable', 'IndexedDB unavailable, events kept in memory for this page: '),
+    );
     return new MemoryStore(cap);
   }
 }

@@ -1,6 +1,13 @@
 import type { EventType } from '../shared/index.js';
 
-export { EVENT_TYPES, type EventType, ShelfwiseError, type ShelfwiseErrorCode, isShelfwiseError, asShelfwiseError } from '../shared/index.js';
+export {
+  EVENT_TYPES,
+  type EventType,
+  ShelfwiseError,
+  type ShelfwiseErrorCode,
+  isShelfwiseError,
+  asShelfwiseError,
+} from '../shared/index.js';
 
 /** A shopper event as stored. `ts` is milliseconds since the epoch. */
 export interface ShelfwiseEvent {

@@ -37,7 +37,10 @@ export function validateEvent(input: unknown, now = Date.now()): ShelfwiseEvent 
   }
   let ts = now;
   if (o.ts !== undefined) {
-    if (typeof o.ts !== 'number' || !Number.isFinite(o.ts) || o.ts < 0) invalid(`ts must be a finite, non-negative number of milliseconds, got ${typeof o.ts === 'number' ? String(o.ts) : typeof o.ts}`);
+    if (typeof o.ts !== 'number' || !Number.isFinite(o.ts) || o.ts < 0)
+      invalid(
+        `ts must be a finite, non-negative number of milliseconds, got ${typeof o.ts === 'number' ? String(o.ts) : typeof o.ts}`,
+      );
     ts = o.ts;
   }
   if (type === 'search') {
@@ -52,11 +55,20 @@ export function validateEvent(input: unknown, now = Date.now()): ShelfwiseEvent 
 }
 
 const GA4: Record<string, EventType> = {
-  view_item: 'view', select_item: 'click', add_to_cart: 'add_to_cart', remove_from_cart: 'remove_from_cart', purchase: 'purchase', search: 'search',
+  view_item: 'view',
+  select_item: 'click',
+  add_to_cart: 'add_to_cart',
+  remove_from_cart: 'remove_from_cart',
+  purchase: 'purchase',
+  search: 'search',
 };
 const SEGMENT: Record<string, EventType> = {
-  'Product Viewed': 'view', 'Product Clicked': 'click', 'Product Added': 'add_to_cart', 'Product Removed': 'remove_from_cart',
-  'Order Completed': 'purchase', 'Products Searched': 'search',
+  'Product Viewed': 'view',
+  'Product Clicked': 'click',
+  'Product Added': 'add_to_cart',
+  'Product Removed': 'remove_from_cart',
+  'Order Completed': 'purchase',
+  'Products Searched': 'search',
 };
 
 /** True when `name` is a GA4 or Segment event we map (anything else on a dataLayer is not ours to judge). */
@@ -76,10 +88,14 @@ export function normalizeInput(input: unknown, now = Date.now()): ShelfwiseEvent
   const name = o.event;
   if (typeof name !== 'string') invalid('no "type" (shelfwise) or "event" (GA4 / Segment) field');
   const type = GA4[name] ?? SEGMENT[name];
-  if (!type) invalid(`unknown event ${quote(name)} (GA4: ${Object.keys(GA4).join(', ')}; Segment: ${Object.keys(SEGMENT).join(', ')})`);
+  if (!type)
+    invalid(
+      `unknown event ${quote(name)} (GA4: ${Object.keys(GA4).join(', ')}; Segment: ${Object.keys(SEGMENT).join(', ')})`,
+    );
   const ts = typeof o.ts === 'number' ? o.ts : undefined;
   if (name in GA4) {
-    if (type === 'search') return [validateEvent({ type, query: o.search_term ?? (o as any).ecommerce?.search_term, ts }, now)];
+    if (type === 'search')
+      return [validateEvent({ type, query: o.search_term ?? (o as any).ecommerce?.search_term, ts }, now)];
     const ec = o.ecommerce as { items?: unknown } | undefined;
     const items = ec && typeof ec === 'object' ? ec.items : undefined;
     if (!Array.isArray(items) || items.length === 0) invalid(`GA4 ${name} without ecommerce.items`);

@@ -10,7 +10,10 @@ import type { FromWorker, ToWorker } from './adapt-protocol.js';
 import { asShelfwiseError, ShelfwiseError } from '../shared/index.js';
 import * as tf from '@tensorflow/tfjs-core';
 
-const scope = self as unknown as { onmessage: ((e: MessageEvent<ToWorker>) => void) | null; postMessage(m: FromWorker, transfer?: Transferable[]): void };
+const scope = self as unknown as {
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+  postMessage(m: FromWorker, transfer?: Transferable[]): void;
+};
 let rt: ModelRuntime | null = null;
 // One message at a time, in order: an update waits for the init before it.
 let queue: Promise<void> = Promise.resolve();
@@ -33,17 +36,27 @@ async function handle(m: ToWorker): Promise<void> {
     const fitMs = r.fitMs ?? 0;
     const mem = tf.memory();
     scope.postMessage({
-      type: 'result', id: m.id,
+      type: 'result',
+      id: m.id,
       result: {
-        ...r, version: rt.version, events: rows.length,
+        ...r,
+        version: rt.version,
+        events: rows.length,
         timings: { embedMs: t1 - t0, fitMs, stepMs: fitMs / Math.max(1, steps), guardMs: r.guardMs ?? 0, totalMs },
         memory: { numTensors: mem.numTensors, numBytes: mem.numBytes },
       },
     });
   } catch (e) {
     const err = e as ShelfwiseError;
-    scope.postMessage({ type: 'error', id: m.id, code: err?.code ?? 'finetune_failed', message: String(err?.message ?? e) });
+    scope.postMessage({
+      type: 'error',
+      id: m.id,
+      code: err?.code ?? 'finetune_failed',
+      message: String(err?.message ?? e),
+    });
   }
 }
 
-scope.onmessage = (e) => { queue = queue.then(() => handle(e.data)); };
+scope.onmessage = (e) => {
+  queue = queue.then(() => handle(e.data));
+};

@@ -85,7 +85,16 @@ export function defaultConfig(vocabSize: number, over: Partial<ModelConfig> = {}
  * config is a clear error, not a tab out of memory.
  */
 export const CONFIG_LIMITS = {
-  vocabSize: 2_000_000, d: 1024, blocks: 24, heads: 64, maxLen: 2048, numTypes: 64, numTimeBuckets: 256, ffDim: 8192, returnItems: 1000, returnHidden: 1024,
+  vocabSize: 2_000_000,
+  d: 1024,
+  blocks: 24,
+  heads: 64,
+  maxLen: 2048,
+  numTypes: 64,
+  numTimeBuckets: 256,
+  ffDim: 8192,
+  returnItems: 1000,
+  returnHidden: 1024,
 } as const;
 /** Most parameters a model may have (float32: 400 MB). */
 export const MAX_PARAMS = 100_000_000;
@@ -97,24 +106,43 @@ export function checkConfig(c: unknown): ModelConfig {
   const ints = ['vocabSize', 'd', 'blocks', 'heads', 'maxLen', 'numTypes', 'numTimeBuckets', 'ffDim'] as const;
   for (const k of ints) {
     const v = o[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`model config: ${k} must be a non-negative integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
-    if (v > CONFIG_LIMITS[k]) throw new Error(`model config: ${k} is ${v}, more than the ${CONFIG_LIMITS[k]} a model may have`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      throw new Error(`model config: ${k} must be a non-negative integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
+    if (v > CONFIG_LIMITS[k])
+      throw new Error(`model config: ${k} is ${v}, more than the ${CONFIG_LIMITS[k]} a model may have`);
   }
   for (const k of ['returnItems', 'returnHidden'] as const) {
     const v = o[k];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new Error(`model config: ${k} must be a non-negative integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
-    if (typeof v === 'number' && v > CONFIG_LIMITS[k]) throw new Error(`model config: ${k} is ${v}, more than the ${CONFIG_LIMITS[k]} a model may have`);
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0))
+      throw new Error(`model config: ${k} must be a non-negative integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
+    if (typeof v === 'number' && v > CONFIG_LIMITS[k])
+      throw new Error(`model config: ${k} is ${v}, more than the ${CONFIG_LIMITS[k]} a model may have`);
   }
-  if (o.ffAct !== undefined && o.ffAct !== 'relu' && o.ffAct !== 'gelu') throw new Error(`model config: ffAct must be "relu" or "gelu", got ${JSON.stringify(o.ffAct)?.slice(0, 40)}`);
-  if (o.embScale !== undefined && typeof o.embScale !== 'boolean') throw new Error('model config: embScale must be true or false');
-  if (o.innerDropout !== undefined && typeof o.innerDropout !== 'boolean') throw new Error('model config: innerDropout must be true or false');
-  if (o.relPos !== undefined && typeof o.relPos !== 'boolean') throw new Error('model config: relPos must be true or false');
+  if (o.ffAct !== undefined && o.ffAct !== 'relu' && o.ffAct !== 'gelu')
+    throw new Error(`model config: ffAct must be "relu" or "gelu", got ${JSON.stringify(o.ffAct)?.slice(0, 40)}`);
+  if (o.embScale !== undefined && typeof o.embScale !== 'boolean')
+    throw new Error('model config: embScale must be true or false');
+  if (o.innerDropout !== undefined && typeof o.innerDropout !== 'boolean')
+    throw new Error('model config: innerDropout must be true or false');
+  if (o.relPos !== undefined && typeof o.relPos !== 'boolean')
+    throw new Error('model config: relPos must be true or false');
   const tm = o.typeMap;
-  if (tm !== undefined && !(Array.isArray(tm) && tm.length <= CONFIG_LIMITS.numTypes && tm.every((x) => Number.isInteger(x) && x >= 0 && x < Math.max(1, o.numTypes as number)))) throw new Error('model config: typeMap must list type codes below numTypes');
+  if (
+    tm !== undefined &&
+    !(
+      Array.isArray(tm) &&
+      tm.length <= CONFIG_LIMITS.numTypes &&
+      tm.every((x) => Number.isInteger(x) && x >= 0 && x < Math.max(1, o.numTypes as number))
+    )
+  )
+    throw new Error('model config: typeMap must list type codes below numTypes');
   const cfg = o as unknown as ModelConfig;
-  if (hasReturn(cfg) && !((cfg.returnHidden ?? 0) > 0)) throw new Error('model config: returnHidden must be positive when returnItems is');
+  if (hasReturn(cfg) && !((cfg.returnHidden ?? 0) > 0))
+    throw new Error('model config: returnHidden must be positive when returnItems is');
   if (cfg.vocabSize < 2 || cfg.d < 1 || cfg.maxLen < 1 || cfg.heads < 1 || cfg.d % cfg.heads !== 0) {
-    throw new Error(`model config: inconsistent sizes (vocabSize ${cfg.vocabSize}, d ${cfg.d}, heads ${cfg.heads}, maxLen ${cfg.maxLen})`);
+    throw new Error(
+      `model config: inconsistent sizes (vocabSize ${cfg.vocabSize}, d ${cfg.d}, heads ${cfg.heads}, maxLen ${cfg.maxLen})`,
+    );
   }
   if (typeof cfg.dropout !== 'number' || !(cfg.dropout >= 0 && cfg.dropout < 1)) cfg.dropout = 0;
   const n = paramCount(cfg);

@@ -15,7 +15,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { hasReturn, type ModelConfig } from './config.js';
 import { HISTORY_FEATURES, ITEM_FEATURES } from './history.js';
-import { hasKernel, hasLayerNormKernel, hasSoftmaxKernel, layerNormKernel, LN_EPS, softmaxLseKernel } from './kernels.js';
+import {
+  hasKernel,
+  hasLayerNormKernel,
+  hasSoftmaxKernel,
+  layerNormKernel,
+  LN_EPS,
+  softmaxLseKernel,
+} from './kernels.js';
 
 export type Params = Record<string, tf.Tensor>;
 
@@ -32,10 +39,19 @@ export function paramShapes(cfg: ModelConfig): Array<[string, number[]]> {
   for (let b = 0; b < cfg.blocks; b++) {
     const p = `block${b}/`;
     out.push(
-      [p + 'ln1_g', [d]], [p + 'ln1_b', [d]],
-      [p + 'wq', [d, d]], [p + 'wk', [d, d]], [p + 'wv', [d, d]], [p + 'wo', [d, d]], [p + 'bo', [d]],
-      [p + 'ln2_g', [d]], [p + 'ln2_b', [d]],
-      [p + 'w1', [d, ffDim]], [p + 'b1', [ffDim]], [p + 'w2', [ffDim, d]], [p + 'b2', [d]],
+      [p + 'ln1_g', [d]],
+      [p + 'ln1_b', [d]],
+      [p + 'wq', [d, d]],
+      [p + 'wk', [d, d]],
+      [p + 'wv', [d, d]],
+      [p + 'wo', [d, d]],
+      [p + 'bo', [d]],
+      [p + 'ln2_g', [d]],
+      [p + 'ln2_b', [d]],
+      [p + 'w1', [d, ffDim]],
+      [p + 'b1', [ffDim]],
+      [p + 'w2', [ffDim, d]],
+      [p + 'b2', [d]],
     );
     if (cfg.relPos) out.push([p + 'rel', [cfg.maxLen, cfg.heads]]);
   }
@@ -43,8 +59,15 @@ export function paramShapes(cfg: ModelConfig): Array<[string, number[]]> {
   if (hasReturn(cfg)) {
     const H = cfg.returnHidden!;
     out.push(
-      ['ret_w1', [ITEM_FEATURES, H]], ['ret_u', [d, H]], ['ret_b1', [H]], ['ret_w2', [H, 1]], ['ret_alpha', [1]], ['ret_item', [cfg.vocabSize, 1]],
-      ['gate_u', [d, 1]], ['gate_s', [HISTORY_FEATURES, 1]], ['gate_b', [1]],
+      ['ret_w1', [ITEM_FEATURES, H]],
+      ['ret_u', [d, H]],
+      ['ret_b1', [H]],
+      ['ret_w2', [H, 1]],
+      ['ret_alpha', [1]],
+      ['ret_item', [cfg.vocabSize, 1]],
+      ['gate_u', [d, 1]],
+      ['gate_s', [HISTORY_FEATURES, 1]],
+      ['gate_b', [1]],
     );
   }
   return out;
@@ -93,7 +116,8 @@ function recordingGradients(): boolean {
  * side, which is also much cheaper there than a one-hot matmul.
  */
 export function lookup(table: tf.Tensor, ids: Int32Array | tf.Tensor1D): tf.Tensor2D {
-  if (!recordingGradients() || hasKernel('UnsortedSegmentSum')) return tf.gather(table, ids instanceof Int32Array ? tf.tensor1d(ids, 'int32') : ids) as tf.Tensor2D;
+  if (!recordingGradients() || hasKernel('UnsortedSegmentSum'))
+    return tf.gather(table, ids instanceof Int32Array ? tf.tensor1d(ids, 'int32') : ids) as tf.Tensor2D;
   const [rows, d] = table.shape as [number, number];
   const iv = ids instanceof Int32Array ? ids : (ids.dataSync() as Int32Array);
   const f = tf.customGrad(((t: tf.Tensor) => {
@@ -108,7 +132,8 @@ export function lookup(table: tf.Tensor, ids: Int32Array | tf.Tensor1D): tf.Tens
         const g = new Float32Array(rows * d);
         const dv = dy.dataSync() as Float32Array;
         for (let i = 0; i < iv.length; i++) {
-          const src = i * d, dst = iv[i] * d;
+          const src = i * d,
+            dst = iv[i] * d;
           for (let j = 0; j < d; j++) g[dst + j] += dv[src + j];
         }
         return tf.tensor2d(g, [rows, d]);
@@ -130,15 +155,20 @@ export function mm(a: tf.Tensor2D, b: tf.Tensor2D, transposeB = false): tf.Tenso
     save([x, w]);
     return {
       value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
-      gradFunc: (dy: tf.Tensor, [sx, sw]: tf.Tensor[]) =>
-        [tf.matMul(dy as tf.Tensor2D, tf.transpose(sw) as tf.Tensor2D), tf.matMul(tf.transpose(sx) as tf.Tensor2D, dy as tf.Tensor2D)],
+      gradFunc: (dy: tf.Tensor, [sx, sw]: tf.Tensor[]) => [
+        tf.matMul(dy as tf.Tensor2D, tf.transpose(sw) as tf.Tensor2D),
+        tf.matMul(tf.transpose(sx) as tf.Tensor2D, dy as tf.Tensor2D),
+      ],
     };
   }) as unknown as GradFn);
   return f(a, bb) as tf.Tensor2D;
 }
 
 /** Columns left out of each row's softmax: row r leaves out cols[offsets[r] .. offsets[r + 1]), each once. */
-export interface LeftOut { offsets: Int32Array; cols: Int32Array }
+export interface LeftOut {
+  offsets: Int32Array;
+  cols: Int32Array;
+}
 
 /**
  * Row-wise log-sum-exp with the softmax as its gradient, optionally leaving listed columns out of each row
@@ -151,18 +181,23 @@ export function logSumExpRows(x: tf.Tensor2D, leftOut?: LeftOut): tf.Tensor1D {
   const [R, n] = x.shape;
   if (hasSoftmaxKernel()) {
     const lo = leftOut ?? { offsets: new Int32Array(R + 1), cols: new Int32Array(0) };
-    const offsets = tf.tensor1d(lo.offsets, 'int32'), cols = tf.tensor1d(lo.cols, 'int32');
+    const offsets = tf.tensor1d(lo.offsets, 'int32'),
+      cols = tf.tensor1d(lo.cols, 'int32');
     const f = tf.customGrad(((z: tf.Tensor, save: tf.GradSaveFunc) => {
       const [lse, e, inv] = softmaxLseKernel(z as tf.Tensor2D, offsets, cols);
       save([e, inv]);
-      return { value: lse, gradFunc: (dy: tf.Tensor, [se, sinv]: tf.Tensor[]) => tf.mul(se, tf.mul(sinv, tf.reshape(dy, [-1, 1]))) };
+      return {
+        value: lse,
+        gradFunc: (dy: tf.Tensor, [se, sinv]: tf.Tensor[]) => tf.mul(se, tf.mul(sinv, tf.reshape(dy, [-1, 1]))),
+      };
     }) as unknown as GradFn);
     return f(x) as tf.Tensor1D;
   }
   let z: tf.Tensor2D = x;
   if (leftOut && leftOut.cols.length) {
     const mask = new Float32Array(R * n);
-    for (let r = 0; r < R; r++) for (let k = leftOut.offsets[r]; k < leftOut.offsets[r + 1]; k++) mask[r * n + leftOut.cols[k]] = -1e9;
+    for (let r = 0; r < R; r++)
+      for (let k = leftOut.offsets[r]; k < leftOut.offsets[r + 1]; k++) mask[r * n + leftOut.cols[k]] = -1e9;
     z = tf.add(x, tf.tensor2d(mask, [R, n])) as tf.Tensor2D;
   }
   const f = tf.customGrad(((zz: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -204,25 +239,43 @@ function dropout<T extends tf.Tensor>(x: T, cfg: ModelConfig, opts: RunOptions, 
  * Returns the attended values [B*Lq, d] and the attention probabilities averaged over heads [B, Lq, Lk].
  */
 function attention(
-  q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, B: number, Lq: number, Lk: number, h: number,
-  bias: tf.Tensor | null, drop?: (p: tf.Tensor3D) => tf.Tensor3D,
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  B: number,
+  Lq: number,
+  Lk: number,
+  h: number,
+  bias: tf.Tensor | null,
+  drop?: (p: tf.Tensor3D) => tf.Tensor3D,
 ): { out: tf.Tensor2D; probs: tf.Tensor3D } {
   const d = q.shape[1];
   const dh = d / h;
   const split = (t: tf.Tensor2D, L: number) =>
-    h === 1 ? tf.reshape(t, [B, L, d]) as tf.Tensor3D : tf.reshape(tf.transpose(tf.reshape(t, [B, L, h, dh]), [0, 2, 1, 3]), [B * h, L, dh]) as tf.Tensor3D;
-  const qh = split(q, Lq), kh = split(k, Lk), vh = split(v, Lk);
+    h === 1
+      ? (tf.reshape(t, [B, L, d]) as tf.Tensor3D)
+      : (tf.reshape(tf.transpose(tf.reshape(t, [B, L, h, dh]), [0, 2, 1, 3]), [B * h, L, dh]) as tf.Tensor3D);
+  const qh = split(q, Lq),
+    kh = split(k, Lk),
+    vh = split(v, Lk);
   let s = tf.mul(tf.matMul(qh, kh, false, true), 1 / Math.sqrt(dh)) as tf.Tensor3D;
   if (bias) s = tf.reshape(tf.add(tf.reshape(s, [B, h, Lq, Lk]), bias), [B * h, Lq, Lk]);
   const p = tf.softmax(s) as tf.Tensor3D;
   const o = tf.matMul(drop ? drop(p) : p, vh) as tf.Tensor3D;
-  const out = h === 1 ? tf.reshape(o, [B * Lq, d]) : tf.reshape(tf.transpose(tf.reshape(o, [B, h, Lq, dh]), [0, 2, 1, 3]), [B * Lq, d]);
+  const out =
+    h === 1
+      ? tf.reshape(o, [B * Lq, d])
+      : tf.reshape(tf.transpose(tf.reshape(o, [B, h, Lq, dh]), [0, 2, 1, 3]), [B * Lq, d]);
   const probs = h === 1 ? p : tf.mean(tf.reshape(p, [B, h, Lq, Lk]), 1);
   return { out: out as tf.Tensor2D, probs: probs as tf.Tensor3D };
 }
 
 /** Keys and values of one block for the positions seen so far ([1, n, d] each, pre-head-split). */
-export interface KVCache { k: tf.Tensor2D[]; v: tf.Tensor2D[]; length: number }
+export interface KVCache {
+  k: tf.Tensor2D[];
+  v: tf.Tensor2D[];
+  length: number;
+}
 
 /**
  * One pre-LN transformer block over `x` ([B*Lq, d]). With `past`, the new positions attend to the cached
@@ -230,8 +283,15 @@ export interface KVCache { k: tf.Tensor2D[]; v: tf.Tensor2D[]; length: number }
  * Returns the new state, the keys/values of all positions attended to (cache + new) and the attention probabilities.
  */
 function block(
-  params: Params, cfg: ModelConfig, i: number, x: tf.Tensor2D, B: number, Lq: number,
-  bias: tf.Tensor | null, opts: RunOptions, past?: { k: tf.Tensor2D; v: tf.Tensor2D },
+  params: Params,
+  cfg: ModelConfig,
+  i: number,
+  x: tf.Tensor2D,
+  B: number,
+  Lq: number,
+  bias: tf.Tensor | null,
+  opts: RunOptions,
+  past?: { k: tf.Tensor2D; v: tf.Tensor2D },
 ): { x: tf.Tensor2D; k: tf.Tensor2D; v: tf.Tensor2D; probs: tf.Tensor3D } {
   const p = `block${i}/`;
   const a = layerNorm(x, params[p + 'ln1_g'], params[p + 'ln1_b']);
@@ -244,12 +304,23 @@ function block(
   const rel = cfg.relPos ? distanceBias(params[p + 'rel'], Lq, Lk, cfg.heads) : null;
   if (rel) bias = bias ? tf.add(bias, rel) : rel;
   const inner = cfg.innerDropout && opts.training;
-  const { out, probs } = attention(q, k, v, B, Lq, Lk, cfg.heads, bias, inner ? (t) => dropout(t, cfg, opts, 10 * i + 3) : undefined);
-  const dense = (t: tf.Tensor2D, w: string, b: string) => tf.add(mm(t, params[p + w] as tf.Tensor2D), params[p + b]) as tf.Tensor2D;
+  const { out, probs } = attention(
+    q,
+    k,
+    v,
+    B,
+    Lq,
+    Lk,
+    cfg.heads,
+    bias,
+    inner ? (t) => dropout(t, cfg, opts, 10 * i + 3) : undefined,
+  );
+  const dense = (t: tf.Tensor2D, w: string, b: string) =>
+    tf.add(mm(t, params[p + w] as tf.Tensor2D), params[p + b]) as tf.Tensor2D;
   let y = tf.add(x, dropout(dense(out, 'wo', 'bo'), cfg, opts, 10 * i + 1)) as tf.Tensor2D;
   const f = layerNorm(y, params[p + 'ln2_g'], params[p + 'ln2_b']);
   const h = dense(f, 'w1', 'b1');
-  const act = cfg.ffAct === 'gelu' ? tf.mul(h, tf.sigmoid(tf.mul(h, 1.702))) as tf.Tensor2D : tf.relu(h);
+  const act = cfg.ffAct === 'gelu' ? (tf.mul(h, tf.sigmoid(tf.mul(h, 1.702))) as tf.Tensor2D) : tf.relu(h);
   const ff = dense(inner ? dropout(act, cfg, opts, 10 * i + 4) : act, 'w2', 'b2');
   y = tf.add(y, dropout(ff, cfg, opts, 10 * i + 2)) as tf.Tensor2D;
   return { x: y, k, v, probs };
@@ -276,7 +347,14 @@ export interface SeqInputs {
   len: number;
 }
 
-function embed(params: Params, cfg: ModelConfig, items: Int32Array, types: Int32Array, gaps: Int32Array, pos: Int32Array): tf.Tensor2D {
+function embed(
+  params: Params,
+  cfg: ModelConfig,
+  items: Int32Array,
+  types: Int32Array,
+  gaps: Int32Array,
+  pos: Int32Array,
+): tf.Tensor2D {
   let x = lookup(params.item_emb, items);
   if (cfg.embScale) x = tf.mul(x, Math.sqrt(cfg.d));
   if (cfg.numTypes > 0) x = tf.add(x, lookup(params.type_emb, types));
@@ -300,7 +378,10 @@ export function forward(params: Params, cfg: ModelConfig, inp: SeqInputs, opts: 
   const valid = new Float32Array(B * L);
   for (let i = 0; i < valid.length; i++) valid[i] = inp.items[i] > 0 ? 1 : 0;
   const mask = tf.tensor2d(valid, [B * L, 1]);
-  let x = tf.mul(dropout(embed(params, cfg, inp.items, inp.types, inp.gaps, inp.pos), cfg, opts, 0), mask) as tf.Tensor2D;
+  let x = tf.mul(
+    dropout(embed(params, cfg, inp.items, inp.types, inp.gaps, inp.pos), cfg, opts, 0),
+    mask,
+  ) as tf.Tensor2D;
   // bias[b, 0, i, j] = 0 where j <= i and j is a real event, else -1e9 (a padded query row stays finite).
   const bias = new Float32Array(B * L * L);
   for (let b = 0; b < B; b++) {
@@ -311,12 +392,15 @@ export function forward(params: Params, cfg: ModelConfig, inp: SeqInputs, opts: 
     }
   }
   const biasT = tf.tensor4d(bias, [B, 1, L, L]);
-  const keys: tf.Tensor2D[] = [], values: tf.Tensor2D[] = [];
+  const keys: tf.Tensor2D[] = [],
+    values: tf.Tensor2D[] = [];
   let probs: tf.Tensor3D | null = null;
   for (let i = 0; i < cfg.blocks; i++) {
     const r = block(params, cfg, i, x, B, L, biasT, opts);
     x = tf.mul(r.x, mask) as tf.Tensor2D;
-    keys.push(r.k); values.push(r.v); probs = r.probs;
+    keys.push(r.k);
+    values.push(r.v);
+    probs = r.probs;
   }
   const hidden = layerNorm(x, params.final_ln_g, params.final_ln_b);
   return { hidden, keys, values, probs: probs ?? tf.zeros([B, L, L]) };
@@ -328,12 +412,18 @@ export function forward(params: Params, cfg: ModelConfig, inp: SeqInputs, opts: 
  * cache; the old cache's tensors are not disposed (the caller owns them).
  */
 export function step(
-  params: Params, cfg: ModelConfig, cache: KVCache, item: number, type: number, gap: number,
+  params: Params,
+  cfg: ModelConfig,
+  cache: KVCache,
+  item: number,
+  type: number,
+  gap: number,
 ): { user: tf.Tensor2D; probs: tf.Tensor1D; cache: KVCache } {
   const pos = cache.length;
   if (pos >= cfg.maxLen) throw new Error(`step: cache is full (${pos} of ${cfg.maxLen} positions)`);
   let x = embed(params, cfg, Int32Array.of(item), Int32Array.of(type), Int32Array.of(gap), Int32Array.of(pos));
-  const k: tf.Tensor2D[] = [], v: tf.Tensor2D[] = [];
+  const k: tf.Tensor2D[] = [],
+    v: tf.Tensor2D[] = [];
   let probs: tf.Tensor3D | null = null;
   for (let i = 0; i < cfg.blocks; i++) {
     const past = cache.length > 0 ? { k: cache.k[i], v: cache.v[i] } : undefined;
@@ -373,7 +463,10 @@ export interface LossOptions extends RunOptions {
 export function uniformDraws(seed: number, n: number, vocabSize: number): Int32Array {
   const out = new Int32Array(n);
   let s = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < n; i++) { s = (s * 1664525 + 1013904223) >>> 0; out[i] = 1 + (s % (vocabSize - 1)); }
+  for (let i = 0; i < n; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    out[i] = 1 + (s % (vocabSize - 1));
+  }
   return out;
 }
 
@@ -405,9 +498,18 @@ export interface ReturnInputs {
 
 /** One target per position, from a dense [B*L] array (0 = none there). */
 export function denseTargets(targets: Int32Array): Targets {
-  const pos: number[] = [], items: number[] = [];
-  for (let i = 0; i < targets.length; i++) if (targets[i] > 0) { pos.push(i); items.push(targets[i]); }
-  return { positions: Int32Array.from(pos), pairPos: Int32Array.from(pos, (_, j) => j), pairItem: Int32Array.from(items) };
+  const pos: number[] = [],
+    items: number[] = [];
+  for (let i = 0; i < targets.length; i++)
+    if (targets[i] > 0) {
+      pos.push(i);
+      items.push(targets[i]);
+    }
+  return {
+    positions: Int32Array.from(pos),
+    pairPos: Int32Array.from(pos, (_, j) => j),
+    pairItem: Int32Array.from(items),
+  };
 }
 
 /**
@@ -415,12 +517,16 @@ export function denseTargets(targets: Int32Array): Targets {
  * the pair's own target excepted, each once.
  */
 function seenColumns(inp: SeqInputs, rows: Int32Array, targets: Int32Array): LeftOut {
-  const offsets = new Int32Array(rows.length + 1), cols: number[] = [];
+  const offsets = new Int32Array(rows.length + 1),
+    cols: number[] = [];
   rows.forEach((i, r) => {
     const seen = new Set<number>();
     for (let j = i - (i % inp.len); j <= i; j++) {
       const it = inp.items[j];
-      if (it > 0 && it !== targets[r] && !seen.has(it)) { seen.add(it); cols.push(it - 1); }
+      if (it > 0 && it !== targets[r] && !seen.has(it)) {
+        seen.add(it);
+        cols.push(it - 1);
+      }
     }
     offsets[r + 1] = cols.length;
   });
@@ -433,7 +539,8 @@ function seenColumns(inp: SeqInputs, rows: Int32Array, targets: Int32Array): Lef
  */
 function meanLeftIn(logits: tf.Tensor2D, lo: LeftOut): tf.Tensor {
   const [R, n] = logits.shape;
-  const out = new Float32Array(R * n), left = new Float32Array(R);
+  const out = new Float32Array(R * n),
+    left = new Float32Array(R);
   for (let r = 0; r < R; r++) {
     for (let k = lo.offsets[r]; k < lo.offsets[r + 1]; k++) out[r * n + lo.cols[k]] = 1;
     left[r] = n - (lo.offsets[r + 1] - lo.offsets[r]);
@@ -447,12 +554,22 @@ function meanLeftIn(logits: tf.Tensor2D, lo: LeftOut): tf.Tensor {
  * A candidate's logit is a small network over its features (conditioned on the user vector), a learned
  * per-item propensity to come back (`ret_item`), and `ret_alpha` times its catalog logit (u · e).
  */
-export function returnLogits(params: Params, cfg: ModelConfig, u: tf.Tensor2D, ret: ReturnInputs, catalog?: tf.Tensor2D): { logits: tf.Tensor2D; gate: tf.Tensor1D } {
-  const P = u.shape[0], K = ret.k, d = cfg.d, H = cfg.returnHidden!;
+export function returnLogits(
+  params: Params,
+  cfg: ModelConfig,
+  u: tf.Tensor2D,
+  ret: ReturnInputs,
+  catalog?: tf.Tensor2D,
+): { logits: tf.Tensor2D; gate: tf.Tensor1D } {
+  const P = u.shape[0],
+    K = ret.k,
+    d = cfg.d,
+    H = cfg.returnHidden!;
   let dot: tf.Tensor;
   if (catalog) {
     // The candidates' catalog logits, read from the full softmax's [P, V-1] logits (row r at column r-1).
-    const W = catalog.shape[1], idx = new Int32Array(P * K);
+    const W = catalog.shape[1],
+      idx = new Int32Array(P * K);
     for (let i = 0; i < idx.length; i++) idx[i] = Math.floor(i / K) * W + Math.max(0, ret.rows[i] - 1);
     dot = tf.reshape(lookup(tf.reshape(catalog, [-1, 1]), idx), [P, K]);
   } else {
@@ -463,12 +580,18 @@ export function returnLogits(params: Params, cfg: ModelConfig, u: tf.Tensor2D, r
   const hu = tf.reshape(tf.add(mm(u, params.ret_u as tf.Tensor2D), params.ret_b1), [P, 1, H]);
   const hid = tf.reshape(tf.relu(tf.add(tf.reshape(f, [P, K, H]), hu)), [P * K, H]) as tf.Tensor2D;
   // Plus a learned per-item propensity to come back.
-  const mlp = tf.add(tf.reshape(mm(hid, params.ret_w2 as tf.Tensor2D), [P, K]), tf.reshape(lookup(params.ret_item, ret.rows), [P, K]));
+  const mlp = tf.add(
+    tf.reshape(mm(hid, params.ret_w2 as tf.Tensor2D), [P, K]),
+    tf.reshape(lookup(params.ret_item, ret.rows), [P, K]),
+  );
   const empty = new Float32Array(P * K);
   for (let i = 0; i < empty.length; i++) if (ret.rows[i] <= 0) empty[i] = -1e9;
   const logits = tf.add(tf.add(mlp, tf.mul(dot, params.ret_alpha)), tf.tensor2d(empty, [P, K])) as tf.Tensor2D;
   const s = tf.tensor2d(ret.summary, [P, HISTORY_FEATURES]);
-  const gate = tf.reshape(tf.add(tf.add(mm(u, params.gate_u as tf.Tensor2D), mm(s, params.gate_s as tf.Tensor2D)), params.gate_b), [P]) as tf.Tensor1D;
+  const gate = tf.reshape(
+    tf.add(tf.add(mm(u, params.gate_u as tf.Tensor2D), mm(s, params.gate_s as tf.Tensor2D)), params.gate_b),
+    [P],
+  ) as tf.Tensor1D;
   return { logits, gate };
 }
 
@@ -484,7 +607,13 @@ function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
  * With the return part (config `returnItems` > 0) the probability of a target is the gated mixture
  * g·p_return + (1 − g)·p_catalog, and the loss is its negative log.
  */
-export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, targets: Int32Array | Targets, opts: LossOptions = {}): tf.Scalar {
+export function nextItemLoss(
+  params: Params,
+  cfg: ModelConfig,
+  inp: SeqInputs,
+  targets: Int32Array | Targets,
+  opts: LossOptions = {},
+): tf.Scalar {
   const t = targets instanceof Int32Array ? denseTargets(targets) : targets;
   if (t.pairItem.length === 0) return tf.scalar(0);
   const { hidden } = forward(params, cfg, inp, opts);
@@ -499,13 +628,18 @@ export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, t
   let meanLogit: tf.Tensor | undefined;
   if (opts.sampled && opts.sampled > 0 && opts.negatives === 'uniform') {
     // Each target row gets its own `sampled` uniform draws; a draw equal to the row's target is masked out.
-    const R = tgIds.length, S = opts.sampled;
+    const R = tgIds.length,
+      S = opts.sampled;
     const neg = uniformDraws(opts.seed ?? 1, R * S, cfg.vocabSize);
     const negE = tf.reshape(lookup(params.item_emb, neg), [R, S, cfg.d]);
     let negLogits = tf.sum(tf.mul(tf.reshape(h, [R, 1, cfg.d]), negE), 2) as tf.Tensor2D;
     const mask = new Float32Array(R * S);
     let hits = 0;
-    for (let i = 0; i < mask.length; i++) if (neg[i] === tgIds[Math.floor(i / S)]) { mask[i] = -1e9; hits++; }
+    for (let i = 0; i < mask.length; i++)
+      if (neg[i] === tgIds[Math.floor(i / S)]) {
+        mask[i] = -1e9;
+        hits++;
+      }
     // (The few masked draws count in the smoothing mean: it stays a plain mean over the row.)
     if (eps > 0) meanLogit = tf.div(tf.add(targetLogit, tf.sum(negLogits, 1)), S + 1);
     if (hits > 0) negLogits = tf.add(negLogits, tf.tensor2d(mask, [R, S])) as tf.Tensor2D;
@@ -537,18 +671,30 @@ export function nextItemLoss(params: Params, cfg: ModelConfig, inp: SeqInputs, t
     }
   }
   const logCatalog = tf.sub(targetLogit, lse);
-  const mean = (x: tf.Tensor) => (t.pairWeight ? tf.div(tf.sum(tf.mul(x, tf.tensor1d(t.pairWeight))), t.pairWeight.reduce((a, b) => a + b, 0)) : tf.mean(x));
+  const mean = (x: tf.Tensor) =>
+    t.pairWeight
+      ? tf.div(
+          tf.sum(tf.mul(x, tf.tensor1d(t.pairWeight))),
+          t.pairWeight.reduce((a, b) => a + b, 0),
+        )
+      : tf.mean(x);
   // Label smoothing's share: the mean −log p over the softmax's items (mean logit − log-sum-exp).
-  const smooth = (nll: tf.Tensor) => (meanLogit ? tf.add(tf.mul(nll, 1 - eps), tf.mul(tf.sub(lse, meanLogit), eps)) : nll);
+  const smooth = (nll: tf.Tensor) =>
+    meanLogit ? tf.add(tf.mul(nll, 1 - eps), tf.mul(tf.sub(lse, meanLogit), eps)) : nll;
   if (!hasReturn(cfg) || !t.ret) return mean(smooth(tf.neg(logCatalog))) as tf.Scalar;
   // The return part: the target's slot among its position's candidates (or none: probability 0 there).
   const { logits, gate } = returnLogits(params, cfg, hP, t.ret, catalog);
   const K = t.ret.k;
-  const flat = new Int32Array(tgIds.length), miss = new Float32Array(tgIds.length);
+  const flat = new Int32Array(tgIds.length),
+    miss = new Float32Array(tgIds.length);
   tgIds.forEach((item, j) => {
     const p = t.pairPos[j];
     let slot = -1;
-    for (let c = 0; c < K; c++) if (t.ret!.rows[p * K + c] === item) { slot = c; break; }
+    for (let c = 0; c < K; c++)
+      if (t.ret!.rows[p * K + c] === item) {
+        slot = c;
+        break;
+      }
     flat[j] = slot < 0 ? p * K : p * K + slot;
     if (slot < 0) miss[j] = -1e9;
   });

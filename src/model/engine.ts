@@ -23,7 +23,10 @@ export type WasmPaths = string | Record<string, string>;
 const loaders: Record<BackendName, (wasm: WasmPaths) => Promise<unknown>> = {
   webgpu: () => import('@tensorflow/tfjs-backend-webgpu'),
   webgl: () => import('@tensorflow/tfjs-backend-webgl'),
-  wasm: async (base) => { const w = await import('@tensorflow/tfjs-backend-wasm'); w.setWasmPaths(base); },
+  wasm: async (base) => {
+    const w = await import('@tensorflow/tfjs-backend-wasm');
+    w.setWasmPaths(base);
+  },
   cpu: () => import('@tensorflow/tfjs-backend-cpu'),
 };
 
@@ -36,34 +39,49 @@ export async function softwareRendered(b: BackendName): Promise<string | null> {
   const soft = /swiftshader|llvmpipe|softpipe|software|basic render/i;
   try {
     if (b === 'webgpu') {
-      const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<{ isFallbackAdapter?: boolean; info?: Record<string, string> } | null> } }).gpu;
+      const gpu = (
+        globalThis.navigator as {
+          gpu?: { requestAdapter(): Promise<{ isFallbackAdapter?: boolean; info?: Record<string, string> } | null> };
+        }
+      ).gpu;
       const a = await gpu?.requestAdapter();
       if (!a) return null;
       const info = a.info ?? {};
       const text = [info.vendor, info.architecture, info.device, info.description].join(' ');
-      return a.isFallbackAdapter || soft.test(text) ? `webgpu adapter is software (${text.trim() || 'fallback adapter'})` : null;
+      return a.isFallbackAdapter || soft.test(text)
+        ? `webgpu adapter is software (${text.trim() || 'fallback adapter'})`
+        : null;
     }
     if (b === 'webgl' && typeof document !== 'undefined') {
-      const gl = document.createElement('canvas').getContext('webgl2') ?? document.createElement('canvas').getContext('webgl');
+      const gl =
+        document.createElement('canvas').getContext('webgl2') ?? document.createElement('canvas').getContext('webgl');
       if (!gl) return null;
       const ext = gl.getExtension('WEBGL_debug_renderer_info');
       const renderer = String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
       gl.getExtension('WEBGL_lose_context')?.loseContext();
       return soft.test(renderer) ? `webgl renderer is software (${renderer.slice(0, 80)})` : null;
     }
-  } catch { /* unknown: treat as hardware */ }
+  } catch {
+    /* unknown: treat as hardware */
+  }
   return null;
 }
 
 /** Whether the page's Content-Security-Policy forbids compiling WebAssembly (no 'wasm-unsafe-eval'). */
 export function cspBlocksWasm(): boolean {
-  try { new WebAssembly.Module(Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0)); return false; } catch (e) {
+  try {
+    new WebAssembly.Module(Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0));
+    return false;
+  } catch (e) {
     return e instanceof EvalError || /content.security|unsafe-eval|CSP/i.test(String((e as Error)?.message));
   }
 }
 
 /** The backend a model runs on, and why that one. */
-export interface BackendChoice { backend: BackendName; reason: string }
+export interface BackendChoice {
+  backend: BackendName;
+  reason: string;
+}
 
 /**
  * Starts `pref` (or, for 'auto', the first of webgpu → webgl → wasm → cpu that works, skipping a GPU
@@ -72,16 +90,27 @@ export interface BackendChoice { backend: BackendName; reason: string }
  */
 export async function startBackend(pref: BackendName | 'auto', wasmBase: WasmPaths): Promise<BackendChoice> {
   const order = pref === 'auto' ? BACKENDS : [pref];
-  if (pref !== 'auto' && !BACKENDS.includes(pref)) throw new ShelfwiseError('backend_failed', `unknown backend "${String(pref).slice(0, 40)}" (auto, ${BACKENDS.join(', ')})`);
+  if (pref !== 'auto' && !BACKENDS.includes(pref))
+    throw new ShelfwiseError(
+      'backend_failed',
+      `unknown backend "${String(pref).slice(0, 40)}" (auto, ${BACKENDS.join(', ')})`,
+    );
   const errors: string[] = [];
   for (const b of order) {
-    if (b === 'webgpu' && !(globalThis.navigator as { gpu?: unknown } | undefined)?.gpu) { errors.push('webgpu: navigator.gpu is not available'); continue; }
+    if (b === 'webgpu' && !(globalThis.navigator as { gpu?: unknown } | undefined)?.gpu) {
+      errors.push('webgpu: navigator.gpu is not available');
+      continue;
+    }
     if (pref === 'auto' && (b === 'webgpu' || b === 'webgl')) {
       const why = await softwareRendered(b);
-      if (why) { errors.push(why); continue; }
+      if (why) {
+        errors.push(why);
+        continue;
+      }
     }
     if (b === 'wasm' && typeof WebAssembly !== 'undefined' && cspBlocksWasm()) {
-      const why = "the page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to its script-src (README, Content-Security-Policy)";
+      const why =
+        "the page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to its script-src (README, Content-Security-Policy)";
       if (pref === 'wasm') throw new ShelfwiseError('csp_blocked', `wasm: ${why}`);
       errors.push(`wasm: ${why}`);
       continue;
@@ -96,7 +125,15 @@ export async function startBackend(pref: BackendName | 'auto', wasmBase: WasmPat
       const v = (await t.data())[0];
       t.dispose();
       if (v !== 2) throw new Error('a test op gave a wrong result');
-      return { backend: b, reason: pref !== 'auto' ? 'chosen by the page' : errors.length ? `auto: ${errors.join('; ')}` : 'auto: the first that started' };
+      return {
+        backend: b,
+        reason:
+          pref !== 'auto'
+            ? 'chosen by the page'
+            : errors.length
+              ? `auto: ${errors.join('; ')}`
+              : 'auto: the first that started',
+      };
     } catch (e) {
       errors.push(`${b}: ${(e as Error)?.message ?? e}`);
     }
@@ -108,17 +145,30 @@ const CACHE_NAME = 'shelfwise-models';
 
 async function openCache(use: boolean): Promise<Cache | null> {
   if (!use || typeof caches === 'undefined') return null;
-  try { return await caches.open(CACHE_NAME); } catch { return null; }
+  try {
+    return await caches.open(CACHE_NAME);
+  } catch {
+    return null;
+  }
 }
 
 async function getOk(url: string, what: string, init?: RequestInit): Promise<Response> {
   let r: Response;
-  try { r = await fetch(url, init); } catch (e) { throw new ShelfwiseError('model_fetch_failed', `${what}: network error fetching ${url}`, { cause: e }); }
+  try {
+    r = await fetch(url, init);
+  } catch (e) {
+    throw new ShelfwiseError('model_fetch_failed', `${what}: network error fetching ${url}`, { cause: e });
+  }
   if (!r.ok) throw new ShelfwiseError('model_not_found', `${what}: HTTP ${r.status} for ${url}`);
   return r;
 }
 
-export interface LoadedFiles { json: ModelJson; shards: ArrayBuffer[]; vocab: Vocab; fromCache: boolean }
+export interface LoadedFiles {
+  json: ModelJson;
+  shards: ArrayBuffer[];
+  vocab: Vocab;
+  fromCache: boolean;
+}
 
 /** How model files are checked as they load. */
 export interface FileChecks {
@@ -136,17 +186,26 @@ export interface FileChecks {
 
 /** A Cache API write that fails (a full quota, a private window) only costs the cache, never the load. */
 async function cachePut(cache: Cache | null, key: string, r: Response): Promise<void> {
-  try { await cache?.put(key, r); } catch { /* served from the network next time too */ }
+  try {
+    await cache?.put(key, r);
+  } catch {
+    /* served from the network next time too */
+  }
 }
 
 /** Checks `bytes` against an SRI-style hash (sha256/384/512, base64). */
 async function checkIntegrity(name: string, bytes: ArrayBuffer, expected: string | undefined): Promise<void> {
   if (!expected) return;
   const m = /^(sha256|sha384|sha512)-(.+)$/.exec(expected.trim());
-  if (!m) throw new ShelfwiseError('invalid_options', `integrity for ${name}: expected "sha256-…", "sha384-…" or "sha512-…"`);
+  if (!m)
+    throw new ShelfwiseError('invalid_options', `integrity for ${name}: expected "sha256-…", "sha384-…" or "sha512-…"`);
   const digest = await crypto.subtle.digest(m[1].replace('sha', 'SHA-'), bytes);
   const got = btoa(String.fromCharCode(...new Uint8Array(digest)));
-  if (got !== m[2]) throw new ShelfwiseError('model_corrupt', `integrity check failed for ${name}: its bytes do not match the expected ${m[1]} hash (tampered or replaced file)`);
+  if (got !== m[2])
+    throw new ShelfwiseError(
+      'model_corrupt',
+      `integrity check failed for ${name}: its bytes do not match the expected ${m[1]} hash (tampered or replaced file)`,
+    );
 }
 
 /**
@@ -163,29 +222,52 @@ export async function fetchModelFiles(url: string, checks: FileChecks = {}): Pro
   try {
     const r = await getOk(abs, 'model.json', { cache: 'no-cache' });
     const text = await r.text();
-    await checkIntegrity('model.json', new TextEncoder().encode(text).buffer as ArrayBuffer, checks.integrity?.['model.json']);
-    try { json = JSON.parse(text); } catch { throw new ShelfwiseError('model_corrupt', `model.json at ${abs} is not valid JSON`); }
+    await checkIntegrity(
+      'model.json',
+      new TextEncoder().encode(text).buffer as ArrayBuffer,
+      checks.integrity?.['model.json'],
+    );
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new ShelfwiseError('model_corrupt', `model.json at ${abs} is not valid JSON`);
+    }
     checkModelJson(json);
     await cachePut(cache, abs, new Response(text, { headers: { 'content-type': 'application/json' } }));
   } catch (e) {
     const cached = await cache?.match(abs).catch(() => undefined);
     const code = (e as ShelfwiseError).code;
-    if (!cached || code === 'model_corrupt' || code === 'model_not_found' || code === 'invalid_options') throw asShelfwiseError(e, 'model_corrupt');
+    if (!cached || code === 'model_corrupt' || code === 'model_not_found' || code === 'invalid_options')
+      throw asShelfwiseError(e, 'model_corrupt');
     json = checkModelJson(await cached.json());
   }
   const meta = json.userDefinedMetadata.shelfwise;
-  const allowed = new Set([new URL(abs).origin, ...(checks.allowOrigins ?? []).map((o) => { try { return new URL(o).origin; } catch { return o; } })]);
+  const allowed = new Set([
+    new URL(abs).origin,
+    ...(checks.allowOrigins ?? []).map((o) => {
+      try {
+        return new URL(o).origin;
+      } catch {
+        return o;
+      }
+    }),
+  ]);
   let fromCache = true;
   const file = async (rel: string): Promise<ArrayBuffer> => {
     const u = new URL(rel, abs).href;
-    if (!allowed.has(new URL(u).origin)) throw new ShelfwiseError('model_corrupt', `model.json points ${rel.slice(0, 100)} to another origin (${new URL(u).origin}); allow it with the allowOrigins option`);
+    if (!allowed.has(new URL(u).origin))
+      throw new ShelfwiseError(
+        'model_corrupt',
+        `model.json points ${rel.slice(0, 100)} to another origin (${new URL(u).origin}); allow it with the allowOrigins option`,
+      );
     const key = `${u}?shelfwise-version=${meta.version}`;
     let r = await cache?.match(key).catch(() => undefined);
     if (!r) {
       fromCache = false;
       r = await getOk(u, rel);
       if (cache) {
-        for (const req of await cache.keys().catch(() => [] as readonly Request[])) if (req.url.startsWith(u + '?') && req.url !== key) await cache.delete(req).catch(() => false);
+        for (const req of await cache.keys().catch(() => [] as readonly Request[]))
+          if (req.url.startsWith(u + '?') && req.url !== key) await cache.delete(req).catch(() => false);
         await cachePut(cache, key, r.clone());
       }
     }
@@ -198,20 +280,37 @@ export async function fetchModelFiles(url: string, checks: FileChecks = {}): Pro
   if (/^[0-9a-f]{8}$/.test(meta.version)) {
     const all = new Uint8Array(shards.reduce((n, b) => n + b.byteLength, 0));
     let off = 0;
-    for (const b of shards) { all.set(new Uint8Array(b), off); off += b.byteLength; }
-    if (contentVersion(all) !== meta.version) throw new ShelfwiseError('model_corrupt', `the weights do not match model.json's version ${meta.version} (a tampered, truncated or mixed-up weights file)`);
+    for (const b of shards) {
+      all.set(new Uint8Array(b), off);
+      off += b.byteLength;
+    }
+    if (contentVersion(all) !== meta.version)
+      throw new ShelfwiseError(
+        'model_corrupt',
+        `the weights do not match model.json's version ${meta.version} (a tampered, truncated or mixed-up weights file)`,
+      );
   }
   let vocab: Vocab;
-  try { vocab = checkVocab(JSON.parse(new TextDecoder().decode(await file(meta.vocab))), meta.config); } catch (e) {
+  try {
+    vocab = checkVocab(JSON.parse(new TextDecoder().decode(await file(meta.vocab))), meta.config);
+  } catch (e) {
     throw asShelfwiseError(e, 'model_corrupt', 'vocabulary: ');
   }
   return { json, shards, vocab, fromCache };
 }
 
 /** A history event the model can read. */
-export interface ModelEvent { itemId?: string; type: EventType; ts: number }
+export interface ModelEvent {
+  itemId?: string;
+  type: EventType;
+  ts: number;
+}
 
-interface Known { row: number; type: number; ts: number }
+interface Known {
+  row: number;
+  type: number;
+  ts: number;
+}
 
 export interface Embedding {
   /** User vector (d floats). */
@@ -247,36 +346,60 @@ export class ModelRuntime {
   /** The return part's weights (null: a plain sequence model). */
   private readonly returnW: ReturnWeights | null;
 
-  constructor(readonly cfg: ModelConfig, readonly params: Params, readonly vocab: Vocab, readonly version: string, readonly backend: BackendName) {
+  constructor(
+    readonly cfg: ModelConfig,
+    readonly params: Params,
+    readonly vocab: Vocab,
+    readonly version: string,
+    readonly backend: BackendName,
+  ) {
     this.rowOf = new Map(vocab.ids.map((id, i) => [id, i + 1]));
     this.itemEmb = params.item_emb.dataSync() as Float32Array;
     this.returnW = hasReturn(cfg) ? returnWeights(params, cfg) : null;
     // The item table transposed once ([d, V]): the per-interaction catalog matmul then reads it as it lies.
-    this.itemT = this.returnW ? tf.tidy(() => tf.transpose(params.item_emb)) as tf.Tensor2D : null;
+    this.itemT = this.returnW ? (tf.tidy(() => tf.transpose(params.item_emb)) as tf.Tensor2D) : null;
   }
 
-  static async load(url: string, backend: BackendName | 'auto', wasmBase: WasmPaths, checks: FileChecks = {}): Promise<ModelRuntime> {
+  static async load(
+    url: string,
+    backend: BackendName | 'auto',
+    wasmBase: WasmPaths,
+    checks: FileChecks = {},
+  ): Promise<ModelRuntime> {
     const { backend: b, reason } = await startBackend(backend, wasmBase);
     let f: LoadedFiles;
-    try { f = await fetchModelFiles(url, checks); } catch (e) {
+    try {
+      f = await fetchModelFiles(url, checks);
+    } catch (e) {
       // A refused file may have come from the cache: drop it so the next load refetches.
-      if ((e as ShelfwiseError).code === 'model_corrupt' && typeof caches !== 'undefined') await caches.delete(CACHE_NAME).catch(() => undefined);
+      if ((e as ShelfwiseError).code === 'model_corrupt' && typeof caches !== 'undefined')
+        await caches.delete(CACHE_NAME).catch(() => undefined);
       throw e;
     }
     let params: Params;
-    try { params = decodeParams(f.json, f.shards); } catch (e) {
+    try {
+      params = decodeParams(f.json, f.shards);
+    } catch (e) {
       // A bad copy in the cache must not stick: drop it so the next load refetches.
       if (typeof caches !== 'undefined') await caches.delete(CACHE_NAME).catch(() => undefined);
       throw new ShelfwiseError('model_corrupt', (e as Error).message, { cause: e });
     }
-    const rt = new ModelRuntime(f.json.userDefinedMetadata.shelfwise.config, params, f.vocab, f.json.userDefinedMetadata.shelfwise.version, b);
+    const rt = new ModelRuntime(
+      f.json.userDefinedMetadata.shelfwise.config,
+      params,
+      f.vocab,
+      f.json.userDefinedMetadata.shelfwise.version,
+      b,
+    );
     rt.backendReason = reason;
     await rt.embed([]); // warm-up: compiles shaders / kernels once
     return rt;
   }
 
   /** First index of the window the model reads for a known-history length n (inputs.ts, shared with offline evaluation). */
-  windowStart(n: number): number { return windowStart(n, this.cfg.maxLen); }
+  windowStart(n: number): number {
+    return windowStart(n, this.cfg.maxLen);
+  }
 
   /** The known events of a history, the window the model reads of them (inputs.ts) and the window as a sequence. */
   private window(history: ModelEvent[]): { all: Known[]; start: number; win: Known[]; seq: RowSeq } {
@@ -291,19 +414,32 @@ export class ModelRuntime {
    * next interaction's history is the same events (the same objects) plus the new one, whose known events
    * are then the previous ones plus the new one's (no lookup per stored event on every interaction).
    */
-  private knownFor: { history: ModelEvent[]; length: number; first: ModelEvent | undefined; last: ModelEvent | undefined; known: Known[] } | null = null;
+  private knownFor: {
+    history: ModelEvent[];
+    length: number;
+    first: ModelEvent | undefined;
+    last: ModelEvent | undefined;
+    known: Known[];
+  } | null = null;
 
   private known(history: ModelEvent[]): Known[] {
     const k = this.knownFor;
     if (k?.history === history && k.length === history.length) return k.known;
-    const grew = !!k && k.length > 0 && history.length >= k.length && history[0] === k.first && history[k.length - 1] === k.last;
+    const grew =
+      !!k && k.length > 0 && history.length >= k.length && history[0] === k.first && history[k.length - 1] === k.last;
     const out: Known[] = grew ? k!.known.slice() : [];
     for (let i = grew ? k!.length : 0; i < history.length; i++) {
       const e = history[i];
       const row = e.itemId !== undefined ? this.rowOf.get(e.itemId) : undefined;
       if (row) out.push({ row, type: readType(this.cfg, typeCode(e.type)), ts: e.ts / 1000 });
     }
-    this.knownFor = { history, length: history.length, first: history[0], last: history[history.length - 1], known: out };
+    this.knownFor = {
+      history,
+      length: history.length,
+      first: history[0],
+      last: history[history.length - 1],
+      known: out,
+    };
     return out;
   }
 
@@ -314,28 +450,50 @@ export class ModelRuntime {
   async embed(history: ModelEvent[], full = false): Promise<Embedding> {
     if (this.disposed) throw new ShelfwiseError('disposed', 'the recommender was disposed');
     const { start, win, seq } = this.window(history);
-    if (win.length === 0) { this.reset(); return { user: new Float32Array(this.cfg.d), attention: new Float32Array(0), rows: [], incremental: false }; }
+    if (win.length === 0) {
+      this.reset();
+      return { user: new Float32Array(this.cfg.d), attention: new Float32Array(0), rows: [], incremental: false };
+    }
     const s = this.state;
     // The same window as last time (another grid, a panel, a second rank() call): the same embedding.
-    if (!full && s?.last && s.start === start && s.window.length === win.length && s.window.every((k, i) => same(k, win[i]))) return { ...s.last, incremental: true };
-    const prefixOf = (c: { start: number; window: Known[] } | null) => !!c && c.start === start && c.window.length < win.length && c.window.every((k, i) => same(k, win[i]));
+    if (
+      !full &&
+      s?.last &&
+      s.start === start &&
+      s.window.length === win.length &&
+      s.window.every((k, i) => same(k, win[i]))
+    )
+      return { ...s.last, incremental: true };
+    const prefixOf = (c: { start: number; window: Known[] } | null) =>
+      !!c && c.start === start && c.window.length < win.length && c.window.every((k, i) => same(k, win[i]));
     const fromStandby = !full && !prefixOf(s) && prefixOf(this.standby);
-    if (fromStandby) { this.reset(); this.state = this.standby; this.standby = null; }
+    if (fromStandby) {
+      this.reset();
+      this.state = this.standby;
+      this.standby = null;
+    }
     const canStep = !full && prefixOf(this.state);
     let user: tf.Tensor, probs: tf.Tensor;
     if (canStep) {
       const s = this.state!;
       let cache = s.cache;
-      let u: tf.Tensor | null = null, p: tf.Tensor | null = null;
+      let u: tf.Tensor | null = null,
+        p: tf.Tensor | null = null;
       const gaps = gapBuckets(seq, this.cfg.numTimeBuckets);
       for (let i = s.window.length; i < win.length; i++) {
-        const r = tf.tidy(() => step(this.params, this.cfg, cache, win[i].row, win[i].type, gaps[i]) as unknown as tf.TensorContainer) as unknown as ReturnType<typeof step>;
+        const r = tf.tidy(
+          () => step(this.params, this.cfg, cache, win[i].row, win[i].type, gaps[i]) as unknown as tf.TensorContainer,
+        ) as unknown as ReturnType<typeof step>;
         disposeCache(cache);
-        u?.dispose(); p?.dispose();
-        cache = r.cache; u = r.user; p = r.probs;
+        u?.dispose();
+        p?.dispose();
+        cache = r.cache;
+        u = r.user;
+        p = r.probs;
       }
       this.state = { start, window: win, cache };
-      user = u!; probs = p!;
+      user = u!;
+      probs = p!;
     } else {
       this.reset();
       const r = tf.tidy(() => {
@@ -344,18 +502,28 @@ export class ModelRuntime {
         return {
           user: tf.slice(f.hidden, [n - 1, 0], [1, -1]),
           probs: tf.reshape(tf.slice(f.probs, [0, n - 1, 0], [1, 1, n]), [n]),
-          k: f.keys, v: f.values,
+          k: f.keys,
+          v: f.values,
         };
       });
       this.state = { start, window: win, cache: { k: r.k, v: r.v, length: win.length } };
-      user = r.user; probs = r.probs;
+      user = r.user;
+      probs = r.probs;
     }
     // The mixture normalizes over the whole catalog: one matmul on the backend, read back with the user vector.
     const itemT = this.itemT;
     const logits = itemT ? tf.tidy(() => tf.reshape(tf.matMul(user as tf.Tensor2D, itemT), [-1])) : null;
     const [uv, pv, zv] = await Promise.all([user.data(), probs.data(), logits?.data()]);
-    user.dispose(); probs.dispose(); logits?.dispose();
-    const out: Embedding = { user: uv as Float32Array, attention: pv as Float32Array, rows: win.map((k) => k.row), incremental: !!canStep, ...(zv ? { logits: zv as Float32Array } : {}) };
+    user.dispose();
+    probs.dispose();
+    logits?.dispose();
+    const out: Embedding = {
+      user: uv as Float32Array,
+      attention: pv as Float32Array,
+      rows: win.map((k) => k.row),
+      incremental: !!canStep,
+      ...(zv ? { logits: zv as Float32Array } : {}),
+    };
     if (this.state) this.state.last = out;
     this.prepareStandby(history);
     return out;
@@ -370,14 +538,29 @@ export class ModelRuntime {
     const all = this.known(history);
     const next = this.windowStart(all.length + 1);
     // Nothing to prepare (the next event keeps the window's start): a standby for another history goes.
-    if (next === this.windowStart(all.length) || next >= all.length) { this.dropStandby(); return; }
-    if (this.standby?.start === next && this.standby.window.length === all.length - next && this.standby.window.every((k, i) => same(k, all[next + i]))) return;
+    if (next === this.windowStart(all.length) || next >= all.length) {
+      this.dropStandby();
+      return;
+    }
+    if (
+      this.standby?.start === next &&
+      this.standby.window.length === all.length - next &&
+      this.standby.window.every((k, i) => same(k, all[next + i]))
+    )
+      return;
     this.dropStandby();
     this.standbyTimer = setTimeout(() => {
       this.standbyTimer = null;
       if (this.disposed) return;
       const win = all.slice(next);
-      const r = tf.tidy(() => { const f = forward(this.params, this.cfg, packBatch([asSeq(win, all[next - 1].ts)], win.length, this.cfg.numTimeBuckets)); return { k: f.keys, v: f.values }; });
+      const r = tf.tidy(() => {
+        const f = forward(
+          this.params,
+          this.cfg,
+          packBatch([asSeq(win, all[next - 1].ts)], win.length, this.cfg.numTimeBuckets),
+        );
+        return { k: f.keys, v: f.values };
+      });
       this.standby = { start: next, window: win, cache: { k: r.k, v: r.v, length: win.length } };
     }, 0);
   }
@@ -389,11 +572,16 @@ export class ModelRuntime {
     this.standby = null;
   }
 
-  get bias(): Float32Array | null { return this.userBias; }
+  get bias(): Float32Array | null {
+    return this.userBias;
+  }
 
   /** Sets (or with null removes) the shopper's adaptation. It must be d finite numbers. */
   setBias(b: ArrayLike<number> | null): void {
-    if (b === null) { this.userBias = null; return; }
+    if (b === null) {
+      this.userBias = null;
+      return;
+    }
     if (b.length !== this.cfg.d || !Array.prototype.every.call(b, (x: number) => Number.isFinite(x))) {
       throw new ShelfwiseError('finetune_invalid', `an adaptation must be ${this.cfg.d} finite numbers`);
     }
@@ -408,7 +596,9 @@ export class ModelRuntime {
     if (this.disposed) throw new ShelfwiseError('disposed', 'the recommender was disposed');
     const { win, seq } = this.window(history);
     if (win.length === 0) return { hidden: new Float32Array(0), rows: [] };
-    const h = tf.tidy(() => forward(this.params, this.cfg, packBatch([seq], win.length, this.cfg.numTimeBuckets)).hidden);
+    const h = tf.tidy(
+      () => forward(this.params, this.cfg, packBatch([seq], win.length, this.cfg.numTimeBuckets)).hidden,
+    );
     const hidden = (await h.data()) as Float32Array;
     h.dispose();
     return { hidden, rows: win.map((k) => k.row) };
@@ -420,9 +610,14 @@ export class ModelRuntime {
    * return/discover mixture over the whole history (src/model/mixture.ts), with each row's source
    * ('return' where the shopper's own history gives it more probability than the catalog does) and the gate.
    */
-  scoreFor(emb: Embedding, history: ModelEvent[], rows: ArrayLike<number>): { scores: Float32Array; source: Array<'return' | 'discover'>; gate: number | null } {
+  scoreFor(
+    emb: Embedding,
+    history: ModelEvent[],
+    rows: ArrayLike<number>,
+  ): { scores: Float32Array; source: Array<'return' | 'discover'>; gate: number | null } {
     const w = this.returnW;
-    if (!w) return { scores: this.score(emb.user, rows), source: Array.from(rows, () => 'discover' as const), gate: null };
+    if (!w)
+      return { scores: this.score(emb.user, rows), source: Array.from(rows, () => 'discover' as const), gate: null };
     const all = this.known(history);
     const user = this.biased(emb.user);
     const z = emb.logits?.length === this.cfg.vocabSize ? this.withBias(emb.logits) : this.catalogLogits(user);
@@ -430,8 +625,13 @@ export class ModelRuntime {
     const m = mixture(z, user, cands, w);
     const ret = new Set<number>(); // rows the return part brought more mass to than the catalog (at most returnItems)
     for (let k = 0; k < cands.rows.length; k++) if (m.fromReturn[k] > m.fromCatalog[k]) ret.add(cands.rows[k]);
-    const n = rows.length, scores = new Float32Array(n), source: Array<'return' | 'discover'> = new Array(n);
-    for (let i = 0; i < n; i++) { scores[i] = m.scores[rows[i]]; source[i] = ret.has(rows[i]) ? 'return' : 'discover'; }
+    const n = rows.length,
+      scores = new Float32Array(n),
+      source: Array<'return' | 'discover'> = new Array(n);
+    for (let i = 0; i < n; i++) {
+      scores[i] = m.scores[rows[i]];
+      source[i] = ret.has(rows[i]) ? 'return' : 'discover';
+    }
     return { scores, source, gate: m.gate };
   }
 
@@ -440,7 +640,8 @@ export class ModelRuntime {
     const b = this.userBias;
     if (!b) return z;
     if (this.biasLogits?.bias !== b) this.biasLogits = { bias: b, z: this.catalogLogits(b) };
-    const bz = this.biasLogits.z, out = new Float32Array(z.length);
+    const bz = this.biasLogits.z,
+      out = new Float32Array(z.length);
     for (let i = 0; i < z.length; i++) out[i] = z[i] + bz[i];
     return out;
   }
@@ -452,11 +653,23 @@ export class ModelRuntime {
 
   /** user · e for every row of the item table (row 0 included), four partial sums at a time. */
   private catalogLogits(user: Float32Array): Float32Array {
-    const d = this.cfg.d, E = this.itemEmb, V = this.cfg.vocabSize, z = new Float32Array(V);
+    const d = this.cfg.d,
+      E = this.itemEmb,
+      V = this.cfg.vocabSize,
+      z = new Float32Array(V);
     const d4 = d - (d % 4);
     for (let i = 0, o = 0; i < V; i++, o += d) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, j = 0;
-      for (; j < d4; j += 4) { s0 += user[j] * E[o + j]; s1 += user[j + 1] * E[o + j + 1]; s2 += user[j + 2] * E[o + j + 2]; s3 += user[j + 3] * E[o + j + 3]; }
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0,
+        j = 0;
+      for (; j < d4; j += 4) {
+        s0 += user[j] * E[o + j];
+        s1 += user[j + 1] * E[o + j + 1];
+        s2 += user[j + 2] * E[o + j + 2];
+        s3 += user[j + 3] * E[o + j + 3];
+      }
       for (; j < d; j++) s0 += user[j] * E[o + j];
       z[i] = s0 + s1 + s2 + s3;
     }
@@ -465,7 +678,9 @@ export class ModelRuntime {
 
   /** Dot-product scores of embedding rows against a user vector (plus the shopper's adaptation, if any). */
   score(userVec: Float32Array, rows: ArrayLike<number>): Float32Array {
-    const d = this.cfg.d, E = this.itemEmb, out = new Float32Array(rows.length);
+    const d = this.cfg.d,
+      E = this.itemEmb,
+      out = new Float32Array(rows.length);
     const user = this.biased(userVec);
     for (let i = 0; i < rows.length; i++) {
       const off = rows[i] * d;
@@ -478,14 +693,20 @@ export class ModelRuntime {
 
   /** The history row that contributed most to a candidate: argmax over h of attention_h · <e_h, e_c>. */
   reason(emb: Embedding, row: number): number {
-    const d = this.cfg.d, E = this.itemEmb;
-    let best = -1, bestV = -Infinity;
+    const d = this.cfg.d,
+      E = this.itemEmb;
+    let best = -1,
+      bestV = -Infinity;
     for (let h = 0; h < emb.rows.length; h++) {
       let s = 0;
-      const a = emb.rows[h] * d, b = row * d;
+      const a = emb.rows[h] * d,
+        b = row * d;
       for (let j = 0; j < d; j++) s += E[a + j] * E[b + j];
       const v = emb.attention[h] * s;
-      if (v > bestV) { bestV = v; best = emb.rows[h]; }
+      if (v > bestV) {
+        bestV = v;
+        best = emb.rows[h];
+      }
     }
     return best;
   }
@@ -506,7 +727,12 @@ export class ModelRuntime {
 }
 
 /** Known events as the sequence the encoder and the history features read (prevTs: the event before them). */
-const asSeq = (ks: Known[], prevTs?: number): RowSeq => ({ items: ks.map((k) => k.row), types: ks.map((k) => k.type), ts: ks.map((k) => k.ts), prevTs });
+const asSeq = (ks: Known[], prevTs?: number): RowSeq => ({
+  items: ks.map((k) => k.row),
+  types: ks.map((k) => k.type),
+  ts: ks.map((k) => k.ts),
+  prevTs,
+});
 
 /** The same event as the model reads it. */
 const same = (a: Known, b: Known) => a.row === b.row && a.type === b.type && a.ts === b.ts;

@@ -20,7 +20,11 @@ export const ITEM_FEATURES = EVENT_TYPES.length + 7;
 export const HISTORY_FEATURES = 5;
 
 /** A history in embedding rows (0 = unknown item, skipped), type codes and times in seconds (NaN = unknown). */
-export interface RowHistory { items: ArrayLike<number>; types: ArrayLike<number>; ts: ArrayLike<number> }
+export interface RowHistory {
+  items: ArrayLike<number>;
+  types: ArrayLike<number>;
+  ts: ArrayLike<number>;
+}
 
 export interface ReturnCandidates {
   /** Candidate rows (distinct history items), at most `k`. */
@@ -38,6 +42,87 @@ export function groupIndex(ts: ArrayLike<number>, n = ts.length): Int32Array {
   return g;
 }
 
+/** Per-item statistics of the history's first `n` events, in flat arrays indexed by first appearance. */
+function itemStats(h: RowHistory, n: number, g: Int32Array) {
+  const T = EVENT_TYPES.length;
+  const slot = new Map<number, number>();
+  const rowOf = new Int32Array(n),
+    count = new Int32Array(n),
+    byType = new Int32Array(n * T),
+    groups = new Int32Array(n);
+  const firstGroup = new Int32Array(n),
+    lastGroup = new Int32Array(n),
+    last = new Int32Array(n),
+    lastTsOf = new Float64Array(n),
+    decayed = new Float64Array(n);
+  let m = 0,
+    known = 0,
+    repeats = 0,
+    decayAll = 1;
+  const decay = 0.98;
+  // Decayed counts as 0.98^age, age in events from the end: accumulated forwards with one global scale.
+  for (let i = 0; i < n; i++) {
+    const r = h.items[i];
+    if (r <= 0) continue;
+    known++;
+    let s = slot.get(r);
+    if (s === undefined) {
+      s = m++;
+      slot.set(r, s);
+      rowOf[s] = r;
+      firstGroup[s] = g[i];
+      lastGroup[s] = -1;
+    } else repeats++;
+    count[s]++;
+    const t = h.types[i] - 1;
+    if (t >= 0 && t < T) byType[s * T + t]++;
+    if (lastGroup[s] !== g[i]) groups[s]++;
+    lastGroup[s] = g[i];
+    last[s] = i;
+    lastTsOf[s] = h.ts[i];
+    decayAll *= decay;
+    decayed[s] += 1 / decayAll;
+    if (decayAll < 1e-30) {
+      for (let q = 0; q < m; q++) decayed[q] *= decayAll;
+      decayAll = 1;
+    }
+  }
+  return { m, known, repeats, decayAll, rowOf, count, byType, groups, firstGroup, lastGroup, last, lastTsOf, decayed };
+}
+
+/**
+ * Which of the `m` distinct items keep a return slot when there are more than `k`: half the slots by count
+ * (then the later last touch), through one native sort of packed keys count·n + last; then by recency,
+ * walking the events back from the end (each item at its last touch).
+ */
+function chooseSlots(m: number, k: number, n: number, count: Int32Array, last: Int32Array): number[] {
+  if (m <= k) {
+    const all = new Array<number>(m);
+    for (let q = 0; q < m; q++) all[q] = q;
+    return all;
+  }
+  const atLast = new Int32Array(n).fill(-1),
+    keys = new Float64Array(m);
+  for (let q = 0; q < m; q++) {
+    atLast[last[q]] = q;
+    keys[q] = count[q] * n + last[q];
+  }
+  keys.sort();
+  const half = Math.ceil(k / 2),
+    taken = new Uint8Array(m);
+  const chosen: number[] = [];
+  for (let r = m - 1; r >= m - half; r--) {
+    const q = atLast[keys[r] % n];
+    chosen.push(q);
+    taken[q] = 1;
+  }
+  for (let i = n - 1; i >= 0 && chosen.length < k; i--) {
+    const q = atLast[i];
+    if (q >= 0 && !taken[q]) chosen.push(q);
+  }
+  return chosen;
+}
+
 /**
  * The return candidates of the history's first `n` events: every distinct known item, keeping at most `k`
  * (half the slots by count, the rest by recency), with their features. Per-item statistics live in flat
@@ -47,47 +132,19 @@ export function groupIndex(ts: ArrayLike<number>, n = ts.length): Int32Array {
 export function returnCandidates(h: RowHistory, k: number, n = h.items.length): ReturnCandidates {
   const g = groupIndex(h.ts, n);
   const T = EVENT_TYPES.length;
-  const slot = new Map<number, number>();
-  const rowOf = new Int32Array(n), count = new Int32Array(n), byType = new Int32Array(n * T), groups = new Int32Array(n);
-  const firstGroup = new Int32Array(n), lastGroup = new Int32Array(n), last = new Int32Array(n), lastTsOf = new Float64Array(n), decayed = new Float64Array(n);
-  let m = 0, known = 0, repeats = 0, decayAll = 1;
-  const decay = 0.98;
-  // Decayed counts as 0.98^age, age in events from the end: accumulated forwards with one global scale.
-  for (let i = 0; i < n; i++) {
-    const r = h.items[i];
-    if (r <= 0) continue;
-    known++;
-    let s = slot.get(r);
-    if (s === undefined) { s = m++; slot.set(r, s); rowOf[s] = r; firstGroup[s] = g[i]; lastGroup[s] = -1; } else repeats++;
-    count[s]++;
-    const t = h.types[i] - 1;
-    if (t >= 0 && t < T) byType[s * T + t]++;
-    if (lastGroup[s] !== g[i]) groups[s]++;
-    lastGroup[s] = g[i]; last[s] = i; lastTsOf[s] = h.ts[i];
-    decayAll *= decay;
-    decayed[s] += 1 / decayAll;
-    if (decayAll < 1e-30) { for (let q = 0; q < m; q++) decayed[q] *= decayAll; decayAll = 1; }
-  }
-  let chosen: number[];
-  if (m <= k) {
-    chosen = new Array(m);
-    for (let q = 0; q < m; q++) chosen[q] = q;
-  } else {
-    // By count (then the later last touch), through one native sort of packed keys count·n + last; then by
-    // recency, walking the events back from the end (each item at its last touch).
-    const atLast = new Int32Array(n).fill(-1), keys = new Float64Array(m);
-    for (let q = 0; q < m; q++) { atLast[last[q]] = q; keys[q] = count[q] * n + last[q]; }
-    keys.sort();
-    const half = Math.ceil(k / 2), taken = new Uint8Array(m);
-    chosen = [];
-    for (let r = m - 1; r >= m - half; r--) { const q = atLast[keys[r] % n]; chosen.push(q); taken[q] = 1; }
-    for (let i = n - 1; i >= 0 && chosen.length < k; i--) { const q = atLast[i]; if (q >= 0 && !taken[q]) chosen.push(q); }
-  }
+  const { m, known, repeats, decayAll, rowOf, count, byType, groups, firstGroup, lastGroup, last, lastTsOf, decayed } =
+    itemStats(h, n, g);
+  const chosen = chooseSlots(m, k, n, count, last);
   const lastG = n > 0 ? g[n - 1] : 0;
   let lastTs = NaN;
-  for (let i = n - 1; i >= 0; i--) if (h.items[i] > 0) { lastTs = h.ts[i]; break; }
+  for (let i = n - 1; i >= 0; i--)
+    if (h.items[i] > 0) {
+      lastTs = h.ts[i];
+      break;
+    }
   const F = ITEM_FEATURES;
-  const rows = new Int32Array(chosen.length), feats = new Float32Array(chosen.length * F);
+  const rows = new Int32Array(chosen.length),
+    feats = new Float32Array(chosen.length * F);
   for (let c = 0; c < chosen.length; c++) {
     const s = chosen[c];
     rows[c] = rowOf[s];
@@ -102,12 +159,19 @@ export function returnCandidates(h: RowHistory, k: number, n = h.items.length): 
     feats[j++] = Math.log1p(decayed[s] * decayAll);
     feats[j++] = count[s] / Math.max(1, known);
     // Its cycle: groups since it was last touched against its usual spacing (0 when touched in one group only).
-    feats[j++] = groups[s] > 1 ? Math.log1p(lastG - lastGroup[s]) - Math.log1p((lastGroup[s] - firstGroup[s]) / (groups[s] - 1)) : 0;
+    feats[j++] =
+      groups[s] > 1
+        ? Math.log1p(lastG - lastGroup[s]) - Math.log1p((lastGroup[s] - firstGroup[s]) / (groups[s] - 1))
+        : 0;
   }
   let lastGroupSize = 0;
   for (let i = n - 1; i >= 0 && g[i] === lastG; i--) if (h.items[i] > 0) lastGroupSize++;
   const summary = Float32Array.of(
-    Math.log1p(known) / 4, Math.log1p(m) / 4, repeats / Math.max(1, known), Math.log1p(known > 0 ? lastG + 1 : 0) / 3, Math.log1p(lastGroupSize) / 3,
+    Math.log1p(known) / 4,
+    Math.log1p(m) / 4,
+    repeats / Math.max(1, known),
+    Math.log1p(known > 0 ? lastG + 1 : 0) / 3,
+    Math.log1p(lastGroupSize) / 3,
   );
   return { rows, feats, summary };
 }

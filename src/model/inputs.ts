@@ -27,14 +27,20 @@ export function gapBuckets(s: RowSeq, numBuckets: number): Int32Array {
  */
 export function packBatch(seqs: RowSeq[], len: number, numBuckets: number): SeqInputs {
   const B = seqs.length;
-  const items = new Int32Array(B * len), types = new Int32Array(B * len), gaps = new Int32Array(B * len), pos = new Int32Array(B * len);
+  const items = new Int32Array(B * len),
+    types = new Int32Array(B * len),
+    gaps = new Int32Array(B * len),
+    pos = new Int32Array(B * len);
   seqs.forEach((s, b) => {
     const n = s.items.length;
     if (n > len) throw new Error(`packBatch: sequence of ${n} events exceeds ${len}`);
     const g = gapBuckets(s, numBuckets);
     const off = b * len + (len - n);
     for (let i = 0; i < n; i++) {
-      items[off + i] = s.items[i]; types[off + i] = s.types[i]; gaps[off + i] = g[i]; pos[off + i] = i;
+      items[off + i] = s.items[i];
+      types[off + i] = s.types[i];
+      gaps[off + i] = g[i];
+      pos[off + i] = i;
     }
   });
   return { items, types, gaps, pos, batch: B, len };

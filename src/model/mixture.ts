@@ -12,12 +12,36 @@ import type { Params } from './encoder.js';
 import type { ModelConfig } from './config.js';
 import { HISTORY_FEATURES, ITEM_FEATURES, type ReturnCandidates } from './history.js';
 
-export interface ReturnWeights { w1: Float32Array; u: Float32Array; b1: Float32Array; w2: Float32Array; alpha: number; item: Float32Array; gu: Float32Array; gs: Float32Array; gb: number; H: number; d: number }
+export interface ReturnWeights {
+  w1: Float32Array;
+  u: Float32Array;
+  b1: Float32Array;
+  w2: Float32Array;
+  alpha: number;
+  item: Float32Array;
+  gu: Float32Array;
+  gs: Float32Array;
+  gb: number;
+  H: number;
+  d: number;
+}
 
 /** The return part's weights on the JS side. */
 export function returnWeights(params: Params, cfg: ModelConfig): ReturnWeights {
   const f = (k: string) => params[k].dataSync() as Float32Array;
-  return { w1: f('ret_w1'), u: f('ret_u'), b1: f('ret_b1'), w2: f('ret_w2'), alpha: f('ret_alpha')[0], item: f('ret_item'), gu: f('gate_u'), gs: f('gate_s'), gb: f('gate_b')[0], H: cfg.returnHidden!, d: cfg.d };
+  return {
+    w1: f('ret_w1'),
+    u: f('ret_u'),
+    b1: f('ret_b1'),
+    w2: f('ret_w2'),
+    alpha: f('ret_alpha')[0],
+    item: f('ret_item'),
+    gu: f('gate_u'),
+    gs: f('gate_s'),
+    gb: f('gate_b')[0],
+    H: cfg.returnHidden!,
+    d: cfg.d,
+  };
 }
 
 export interface Mixture {
@@ -34,7 +58,8 @@ const softplus = (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log
 
 /** The mixture for catalog logits `z` (every item row; row 0 ignored), the user vector and the shopper's candidates. */
 export function mixture(z: ArrayLike<number>, user: ArrayLike<number>, c: ReturnCandidates, w: ReturnWeights): Mixture {
-  const V = z.length, { H, d } = w;
+  const V = z.length,
+    { H, d } = w;
   let m = -Infinity;
   for (let i = 1; i < V; i++) if (z[i] > m) m = z[i];
   let s = 0;
@@ -66,17 +91,21 @@ export function mixture(z: ArrayLike<number>, user: ArrayLike<number>, c: Return
   let a = w.gb;
   for (let k = 0; k < d; k++) a += user[k] * w.gu[k];
   for (let k = 0; k < HISTORY_FEATURES; k++) a += c.summary[k] * w.gs[k];
-  const logG = -softplus(-a), log1mG = -softplus(a);
+  const logG = -softplus(-a),
+    log1mG = -softplus(a);
   const scores = new Float32Array(V);
   scores[0] = -Infinity;
   for (let i = 1; i < V; i++) scores[i] = log1mG + z[i] - lseCat;
-  const fromReturn = new Float32Array(K), fromCatalog = new Float32Array(K);
+  const fromReturn = new Float32Array(K),
+    fromCatalog = new Float32Array(K);
   for (let k = 0; k < K; k++) {
     const row = c.rows[k];
-    const lr = logG + r[k] - lseRet, lc = log1mG + z[row] - lseCat;
+    const lr = logG + r[k] - lseRet,
+      lc = log1mG + z[row] - lseCat;
     const mx = Math.max(lr, lc);
     scores[row] = mx + Math.log(Math.exp(lr - mx) + Math.exp(lc - mx));
-    fromReturn[k] = Math.exp(lr); fromCatalog[k] = Math.exp(lc);
+    fromReturn[k] = Math.exp(lr);
+    fromCatalog[k] = Math.exp(lc);
   }
   return { scores, gate: 1 / (1 + Math.exp(-a)), fromReturn, fromCatalog };
 }

@@ -38,7 +38,9 @@ function absoluteWasmPaths(w: WasmPaths): WasmPaths {
 /** Starts the worker: `url`, else the one beside this chunk (in the form bundlers recognize and bundle). */
 function spawn(url?: string): Worker {
   try {
-    return url ? new Worker(url, { type: 'module', name: 'shelfwise-finetune' }) : new Worker(new URL('./adapt-worker.js', import.meta.url), { type: 'module', name: 'shelfwise-finetune' });
+    return url
+      ? new Worker(url, { type: 'module', name: 'shelfwise-finetune' })
+      : new Worker(new URL('./adapt-worker.js', import.meta.url), { type: 'module', name: 'shelfwise-finetune' });
   } catch (e) {
     // A worker must be same-origin with the page; an SDK served from a CDN is started through a blob
     // module that imports it (the CDN serves CORS headers for the ES module build).
@@ -56,7 +58,9 @@ export class Adapter {
   private seq = 0;
   private pending = new Map<number, { resolve: (m: FromWorker) => void; reject: (e: ShelfwiseError) => void }>();
   private closed = false;
-  get alive(): boolean { return !this.closed; }
+  get alive(): boolean {
+    return !this.closed;
+  }
   backend: BackendName | null = null;
   version: string | null = null;
 
@@ -72,10 +76,14 @@ export class Adapter {
     const fail = (why: string) => {
       this.closed = true;
       worker.terminate();
-      for (const p of this.pending.values()) p.reject(new ShelfwiseError('finetune_failed', `fine-tuning worker: ${why}`));
+      for (const p of this.pending.values())
+        p.reject(new ShelfwiseError('finetune_failed', `fine-tuning worker: ${why}`));
       this.pending.clear();
     };
-    worker.onerror = (e) => { e.preventDefault?.(); fail(e.message || 'the worker failed to start'); };
+    worker.onerror = (e) => {
+      e.preventDefault?.();
+      fail(e.message || 'the worker failed to start');
+    };
     worker.onmessageerror = () => fail('a message could not be read');
   }
 
@@ -89,14 +97,40 @@ export class Adapter {
   }
 
   /** Starts the worker and loads the model in it (absolute URLs: the worker has no page to resolve against). */
-  static async start(modelUrl: string, backend: BackendName | 'auto', wasm: WasmPaths, checks: FileChecks, workerUrl?: string): Promise<Adapter> {
+  static async start(
+    modelUrl: string,
+    backend: BackendName | 'auto',
+    wasm: WasmPaths,
+    checks: FileChecks,
+    workerUrl?: string,
+  ): Promise<Adapter> {
     let w: Worker;
-    try { w = spawn(workerUrl); } catch (e) { throw new ShelfwiseError('finetune_failed', `the fine-tuning worker could not start: ${(e as Error)?.message ?? e}`, { cause: e }); }
+    try {
+      w = spawn(workerUrl);
+    } catch (e) {
+      throw new ShelfwiseError(
+        'finetune_failed',
+        `the fine-tuning worker could not start: ${(e as Error)?.message ?? e}`,
+        { cause: e },
+      );
+    }
     const a = new Adapter(w);
     try {
-      const r = await a.send({ type: 'init', url: new URL(modelUrl, location.href).href, backend, wasmBase: absoluteWasmPaths(wasm), checks });
-      if (r.type === 'ready') { a.backend = r.backend; a.version = r.version; }
-    } catch (e) { a.dispose(); throw e; }
+      const r = await a.send({
+        type: 'init',
+        url: new URL(modelUrl, location.href).href,
+        backend,
+        wasmBase: absoluteWasmPaths(wasm),
+        checks,
+      });
+      if (r.type === 'ready') {
+        a.backend = r.backend;
+        a.version = r.version;
+      }
+    } catch (e) {
+      a.dispose();
+      throw e;
+    }
     return a;
   }
 
@@ -111,7 +145,8 @@ export class Adapter {
     if (this.closed) return;
     this.closed = true;
     this.worker.terminate();
-    for (const p of this.pending.values()) p.reject(new ShelfwiseError('disposed', 'the fine-tuning worker was stopped'));
+    for (const p of this.pending.values())
+      p.reject(new ShelfwiseError('disposed', 'the fine-tuning worker was stopped'));
     this.pending.clear();
   }
 }

@@ -54,11 +54,14 @@ function toHalf(f: number): number {
     return sign | ((mant + 0x1000) >> 13);
   }
   const h = sign | (exp << 10) | (mant >> 13);
-  return (mant & 0x1000) ? h + 1 : h; // round half up on the dropped bits
+  return mant & 0x1000 ? h + 1 : h; // round half up on the dropped bits
 }
 
 /** Encodes named float32 arrays into one shard with the requested quantization. */
-export function encodeWeights(named: Array<[string, number[], Float32Array]>, q: Quantization): { specs: WeightSpec[]; data: Uint8Array } {
+export function encodeWeights(
+  named: Array<[string, number[], Float32Array]>,
+  q: Quantization,
+): { specs: WeightSpec[]; data: Uint8Array } {
   const parts: Uint8Array[] = [];
   const specs: WeightSpec[] = [];
   for (const [name, shape, values] of named) {
@@ -73,8 +76,12 @@ export function encodeWeights(named: Array<[string, number[], Float32Array]>, q:
       parts.push(new Uint8Array(out.buffer));
       spec.quantization = { dtype: 'float16' };
     } else {
-      let min = Infinity, max = -Infinity;
-      for (const v of values) { if (v < min) min = v; if (v > max) max = v; }
+      let min = Infinity,
+        max = -Infinity;
+      for (const v of values) {
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
       const scale = max > min ? (max - min) / 255 : 1;
       const out = new Uint8Array(values.length);
       for (let i = 0; i < values.length; i++) out[i] = Math.round((values[i] - min) / scale);
@@ -86,18 +93,30 @@ export function encodeWeights(named: Array<[string, number[], Float32Array]>, q:
   const total = parts.reduce((n, p) => n + p.byteLength, 0);
   const data = new Uint8Array(total);
   let off = 0;
-  for (const p of parts) { data.set(p, off); off += p.byteLength; }
+  for (const p of parts) {
+    data.set(p, off);
+    off += p.byteLength;
+  }
   return { specs, data };
 }
 
 /** A short content hash (FNV-1a) of the shard bytes: the model version. */
 export function contentVersion(data: Uint8Array): string {
   let h = 0x811c9dc5;
-  for (let i = 0; i < data.length; i++) { h ^= data[i]; h = Math.imul(h, 0x01000193); }
+  for (let i = 0; i < data.length; i++) {
+    h ^= data[i];
+    h = Math.imul(h, 0x01000193);
+  }
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
-export function buildModelJson(cfg: ModelConfig, specs: WeightSpec[], shard: string, version: string, vocabFile = 'vocab.json'): ModelJson {
+export function buildModelJson(
+  cfg: ModelConfig,
+  specs: WeightSpec[],
+  shard: string,
+  version: string,
+  vocabFile = 'vocab.json',
+): ModelJson {
   return {
     format: 'shelfwise-sasrec',
     generatedBy: 'shelfwise',
@@ -112,24 +131,40 @@ const MAX_SHARDS = 64;
 /** Checks a parsed model.json and returns its shelfwise metadata; throws a clear error when unusable. */
 export function checkModelJson(json: unknown): ModelJson {
   const j = json as ModelJson;
-  if (!j || typeof j !== 'object' || !Array.isArray(j.weightsManifest)) throw new Error('model.json: no weightsManifest (not a tfjs weights manifest)');
+  if (!j || typeof j !== 'object' || !Array.isArray(j.weightsManifest))
+    throw new Error('model.json: no weightsManifest (not a tfjs weights manifest)');
   const meta = j.userDefinedMetadata?.shelfwise;
   if (!meta) throw new Error('model.json: no userDefinedMetadata.shelfwise (config, version, vocab)');
   meta.config = checkConfig(meta.config);
-  if (typeof meta.version !== 'string' || !meta.version || meta.version.length > 200) throw new Error('model.json: shelfwise.version missing or not a short string');
-  if (typeof meta.vocab !== 'string' || !meta.vocab || meta.vocab.length > 1000) throw new Error('model.json: shelfwise.vocab must name the vocabulary file');
+  if (typeof meta.version !== 'string' || !meta.version || meta.version.length > 200)
+    throw new Error('model.json: shelfwise.version missing or not a short string');
+  if (typeof meta.vocab !== 'string' || !meta.vocab || meta.vocab.length > 1000)
+    throw new Error('model.json: shelfwise.vocab must name the vocabulary file');
   // The manifest is bounded before any shard is fetched or any byte allocated.
   const groups = j.weightsManifest;
   if (groups.length > MAX_SHARDS) throw new Error(`model.json: ${groups.length} weight groups (at most ${MAX_SHARDS})`);
-  let paths = 0, bytes = 0, specs = 0;
+  let paths = 0,
+    bytes = 0,
+    specs = 0;
   for (const g of groups) {
-    if (!g || !Array.isArray(g.paths) || !Array.isArray(g.weights)) throw new Error('model.json: a weightsManifest group without paths and weights');
-    paths += g.paths.length; specs += g.weights.length;
+    if (!g || !Array.isArray(g.paths) || !Array.isArray(g.weights))
+      throw new Error('model.json: a weightsManifest group without paths and weights');
+    paths += g.paths.length;
+    specs += g.weights.length;
     if (paths > MAX_SHARDS) throw new Error(`model.json: more than ${MAX_SHARDS} shard files`);
     if (specs > 10_000) throw new Error('model.json: more than 10,000 weight entries');
-    for (const p of g.paths) if (typeof p !== 'string' || !p || p.length > 1000) throw new Error('model.json: a shard path is not a short string');
+    for (const p of g.paths)
+      if (typeof p !== 'string' || !p || p.length > 1000)
+        throw new Error('model.json: a shard path is not a short string');
     for (const w of g.weights) {
-      if (!w || typeof w.name !== 'string' || !Array.isArray(w.shape) || w.shape.length > 4 || !w.shape.every((x) => Number.isInteger(x) && x >= 0)) throw new Error(`model.json: weight entry ${JSON.stringify(w?.name)?.slice(0, 60)} has no valid shape`);
+      if (
+        !w ||
+        typeof w.name !== 'string' ||
+        !Array.isArray(w.shape) ||
+        w.shape.length > 4 ||
+        !w.shape.every((x) => Number.isInteger(x) && x >= 0)
+      )
+        throw new Error(`model.json: weight entry ${JSON.stringify(w?.name)?.slice(0, 60)} has no valid shape`);
       const q = w.quantization?.dtype;
       bytes += w.shape.reduce((a, b) => a * b, 1) * (q === 'uint8' ? 1 : q === 'float16' ? 2 : 4);
       if (bytes > MAX_PARAMS * 4) throw new Error(`model.json: the weights need more than ${MAX_PARAMS * 4} bytes`);
@@ -151,17 +186,22 @@ export function decodeParams(json: ModelJson, shards: ArrayBuffer[]): Params {
     return n + count * (q === 'uint8' ? 1 : q === 'float16' ? 2 : 4);
   }, 0);
   const total = shards.reduce((n, b) => n + b.byteLength, 0);
-  if (total !== need) throw new Error(`model weights: shards hold ${total} bytes, the manifest needs ${need} (truncated or wrong file)`);
+  if (total !== need)
+    throw new Error(`model weights: shards hold ${total} bytes, the manifest needs ${need} (truncated or wrong file)`);
   const buf = new Uint8Array(total);
   let off = 0;
-  for (const s of shards) { buf.set(new Uint8Array(s), off); off += s.byteLength; }
+  for (const s of shards) {
+    buf.set(new Uint8Array(s), off);
+    off += s.byteLength;
+  }
   const named = tf.io.decodeWeights(buf.buffer, specs as tf.io.WeightsManifestEntry[]);
   const params: Params = {};
   try {
     for (const [name, shape] of paramShapes(cfg)) {
       const t = named[name];
       if (!t) throw new Error(`model weights: parameter ${name} missing`);
-      if (t.shape.join(',') !== shape.join(',')) throw new Error(`model weights: ${name} has shape [${t.shape}], the config needs [${shape}]`);
+      if (t.shape.join(',') !== shape.join(','))
+        throw new Error(`model weights: ${name} has shape [${t.shape}], the config needs [${shape}]`);
       params[name] = t;
     }
     const bad = (params.item_emb.dataSync() as Float32Array).some((v) => !Number.isFinite(v));
@@ -177,6 +217,7 @@ export function decodeParams(json: ModelJson, shards: ArrayBuffer[]): Params {
 export function checkVocab(v: unknown, cfg: ModelConfig): Vocab {
   const o = v as Vocab;
   if (!o || !Array.isArray(o.ids)) throw new Error('vocab: no ids array');
-  if (o.ids.length !== cfg.vocabSize - 1) throw new Error(`vocab: ${o.ids.length} ids, the model has ${cfg.vocabSize - 1} item rows`);
+  if (o.ids.length !== cfg.vocabSize - 1)
+    throw new Error(`vocab: ${o.ids.length} ids, the model has ${cfg.vocabSize - 1} item rows`);
   return o;
 }

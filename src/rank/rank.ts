@@ -72,8 +72,13 @@ function ownEntries(o: Record<string, number> | undefined): Map<string, number> 
 function byScore(idx: number[], scores: number[]): void {
   const n = idx.length;
   const packable = n < 1 << 20 && idx.every((i) => Math.fround(scores[i]) === scores[i]);
-  if (!packable) { idx.sort((a, b) => (scores[a] > scores[b] ? -1 : scores[a] < scores[b] ? 1 : a - b)); return; }
-  const f = new Float32Array(1), u = new Uint32Array(f.buffer), keys = new Float64Array(n);
+  if (!packable) {
+    idx.sort((a, b) => (scores[a] > scores[b] ? -1 : scores[a] < scores[b] ? 1 : a - b));
+    return;
+  }
+  const f = new Float32Array(1),
+    u = new Uint32Array(f.buffer),
+    keys = new Float64Array(n);
   for (let r = 0; r < n; r++) {
     f[0] = scores[idx[r]] + 0; // -0 → +0: equal scores, equal keys
     const bits = u[0];
@@ -87,7 +92,11 @@ function byScore(idx: number[], scores: number[]): void {
 const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 1);
 
 export function rankCandidates(
-  cands: Candidate[], scores: Array<number | null>, reasons: Array<string | null>, opts: RankOptions = {}, purchased: Set<string> = new Set(),
+  cands: Candidate[],
+  scores: Array<number | null>,
+  reasons: Array<string | null>,
+  opts: RankOptions = {},
+  purchased: Set<string> = new Set(),
 ): Ranked[] {
   const n = cands.length;
   const blend = clamp01(opts.blend ?? 1);
@@ -95,7 +104,10 @@ export function rankCandidates(
   const rules = opts.rules ?? {};
   // Personalized percentile among known items (0 = best). Plain loops: this runs on every interaction.
   const known: number[] = [];
-  for (let i = 0; i < n; i++) { const s = scores[i]; if (s !== null && Number.isFinite(s)) known.push(i); }
+  for (let i = 0; i < n; i++) {
+    const s = scores[i];
+    if (s !== null && Number.isFinite(s)) known.push(i);
+  }
   byScore(known, scores as number[]);
   const pct = new Float64Array(n).fill(prior);
   for (let r = 0; r < known.length; r++) pct[known[r]] = known.length > 1 ? r / (known.length - 1) : 0;
@@ -104,7 +116,9 @@ export function rankCandidates(
   const boost = ownEntries(rules.boost);
   const hideUnavail = rules.hideUnavailable ?? true;
   const buried = new Set(rules.bury ?? []);
-  const key = new Float64Array(n), hidden: boolean[] = new Array(n), group = new Uint8Array(n);
+  const key = new Float64Array(n),
+    hidden: boolean[] = new Array(n),
+    group = new Uint8Array(n);
   let order: number[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const c = cands[i];
@@ -119,14 +133,22 @@ export function rankCandidates(
 
   const cap = rules.categoryCap;
   if (cap && cap.top > 0 && cap.max >= 0) {
-    const head: number[] = [], deferred: number[] = [], counts = new Map<string, number>();
+    const head: number[] = [],
+      deferred: number[] = [],
+      counts = new Map<string, number>();
     let rest = 0;
     for (; rest < order.length && head.length < cap.top; rest++) {
       const i = order[rest];
       const cat = cands[i].category;
-      if (cat === undefined || hidden[i]) { head.push(i); continue; }
+      if (cat === undefined || hidden[i]) {
+        head.push(i);
+        continue;
+      }
       const c = counts.get(cat) ?? 0;
-      if (c < cap.max) { counts.set(cat, c + 1); head.push(i); } else deferred.push(i);
+      if (c < cap.max) {
+        counts.set(cat, c + 1);
+        head.push(i);
+      } else deferred.push(i);
     }
     order = [...head, ...deferred, ...order.slice(rest)];
   }
@@ -141,6 +163,12 @@ export function rankCandidates(
     for (const [i, pos] of pins) order.splice(Math.min(pos, order.length), 0, i);
   }
   return order.map((i, position) => ({
-    itemId: cands[i].id, score: scores[i], position, defaultPosition: i, reason: reasons[i] ?? null, source: null, hidden: hidden[i],
+    itemId: cands[i].id,
+    score: scores[i],
+    position,
+    defaultPosition: i,
+    reason: reasons[i] ?? null,
+    source: null,
+    hidden: hidden[i],
   }));
 }

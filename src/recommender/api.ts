@@ -11,31 +11,77 @@ import type { ExperimentInfo } from './experiment.js';
 import type { Recommender, RecommenderOptions } from './types.js';
 
 export interface Parts {
-  options: RecommenderOptions; checked: Checked; report: (e: unknown) => Error; grids: Set<GridBinding>;
-  history: HistoryCache; loader: ModelLoader; adapt: AdaptationController | null; state: { trackedHere: boolean };
-  experiment: ExperimentInfo | null; expose: () => void;
+  options: RecommenderOptions;
+  checked: Checked;
+  report: (e: unknown) => Error;
+  grids: Set<GridBinding>;
+  history: HistoryCache;
+  loader: ModelLoader;
+  adapt: AdaptationController | null;
+  state: { trackedHere: boolean };
+  experiment: ExperimentInfo | null;
+  expose: () => void;
 }
 
 /** The public object over the wired parts. */
-export function recommender({ options, checked, report, grids, history, loader, adapt, state, experiment, expose }: Parts): Recommender {
+export function recommender({
+  options,
+  checked,
+  report,
+  grids,
+  history,
+  loader,
+  adapt,
+  state,
+  experiment,
+  expose,
+}: Parts): Recommender {
   let rankOpts: RankOptions = { blend: options.blend, unknownPrior: options.unknownPrior, rules: options.rules };
-  const rec: Recommender & { /** @internal the demo's and the tests' window on the engine */ readonly runtime: unknown } = {
-    get backend() { return loader.runtime?.backend ?? null; },
-    get storage() { return history.kind; },
-    get model() { const rt = loader.runtime; return rt ? { version: rt.version, backend: rt.backend, backendReason: rt.backendReason, items: rt.vocab.ids } : null; },
-    get runtime() { return loader.runtime; },
-    get ready() { return loader.ready; },
-    get adaptation() { return adapt?.state ?? null; },
-    get experiment() { return experiment; },
+  const rec: Recommender & {
+    /** @internal the demo's and the tests' window on the engine */ readonly runtime: unknown;
+  } = {
+    get backend() {
+      return loader.runtime?.backend ?? null;
+    },
+    get storage() {
+      return history.kind;
+    },
+    get model() {
+      const rt = loader.runtime;
+      return rt
+        ? { version: rt.version, backend: rt.backend, backendReason: rt.backendReason, items: rt.vocab.ids }
+        : null;
+    },
+    get runtime() {
+      return loader.runtime;
+    },
+    get ready() {
+      return loader.ready;
+    },
+    get adaptation() {
+      return adapt?.state ?? null;
+    },
+    get experiment() {
+      return experiment;
+    },
     async track(input: TrackInput) {
       let events;
-      try { events = normalizeInput(input); } catch (e) { throw report(e); }
+      try {
+        events = normalizeInput(input);
+      } catch (e) {
+        throw report(e);
+      }
       state.trackedHere = true;
       // What the shopper sees comes first: the grids reorder from the in-memory history, and the write
       // starts once they have (at most 50 ms later, so a stuck ranking never holds an event back).
-      await history.add(events, () => grids.size
-        ? Promise.race([Promise.all([...grids].map((g) => g.refresh(events[events.length - 1]?.itemId, true))), new Promise((r) => setTimeout(r, 50))])
-        : null);
+      await history.add(events, () =>
+        grids.size
+          ? Promise.race([
+              Promise.all([...grids].map((g) => g.refresh(events[events.length - 1]?.itemId, true))),
+              new Promise((r) => setTimeout(r, 50)),
+            ])
+          : null,
+      );
       adapt?.tracked(events.length);
     },
     async rank(candidates: Array<string | Candidate>, opts?: RankOptions) {
@@ -47,7 +93,11 @@ export function recommender({ options, checked, report, grids, history, loader, 
         const rt = await loader.forRanking(checked.modelWait);
         if (!rt) return merchantOrder(cands, o);
         const { ranked, info } = await rankWithModel(rt, await history.read(), cands, o);
-        try { options.onRank?.({ ms: performance.now() - t0, ...info }); } catch { /* the shop's handler must not break us */ }
+        try {
+          options.onRank?.({ ms: performance.now() - t0, ...info });
+        } catch {
+          /* the shop's handler must not break us */
+        }
         return ranked;
       } catch (e) {
         report(e);
@@ -58,13 +108,20 @@ export function recommender({ options, checked, report, grids, history, loader, 
       const g = bindGridImpl(container, rec, gopts, report);
       grids.add(g);
       const unbind = g.unbind;
-      g.unbind = () => { grids.delete(g); unbind(); };
+      g.unbind = () => {
+        grids.delete(g);
+        unbind();
+      };
       return g;
     },
     async forget() {
       adapt?.drop();
       await history.clear();
-      try { await loader.runtime?.embed([], true); } catch { /* runtime state is rebuilt on the next ranking */ }
+      try {
+        await loader.runtime?.embed([], true);
+      } catch {
+        /* runtime state is rebuilt on the next ranking */
+      }
       for (const g of grids) g.refresh();
     },
     dispose() {
@@ -74,14 +131,23 @@ export function recommender({ options, checked, report, grids, history, loader, 
       history.close();
     },
     async history() {
-      try { return [...(await history.read())]; } catch (e) { report(e); return []; }
+      try {
+        return [...(await history.read())];
+      } catch (e) {
+        report(e);
+        return [];
+      }
     },
     setOptions(o) {
       rankOpts = { ...rankOpts, ...o, rules: o.rules ?? rankOpts.rules };
       for (const g of grids) g.refresh();
     },
-    setBackend(b) { return loader.load(b); },
-    finetune() { return adapt ? adapt.now() : Promise.resolve(null); },
+    setBackend(b) {
+      return loader.load(b);
+    },
+    finetune() {
+      return adapt ? adapt.now() : Promise.resolve(null);
+    },
   };
   return rec;
 }

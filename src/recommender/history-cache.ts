@@ -25,18 +25,36 @@ export class HistoryCache {
   private era = 0;
   private readonly channel: BroadcastChannel | null;
 
-  private constructor(private store: EventStore, private readonly cap: number, private readonly report: (e: unknown) => void, onRemote: (c: RemoteChange) => void) {
+  private constructor(
+    private store: EventStore,
+    private readonly cap: number,
+    private readonly report: (e: unknown) => void,
+    onRemote: (c: RemoteChange) => void,
+  ) {
     this.channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel('shelfwise') : null;
-    if (this.channel) this.channel.onmessage = (m) => { this.invalidate(); onRemote(m.data === 'forget' ? 'forget' : 'events'); };
+    if (this.channel)
+      this.channel.onmessage = (m) => {
+        this.invalidate();
+        onRemote(m.data === 'forget' ? 'forget' : 'events');
+      };
   }
 
-  static async open(cap: number, persist: boolean, report: (e: unknown) => void, onRemote: (c: RemoteChange) => void): Promise<HistoryCache> {
+  static async open(
+    cap: number,
+    persist: boolean,
+    report: (e: unknown) => void,
+    onRemote: (c: RemoteChange) => void,
+  ): Promise<HistoryCache> {
     return new HistoryCache(await openStore(cap, persist, report), cap, report, onRemote);
   }
 
-  get kind(): EventStore['kind'] { return this.store.kind; }
+  get kind(): EventStore['kind'] {
+    return this.store.kind;
+  }
   /** Named records beside the events (the stored adaptation). */
-  get kv(): Pick<EventStore, 'getKV' | 'setKV' | 'deleteKV'> { return this.store; }
+  get kv(): Pick<EventStore, 'getKV' | 'setKV' | 'deleteKV'> {
+    return this.store;
+  }
 
   /** The history, oldest first: the mirror when it is current, else a read that waits for this tab's writes. */
   async read(): Promise<ShelfwiseEvent[]> {
@@ -46,7 +64,10 @@ export class HistoryCache {
       const gen = this.gen;
       await this.writes;
       const h = await this.store.recent(this.cap);
-      if (gen === this.gen) { this.mirror = h; return h; }
+      if (gen === this.gen) {
+        this.mirror = h;
+        return h;
+      }
       if (attempt >= 3) return h; // events keep arriving: use this read, keep none
     }
   }
@@ -57,12 +78,17 @@ export class HistoryCache {
    * Resolves once stored.
    */
   async add(events: ShelfwiseEvent[], first: () => Promise<unknown> | null): Promise<void> {
-    if (this.mirror) { this.mirror.push(...events); if (this.mirror.length > this.cap) this.mirror.splice(0, this.mirror.length - this.cap); }
+    if (this.mirror) {
+      this.mirror.push(...events);
+      if (this.mirror.length > this.cap) this.mirror.splice(0, this.mirror.length - this.cap);
+    }
     this.gen++;
     const after = first();
-    const prev = this.writes, era = this.era;
+    const prev = this.writes,
+      era = this.era;
     const written = (async () => {
-      await prev; await after;
+      await prev;
+      await after;
       for (const e of events) {
         if (era !== this.era) return; // forgotten meanwhile
         await (this.writing = this.safeAdd(e));
@@ -75,11 +101,17 @@ export class HistoryCache {
 
   /** Storage failure mid-session: switch to memory, keeping what this page already knows. */
   private async safeAdd(e: ShelfwiseEvent): Promise<void> {
-    try { await this.store.add(e); } catch (err) {
+    try {
+      await this.store.add(e);
+    } catch (err) {
       this.report(err);
       if (this.store.kind === 'indexeddb') {
         let keep: ShelfwiseEvent[] = [];
-        try { keep = await this.store.recent(this.cap); } catch { /* unreadable */ }
+        try {
+          keep = await this.store.recent(this.cap);
+        } catch {
+          /* unreadable */
+        }
         const mem = await openStore(this.cap, false, this.report);
         for (const k of keep) await mem.add(k);
         await mem.add(e);
@@ -96,13 +128,20 @@ export class HistoryCache {
     this.era++;
     this.invalidate();
     await this.writing.catch(() => undefined);
-    try { await this.store.clear(); } catch (e) { this.report(e); }
+    try {
+      await this.store.clear();
+    } catch (e) {
+      this.report(e);
+    }
     // A read that began before the clear must not become the mirror.
     this.invalidate();
     this.channel?.postMessage('forget');
   }
 
-  private invalidate(): void { this.mirror = null; this.gen++; }
+  private invalidate(): void {
+    this.mirror = null;
+    this.gen++;
+  }
 
   close(): void {
     this.channel?.close();

@@ -22,10 +22,13 @@ export interface LoaderDeps {
  */
 function pageSettled(): Promise<void> {
   const d = globalThis.document;
-  const idle = () => new Promise<void>((r) => {
-    const ric = (globalThis as { requestIdleCallback?: (f: () => void, o: { timeout: number }) => void }).requestIdleCallback;
-    if (ric) ric(() => r(), { timeout: 1000 }); else setTimeout(r, 0);
-  });
+  const idle = () =>
+    new Promise<void>((r) => {
+      const ric = (globalThis as { requestIdleCallback?: (f: () => void, o: { timeout: number }) => void })
+        .requestIdleCallback;
+      if (ric) ric(() => r(), { timeout: 1000 });
+      else setTimeout(r, 0);
+    });
   if (!d || d.readyState === 'complete') return idle();
   return new Promise<void>((r) => globalThis.addEventListener('load', () => r(), { once: true })).then(idle);
 }
@@ -37,25 +40,40 @@ export class ModelLoader {
   private disposed = false;
   ready: Promise<boolean>;
 
-  constructor(private readonly d: LoaderDeps, backend: BackendName | 'auto') {
+  constructor(
+    private readonly d: LoaderDeps,
+    backend: BackendName | 'auto',
+  ) {
     this.ready = this.load(backend);
   }
 
-  get runtime(): ModelRuntime | null { return this.rt; }
-  get current(): { rt: ModelRuntime; mod: RuntimeModule } | null { return this.rt && this.mod ? { rt: this.rt, mod: this.mod } : null; }
+  get runtime(): ModelRuntime | null {
+    return this.rt;
+  }
+  get current(): { rt: ModelRuntime; mod: RuntimeModule } | null {
+    return this.rt && this.mod ? { rt: this.rt, mod: this.mod } : null;
+  }
 
-  wasmBase(mod: RuntimeModule): WasmPaths { return this.d.wasmPaths ?? mod.WASM_FILES; }
+  wasmBase(mod: RuntimeModule): WasmPaths {
+    return this.d.wasmPaths ?? mod.WASM_FILES;
+  }
 
   /** (Re)loads the model on `backend`; the current one serves until the new one is ready. */
   load(backend: BackendName | 'auto'): Promise<boolean> {
-    if (this.d.disabled) { this.settled = true; return (this.ready = Promise.resolve(false)); }
+    if (this.d.disabled) {
+      this.settled = true;
+      return (this.ready = Promise.resolve(false));
+    }
     this.settled = false;
     this.ready = (async () => {
       try {
         await pageSettled();
         const mod = await this.d.importRuntime();
         const rt = await mod.ModelRuntime.load(this.d.modelUrl, backend, this.wasmBase(mod), this.d.checks);
-        if (this.disposed) { rt.dispose(); return false; }
+        if (this.disposed) {
+          rt.dispose();
+          return false;
+        }
         this.rt?.dispose();
         this.rt = rt;
         // auto ran on another backend because the page's CSP forbids WebAssembly: the shop should know.
@@ -67,7 +85,9 @@ export class ModelLoader {
       } catch (e) {
         this.d.report(asShelfwiseError(e, 'model_failed', 'model could not be loaded: '));
         return false;
-      } finally { this.settled = true; }
+      } finally {
+        this.settled = true;
+      }
     })();
     return this.ready;
   }
@@ -79,9 +99,20 @@ export class ModelLoader {
   async forRanking(waitMs: number): Promise<ModelRuntime | null> {
     if (this.rt || this.settled) return this.rt;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = await Promise.race([this.ready.then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), waitMs); })]);
+    const timedOut = await Promise.race([
+      this.ready.then(() => false),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(true), waitMs);
+      }),
+    ]);
     clearTimeout(timer);
-    if (timedOut && !this.rt) this.d.report(new ShelfwiseError('model_not_ready', `the model was not loaded within ${waitMs} ms: this ranking keeps the merchant's order`));
+    if (timedOut && !this.rt)
+      this.d.report(
+        new ShelfwiseError(
+          'model_not_ready',
+          `the model was not loaded within ${waitMs} ms: this ranking keeps the merchant's order`,
+        ),
+      );
     return this.rt;
   }
 

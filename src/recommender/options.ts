@@ -14,34 +14,71 @@ export function reporter(onError?: (e: ShelfwiseError) => void): (e: unknown) =>
   const logged = new Set<string>();
   return (e) => {
     const err = asShelfwiseError(e, 'internal');
-    try { onError?.(err); } catch { /* the shop's handler must not break us either */ }
+    try {
+      onError?.(err);
+    } catch {
+      /* the shop's handler must not break us either */
+    }
     const key = `${err.code}:${err.message.slice(0, 200)}`;
-    if (!logged.has(key) && logged.size < LOGGED) { logged.add(key); console.warn(`[shelfwise] ${err.message.slice(0, 500)}`); }
+    if (!logged.has(key) && logged.size < LOGGED) {
+      logged.add(key);
+      console.warn(`[shelfwise] ${err.message.slice(0, 500)}`);
+    }
     return err;
   };
 }
 
-export interface Checked { finetune: FinetuneConfig | null; maxEvents: number; modelWait: number; experiment: ExperimentOptions | null }
+export interface Checked {
+  finetune: FinetuneConfig | null;
+  maxEvents: number;
+  modelWait: number;
+  experiment: ExperimentOptions | null;
+}
 
 /** Checks the options; throws an `invalid_options` ShelfwiseError naming the first bad one. */
 export function checkOptions(options: RecommenderOptions): Checked {
   const bad = (m: string) => new ShelfwiseError('invalid_options', `createRecommender: ${m}`);
-  if (!options || typeof options !== 'object' || typeof options.model !== 'string' || !options.model) throw bad('options.model (URL of model.json) is required');
+  if (!options || typeof options !== 'object' || typeof options.model !== 'string' || !options.model)
+    throw bad('options.model (URL of model.json) is required');
   const ft: FinetuneConfig | null = options.finetune ? (options.finetune === true ? {} : options.finetune) : null;
   for (const k of ['everyEvents', 'steps', 'lr', 'l2'] as const) {
     const v = ft?.[k];
-    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= (k === 'l2' ? 0 : k === 'lr' ? Number.MIN_VALUE : 1))) {
-      throw bad(`finetune.${k} must be a ${k === 'l2' ? 'non-negative' : 'positive'} finite number, got ${String(v).slice(0, 40)}`);
+    if (
+      v !== undefined &&
+      !(typeof v === 'number' && Number.isFinite(v) && v >= (k === 'l2' ? 0 : k === 'lr' ? Number.MIN_VALUE : 1))
+    ) {
+      throw bad(
+        `finetune.${k} must be a ${k === 'l2' ? 'non-negative' : 'positive'} finite number, got ${String(v).slice(0, 40)}`,
+      );
     }
   }
-  if (options.allowOrigins !== undefined && !(Array.isArray(options.allowOrigins) && options.allowOrigins.every((o) => typeof o === 'string'))) throw bad('allowOrigins must be an array of origin strings');
-  if (options.integrity !== undefined && !(options.integrity && typeof options.integrity === 'object' && Object.values(options.integrity).every((h) => typeof h === 'string'))) throw bad('integrity must map file names to "sha384-…" strings');
+  if (
+    options.allowOrigins !== undefined &&
+    !(Array.isArray(options.allowOrigins) && options.allowOrigins.every((o) => typeof o === 'string'))
+  )
+    throw bad('allowOrigins must be an array of origin strings');
+  if (
+    options.integrity !== undefined &&
+    !(
+      options.integrity &&
+      typeof options.integrity === 'object' &&
+      Object.values(options.integrity).every((h) => typeof h === 'string')
+    )
+  )
+    throw bad('integrity must map file names to "sha384-…" strings');
   const count = (name: string, v: unknown, dflt: number) => {
     if (v === undefined) return dflt;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw bad(`${name} must be a non-negative finite number, got ${String(v).slice(0, 40)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw bad(`${name} must be a non-negative finite number, got ${String(v).slice(0, 40)}`);
     return v;
   };
-  if (options.arm !== undefined && options.arm !== 'control' && options.arm !== 'personalized') throw bad(`arm must be 'control' or 'personalized', got ${String(options.arm).slice(0, 40)}`);
+  if (options.arm !== undefined && options.arm !== 'control' && options.arm !== 'personalized')
+    throw bad(`arm must be 'control' or 'personalized', got ${String(options.arm).slice(0, 40)}`);
   const experiment = options.experiment === undefined ? null : checkExperiment(options.experiment);
-  return { experiment, finetune: ft, maxEvents: Math.max(1, Math.floor(count('maxEvents', options.maxEvents, 1000))), modelWait: count('modelWait', options.modelWait, 3000) };
+  return {
+    experiment,
+    finetune: ft,
+    maxEvents: Math.max(1, Math.floor(count('maxEvents', options.maxEvents, 1000))),
+    modelWait: count('modelWait', options.modelWait, 3000),
+  };
 }

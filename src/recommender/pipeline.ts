@@ -15,12 +15,19 @@ export function toCandidates(candidates: unknown): Candidate[] {
     return (Array.isArray(candidates) ? candidates : [])
       .map((c) => (typeof c === 'string' ? { id: c } : c))
       .filter((c): c is Candidate => !!c && typeof c === 'object' && typeof (c as Candidate).id === 'string');
-  } catch { return []; }
+  } catch {
+    return [];
+  }
 }
 
 /** The merchant's order with the rules applied: what every failure and the control arm show. */
 export function merchantOrder(cands: Candidate[], o: RankOptions): Ranked[] {
-  return rankCandidates(cands, cands.map(() => null), [], { ...o, blend: 0 });
+  return rankCandidates(
+    cands,
+    cands.map(() => null),
+    [],
+    { ...o, blend: 0 },
+  );
 }
 
 /** Reasons are offered for the first rows only: each costs history × d multiply-adds. */
@@ -31,20 +38,44 @@ const EXPLAINED = 48;
  * explanations no one shows; the demo, onRank handlers and JSON.stringify read them as plain values.
  */
 export function explainOnRead(r: Ranked, compute: () => string | null): Ranked {
-  let done = false, value: string | null = null;
+  let done = false,
+    value: string | null = null;
   // A fresh object with the accessor in its literal keeps fast properties (redefining one on `r` would not).
   return {
-    itemId: r.itemId, score: r.score, position: r.position, defaultPosition: r.defaultPosition,
-    get reason() { if (!done) { done = true; try { value = compute(); } catch { /* the runtime was replaced meanwhile */ } } return value; },
-    set reason(v: string | null) { done = true; value = v; },
-    source: r.source, hidden: r.hidden,
+    itemId: r.itemId,
+    score: r.score,
+    position: r.position,
+    defaultPosition: r.defaultPosition,
+    get reason() {
+      if (!done) {
+        done = true;
+        try {
+          value = compute();
+        } catch {
+          /* the runtime was replaced meanwhile */
+        }
+      }
+      return value;
+    },
+    set reason(v: string | null) {
+      done = true;
+      value = v;
+    },
+    source: r.source,
+    hidden: r.hidden,
   };
 }
 
-export async function rankWithModel(rt: ModelRuntime, history: ShelfwiseEvent[], cands: Candidate[], o: RankOptions): Promise<{ ranked: Ranked[]; info: Omit<RankInfo, 'ms'> }> {
+export async function rankWithModel(
+  rt: ModelRuntime,
+  history: ShelfwiseEvent[],
+  cands: Candidate[],
+  o: RankOptions,
+): Promise<{ ranked: Ranked[]; info: Omit<RankInfo, 'ms'> }> {
   const known = modelHistory(history);
   const emb = await rt.embed(known);
-  const n = cands.length, rows = new Int32Array(n);
+  const n = cands.length,
+    rows = new Int32Array(n);
   for (let i = 0; i < n; i++) rows[i] = rt.rowOf.get(cands[i].id) ?? 0;
   const hasHistory = emb.rows.length > 0;
   const s = rt.scoreFor(emb, known, rows);
@@ -59,7 +90,18 @@ export async function rankWithModel(rt: ModelRuntime, history: ShelfwiseEvent[],
     if (r.score === null) continue;
     r.source = s.source[r.defaultPosition];
     if (i >= EXPLAINED) continue;
-    ranked[i] = explainOnRead(r, r.source === 'return' ? () => returnReason(known, r.itemId, now) : () => { const h = rt.reason(emb, rows[r.defaultPosition]); return h > 0 ? rt.vocab.ids[h - 1] : null; });
+    ranked[i] = explainOnRead(
+      r,
+      r.source === 'return'
+        ? () => returnReason(known, r.itemId, now)
+        : () => {
+            const h = rt.reason(emb, rows[r.defaultPosition]);
+            return h > 0 ? rt.vocab.ids[h - 1] : null;
+          },
+    );
   }
-  return { ranked, info: { backend: rt.backend, incremental: emb.incremental, returnShare: hasHistory ? s.gate : null } };
+  return {
+    ranked,
+    info: { backend: rt.backend, incremental: emb.incremental, returnShare: hasHistory ? s.gate : null },
+  };
 }
