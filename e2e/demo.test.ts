@@ -44,7 +44,7 @@ test('the demo loads, clicks reorder the grid, the panel updates, reset empties 
   await page.waitForFunction(
     () =>
       document.querySelectorAll('#before-after tbody tr').length > 0 &&
-      /add to cart/.test(document.querySelector('#timeline')!.textContent!),
+      /add to cart/.test(document.querySelector('#timeline')!.textContent),
     null,
     { timeout: 30_000 },
   );
@@ -53,7 +53,7 @@ test('the demo loads, clicks reorder the grid, the panel updates, reset empties 
   // Search records a search event; blend 0 restores the merchant order.
   await page.fill('#q', 'heart');
   await page.click('#search button');
-  await page.waitForFunction(() => /search/.test(document.querySelector('#timeline')!.textContent!), null, {
+  await page.waitForFunction(() => /search/.test(document.querySelector('#timeline')!.textContent), null, {
     timeout: 30_000,
   });
   assert.ok((await gridOrder(page, '#grid')).length > 0);
@@ -82,13 +82,11 @@ test('the demo loads, clicks reorder the grid, the panel updates, reset empties 
   // On-device adaptation (data-finetune on the demo's script tag): the panel shows the worker's outcome.
   for (const n of [3, 7, 12]) await page.click(`#grid > li:nth-child(${n}) [data-shelfwise-action="add_to_cart"]`);
   await page.click('#adapt');
-  await page.waitForFunction(
-    () => /^(kept|rejected)/.test(document.querySelector('#adapt-state')!.textContent!),
-    null,
-    { timeout: 60_000 },
-  );
+  await page.waitForFunction(() => /^(kept|rejected)/.test(document.querySelector('#adapt-state')!.textContent), null, {
+    timeout: 60_000,
+  });
   await page.click('#reset');
-  await page.waitForFunction(() => /No events yet/.test(document.querySelector('#timeline')!.textContent!), null, {
+  await page.waitForFunction(() => /No events yet/.test(document.querySelector('#timeline')!.textContent), null, {
     timeout: 30_000,
   });
   assert.equal(await page.evaluate(async () => (await (window as any).shelfwise.recommender.history()).length), 0);
@@ -109,7 +107,7 @@ test('a replay produces its numbers from the model in the page', async () => {
   }
   await page.waitForFunction(() => document.querySelectorAll('#customer option').length > 0);
   await page.click('#replay-step');
-  await page.waitForFunction(() => /After event 1\//.test(document.querySelector('#replay-one')!.textContent!), null, {
+  await page.waitForFunction(() => /After event 1\//.test(document.querySelector('#replay-one')!.textContent), null, {
     timeout: 60_000,
   });
   await page.selectOption('#sample', '100');
@@ -118,7 +116,7 @@ test('a replay produces its numbers from the model in the page', async () => {
   const v = await page.$$eval('#replay-results td', (tds) =>
     Object.fromEntries(tds.map((t) => [(t as HTMLElement).dataset.k, t.textContent])),
   );
-  for (const k of ['p-share', 'b-share', 'd-share']) assert.match(v[k]!, /^\d+(\.\d)?%$/);
+  for (const k of ['p-share', 'b-share', 'd-share']) assert.match(v[k], /^\d+(\.\d)?%$/);
   for (const k of ['p-mean', 'b-mean', 'd-mean']) assert.ok(Number(v[k]) >= 1);
   assert.match((await page.textContent('#replay-results caption')) ?? '', /100 customers replayed/);
   assert.ok((await page.$$('#replay-chart rect')).length >= 8, 'chart drawn');
@@ -126,11 +124,11 @@ test('a replay produces its numbers from the model in the page', async () => {
   const plan = await page.$$eval('#ab-results [data-k]', (els) =>
     Object.fromEntries(els.map((t) => [(t as HTMLElement).dataset.k, t.textContent])),
   );
-  for (const k of ['ab-p', 'ab-c']) assert.match(plan[k]!, /^\d+(\.\d)?%$/);
+  for (const k of ['ab-p', 'ab-c']) assert.match(plan[k], /^\d+(\.\d)?%$/);
   // A sample of 100 can hold no control hit at all: then there is no lift to show, and the page says so.
-  assert.match(plan['ab-lift']!, /^-?\d+%$|^n\/a$/);
+  assert.match(plan['ab-lift'], /^-?\d+%$|^n\/a$/);
   if (plan['ab-lift'] === 'n/a') assert.equal(plan['ab-c'], '0.0%');
-  assert.match(plan['ab-n']!, /^[\d,]+$|^n\/a$/);
+  assert.match(plan['ab-n'], /^[\d,]+$|^n\/a$/);
   assert.equal((await page.$$('#ab-chart rect')).length, 2);
   assert.match((await page.textContent('#arm')) ?? '', /personalized \(experiment “demo”\)/);
   assert.deepEqual(errors, []);
@@ -157,7 +155,7 @@ test('first view: after three lunch-bag clicks, a reload shows them in the first
     (n) => (window as any).shelfwise.recommender.history().then((h: any[]) => h.length >= n),
     bags.length,
   );
-  await page.waitForFunction(() => /return/.test(document.querySelector('#balance')!.textContent!), null, {
+  await page.waitForFunction(() => /return/.test(document.querySelector('#balance')!.textContent), null, {
     timeout: 30_000,
   });
   await page.reload();
@@ -200,7 +198,7 @@ for (const [name, viewport] of [
     for (const sel of ['#grid > li', '#panel']) {
       const box = await page.locator(sel).first().boundingBox();
       assert.ok(box && box.width > 100 && box.height > 50, `${sel} visible at ${name}`);
-      assert.ok(box!.x >= 0 && box!.x + box!.width <= viewport.width + 1, `${sel} fits the ${name} width`);
+      assert.ok(box.x >= 0 && box.x + box.width <= viewport.width + 1, `${sel} fits the ${name} width`);
     }
     // Keyboard: the first product's title is reachable and opens the detail view with Enter.
     await page.focus('#grid > li:first-child button.title');

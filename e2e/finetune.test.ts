@@ -103,7 +103,7 @@ test('fine-tuning on: the worker adapts after enough events; the update is store
   assert.equal(info.events, 10);
   assert.ok(
     workers.some((u) => u.endsWith('/dist/esm/adapt-worker.js')),
-    `workers: ${workers}`,
+    `workers: ${workers.join(', ')}`,
   );
   assert.equal(info.status, 'kept', JSON.stringify(info));
   assert.ok(info.after <= info.before);

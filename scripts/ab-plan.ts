@@ -24,7 +24,7 @@ const a = parseFlags(
       .values,
 );
 await initBackend('wasm');
-const m = loadModelDir(a.model!);
+const m = loadModelDir(a.model);
 const split = remapSplit(makeSplit(loadLog('online-retail')), m.vocab.ids);
 const rows: Array<{ personalized: number; default: number }> = [];
 scoreExamples(

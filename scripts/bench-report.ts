@@ -131,7 +131,7 @@ interface DefaultRun {
   model: Metrics;
   best: string;
   baseline: Metrics;
-  config: Record<string, unknown>;
+  config: { maxLen: number } & Record<string, unknown>;
   sampled: number;
   gflops: number;
   seqPerSec: number;

@@ -208,7 +208,7 @@ const vocab = {
   ...(meta.some((m) => m?.price !== undefined) ? { prices: meta.map((m) => m?.price ?? 0) } : {}),
 };
 const reports: Record<string, EvalReport & { bytes: number }> = {};
-const quants = f.quantize === 'float32' ? ['float32'] : ['float32', f.quantize!];
+const quants = f.quantize === 'float32' ? ['float32'] : ['float32', f.quantize];
 for (const q of quants) {
   const dir = q === f.quantize ? out : path.join(ROOT, '.cache/models', path.basename(out) + '-' + q);
   const { bytes } = await saveModelDir(dir, r.params, cfg, vocab, q as 'float32');
@@ -217,7 +217,7 @@ for (const q of quants) {
   disposeParams(m.params);
   console.log(`\n${q} weights (${(bytes / 1024).toFixed(0)} KiB with vocabulary) → ${dir}\n${table(reports[q])}`);
 }
-const final = reports[f.quantize!];
+const final = reports[f.quantize];
 if (quants.length > 1) {
   const drop = 1 - final.metrics.model['ndcg@10'] / reports.float32.metrics.model['ndcg@10'];
   console.log(`\n${f.quantize} vs float32 NDCG@10: ${(drop * 100).toFixed(2)}% relative drop`);

@@ -56,7 +56,7 @@ export async function createRecommenderWith(
       disabled: control,
       loaded: async (rt) => {
         await adapt?.restore(rt);
-        for (const g of grids) g.refresh();
+        for (const g of grids) void g.refresh();
       },
     },
     options.backend ?? 'auto',

@@ -43,7 +43,7 @@ function imports(file: string): string[] {
     let spec: ts.Expression | undefined;
     if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier) spec = n.moduleSpecifier;
     if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword) spec = n.arguments[0];
-    if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument)) spec = n.argument.literal as ts.Expression;
+    if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument)) spec = n.argument.literal;
     if (spec && ts.isStringLiteral(spec) && spec.text.startsWith('.'))
       out.push(path.normalize(path.join(path.dirname(file), spec.text.replace(/\.js$/, '.ts'))));
     ts.forEachChild(n, visit);

@@ -35,7 +35,7 @@ export function popularity(train: Seq[], V: number): Baseline {
  * `history` items with weight decay^age. Popularity breaks ties (and fills in for cold histories).
  */
 export function cooccurrence(train: Seq[], V: number, window = 5, history = 10, decay = 0.8): Baseline {
-  const rows: SparseRows = new Array(V);
+  const rows: SparseRows = new Array<Map<number, number> | undefined>(V);
   const pop = popularityCounts(train, V);
   for (const s of train) {
     const a = s.items;
@@ -68,7 +68,7 @@ export function cooccurrence(train: Seq[], V: number, window = 5, history = 10, 
 
 /** First-order Markov chain: transition counts from the last item, popularity as the tie-break. */
 export function markov(train: Seq[], V: number): Baseline {
-  const rows: SparseRows = new Array(V);
+  const rows: SparseRows = new Array<Map<number, number> | undefined>(V);
   const pop = popularityCounts(train, V);
   for (const s of train)
     for (let i = 1; i < s.items.length; i++)

@@ -31,7 +31,8 @@ export class GradWorkers {
     return new Promise((resolve, reject) => {
       const onMsg = (m: T & { error?: string }) => {
         off();
-        m.error ? reject(new Error('gradient worker: ' + m.error)) : resolve(m);
+        if (m.error) reject(new Error('gradient worker: ' + m.error));
+        else resolve(m);
       };
       const onErr = (e: Error) => {
         off();

@@ -13,7 +13,7 @@ import { concatFloat32, type InitRequest, type ShareRequest, type ShareResult } 
 let cfg: ModelConfig;
 let vars: Array<[string, tf.Variable]> = [];
 
-parentPort!.on('message', async (msg: Partial<InitRequest> & { share?: ShareRequest }) => {
+async function onMessage(msg: Partial<InitRequest> & { share?: ShareRequest }) {
   try {
     if (msg.init) {
       cfg = msg.init;
@@ -55,4 +55,7 @@ parentPort!.on('message', async (msg: Partial<InitRequest> & { share?: ShareRequ
       error: String((e as Error)?.stack ?? e),
     } satisfies ShareResult);
   }
-});
+}
+
+// onMessage answers every message itself, errors included.
+parentPort!.on('message', (msg: Partial<InitRequest> & { share?: ShareRequest }) => void onMessage(msg));

@@ -1,7 +1,6 @@
 /** Reading and writing model directories from Node, and the split each data set is evaluated on. */
 import fs from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../../src/model/config.js';
 import { paramShapes, type Params } from '../../src/model/encoder.js';
 import {
@@ -72,7 +71,7 @@ export function loadModelDir(dir: string): { params: Params; cfg: ModelConfig; v
     .flatMap((g) => g.paths)
     .map((p) => {
       const b = fs.readFileSync(path.join(dir, p));
-      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
     });
   const meta = json.userDefinedMetadata.shelfwise;
   const params = decodeParams(json, shards);

@@ -208,7 +208,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
     const ck = JSON.parse(fs.readFileSync(ckJson, 'utf8'));
     if (JSON.stringify(ck.state.cfg) === JSON.stringify(cfg)) {
       const named = tf.io.decodeWeights(
-        fs.readFileSync(path.join(o.checkpointDir!, 'ckpt.bin')).buffer.slice(0) as ArrayBuffer,
+        fs.readFileSync(path.join(o.checkpointDir!, 'ckpt.bin')).buffer.slice(0),
         ck.specs,
       );
       for (const [k, v] of Object.entries(params)) v.assign(named['p/' + k]);
@@ -330,7 +330,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
         log(`no gain: back to epoch ${bestEpoch + 1}'s weights, learning rate × ${o.plateau}`);
       }
       if (o.checkpointDir) {
-        const withBest = { ...params, ...prefixed('best/', bestParams), ...prefixed('ema/', emaW ?? {}) } as Params;
+        const withBest = { ...params, ...prefixed('best/', bestParams), ...prefixed('ema/', emaW ?? {}) };
         await saveCheckpoint(o.checkpointDir, withBest, opt, {
           cfg,
           epoch: epoch + 1,

@@ -59,7 +59,14 @@ export function bindGrid(
   let last: Ranked[] | null = null;
   const first = firstView();
   const capture: Capture | null =
-    opts.capture !== false ? captureClicks(container, (e) => host.track(e), report, first.settle) : null;
+    opts.capture !== false
+      ? captureClicks(
+          container,
+          (e) => host.track(e),
+          report,
+          () => first.settle(),
+        )
+      : null;
   const unhold = holdVisibility(container as HTMLElement, hold ?? 0);
   const order = new MerchantOrder(container);
 
@@ -147,14 +154,14 @@ export function bindGrid(
     if (records.some((r) => Array.from(r.addedNodes).some(isProduct))) {
       cands = null;
       order.stamp();
-      refresh();
+      void refresh();
     }
   };
   const mo = typeof MutationObserver !== 'undefined' ? new MutationObserver(onRecords) : null;
   const observe = () =>
     mo?.observe(container, { childList: true, subtree: true, attributes: true, attributeFilter: OBSERVED });
   observe();
-  refresh();
+  void refresh();
   return {
     refresh,
     unbind() {

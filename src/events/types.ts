@@ -21,6 +21,6 @@ export interface ShelfwiseEvent {
 
 /** What `track()` accepts: a shelfwise event (ts optional), a GA4 event or a Segment-style event. */
 export type TrackInput =
-  | { type: EventType | string; itemId?: string; ts?: number; query?: string }
+  | { type: EventType | (string & {}); itemId?: string; ts?: number; query?: string }
   | { event: string; ecommerce?: { items?: Array<{ item_id?: string }> }; [k: string]: unknown }
   | { event: string; properties?: Record<string, unknown>; [k: string]: unknown };

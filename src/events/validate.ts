@@ -95,11 +95,16 @@ export function normalizeInput(input: unknown, now = Date.now()): ShelfwiseEvent
   const ts = typeof o.ts === 'number' ? o.ts : undefined;
   if (name in GA4) {
     if (type === 'search')
-      return [validateEvent({ type, query: o.search_term ?? (o as any).ecommerce?.search_term, ts }, now)];
+      return [
+        validateEvent(
+          { type, query: o.search_term ?? (o.ecommerce as { search_term?: unknown } | undefined)?.search_term, ts },
+          now,
+        ),
+      ];
     const ec = o.ecommerce as { items?: unknown } | undefined;
     const items = ec && typeof ec === 'object' ? ec.items : undefined;
     if (!Array.isArray(items) || items.length === 0) invalid(`GA4 ${name} without ecommerce.items`);
-    return items.map((it, i) => {
+    return (items as unknown[]).map((it, i) => {
       if (!it || typeof it !== 'object') invalid(`GA4 ${name}: items[${i}] is not an object`);
       checkKeys(it);
       return validateEvent({ type, itemId: (it as { item_id?: unknown }).item_id, ts }, now);
@@ -111,7 +116,7 @@ export function normalizeInput(input: unknown, now = Date.now()): ShelfwiseEvent
   if (type === 'search') return [validateEvent({ type, query: p.query, ts }, now)];
   if (Array.isArray(p.products)) {
     if (p.products.length === 0) invalid(`Segment ${name} with an empty products list`);
-    return p.products.map((it, i) => {
+    return (p.products as unknown[]).map((it, i) => {
       if (!it || typeof it !== 'object') invalid(`Segment ${name}: products[${i}] is not an object`);
       checkKeys(it);
       return validateEvent({ type, itemId: (it as Record<string, unknown>).product_id, ts }, now);

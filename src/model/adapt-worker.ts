@@ -7,7 +7,7 @@
 import { ModelRuntime } from './engine.js';
 import { guardedFinetune, FINETUNE_DEFAULTS } from './finetune.js';
 import type { FromWorker, ToWorker } from './adapt-protocol.js';
-import { asShelfwiseError, ShelfwiseError } from '../shared/index.js';
+import { ShelfwiseError } from '../shared/index.js';
 import * as tf from '@tensorflow/tfjs-core';
 
 const scope = self as unknown as {

@@ -32,9 +32,7 @@ const seq = { items: [3, 5, 7, 2, 9], types: [1, 2, 5, 3, 1], ts: [0, 10, 10, 40
 test('causal: an output never depends on later events', () => {
   const p = initParams(tiny, 1);
   const run = (items: number[]) =>
-    tf.tidy(
-      () => forward(p, tiny, packBatch([{ ...seq, items }], 6, tiny.numTimeBuckets)).hidden.arraySync() as number[][],
-    );
+    tf.tidy(() => forward(p, tiny, packBatch([{ ...seq, items }], 6, tiny.numTimeBuckets)).hidden.arraySync());
   const a = run(seq.items),
     b = run([3, 5, 7, 11, 4]);
   // Left padding: row 0 is padding, rows 1..5 are events 0..4. Events 0-2 are unchanged.
@@ -48,12 +46,8 @@ test('causal: an output never depends on later events', () => {
 
 test('padding does not change outputs', () => {
   const p = initParams(tiny, 2);
-  const short = tf.tidy(
-    () => forward(p, tiny, packBatch([seq], 5, tiny.numTimeBuckets)).hidden.arraySync() as number[][],
-  );
-  const padded = tf.tidy(
-    () => forward(p, tiny, packBatch([seq], 6, tiny.numTimeBuckets)).hidden.arraySync() as number[][],
-  );
+  const short = tf.tidy(() => forward(p, tiny, packBatch([seq], 5, tiny.numTimeBuckets)).hidden.arraySync());
+  const padded = tf.tidy(() => forward(p, tiny, packBatch([seq], 6, tiny.numTimeBuckets)).hidden.arraySync());
   for (let j = 0; j < tiny.d; j++) assert.ok(Math.abs(short[4][j] - padded[5][j]) < 1e-5);
 });
 
@@ -71,7 +65,7 @@ for (const [name, cfg] of [
       cache = r.cache;
       user = Array.from(r.user.dataSync());
     }
-    const full = tf.tidy(() => forward(p, cfg, inp).hidden.arraySync() as number[][]);
+    const full = tf.tidy(() => forward(p, cfg, inp).hidden.arraySync());
     for (let j = 0; j < cfg.d; j++)
       assert.ok(Math.abs(full[4][j] - user[j]) < 1e-5, `dim ${j}: ${full[4][j]} vs ${user[j]}`);
   });
@@ -81,8 +75,7 @@ test('distance bias (relPos): zero tables read as none; learned ones keep the in
   const cfg = { ...tiny, relPos: true };
   const p0 = initParams(cfg, 8);
   const inp = packBatch([seq], 6, cfg.numTimeBuckets);
-  const last = (c: typeof tiny, p: typeof p0) =>
-    tf.tidy(() => (forward(p, c, inp).hidden.arraySync() as number[][])[5]);
+  const last = (c: typeof tiny, p: typeof p0) => tf.tidy(() => forward(p, c, inp).hidden.arraySync()[5]);
   const plain = { ...p0 };
   for (let b = 0; b < tiny.blocks; b++) delete plain[`block${b}/rel`];
   assert.deepEqual(last(cfg, p0), last(tiny, plain));
@@ -109,7 +102,7 @@ test('distance bias (relPos): zero tables read as none; learned ones keep the in
 test('the feed-forward activation and the embedding scale change the encoder; a bad ffAct is refused', () => {
   const p = initParams(tiny, 4);
   const inp = packBatch([seq], 5, tiny.numTimeBuckets);
-  const last = (c: typeof tiny) => tf.tidy(() => (forward(p, c, inp).hidden.arraySync() as number[][])[4]);
+  const last = (c: typeof tiny) => tf.tidy(() => forward(p, c, inp).hidden.arraySync()[4]);
   const base = last(tiny),
     gelu = last({ ...tiny, ffAct: 'gelu' }),
     scaled = last({ ...tiny, embScale: true });
@@ -123,7 +116,7 @@ test('inner dropout: training only, on the attention probabilities and the feed-
   const p = initParams(cfg, 5);
   const inp = packBatch([seq], 5, cfg.numTimeBuckets);
   const last = (c: typeof cfg, training: boolean) =>
-    tf.tidy(() => (forward(p, c, inp, { training, seed: 7 }).hidden.arraySync() as number[][])[4]);
+    tf.tidy(() => forward(p, c, inp, { training, seed: 7 }).hidden.arraySync()[4]);
   const inner = { ...cfg, innerDropout: true };
   // Inference reads the same encoder either way; training with the same seed differs only by the new sites.
   assert.deepEqual(last(inner, false), last(cfg, false));
@@ -153,7 +146,7 @@ test('sampled softmax with uniform negatives: each target against its own draws,
   const got = tf.tidy(
     () => nextItemLoss(p, cfg, inp, targets, { sampled: S, negatives: 'uniform', seed }).dataSync()[0],
   );
-  const h = tf.tidy(() => forward(p, cfg, inp).hidden.arraySync() as number[][]);
+  const h = tf.tidy(() => forward(p, cfg, inp).hidden.arraySync());
   const E = p.item_emb.arraySync() as number[][];
   const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
   let sum = 0;
@@ -184,7 +177,7 @@ function referenceLoss(
   maskSeen: boolean,
   eps = 0,
 ): number {
-  const h = tf.tidy(() => forward(p, cfg, inp).hidden.arraySync() as number[][]);
+  const h = tf.tidy(() => forward(p, cfg, inp).hidden.arraySync());
   const E = p.item_emb.arraySync() as number[][];
   const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
   let sum = 0;
@@ -292,7 +285,7 @@ for (const backend of ['cpu', 'wasm']) {
 
   test(`the one-kernel softmax and the composite: log-sum-exp and its gradient leave listed columns out, also when they hold nearly all the mass (${backend})`, async () => {
     await initBackend(backend);
-    const kernel = tf.getKernel(SOFTMAX_LSE, backend)!;
+    const kernel = tf.getKernel(SOFTMAX_LSE, backend);
     try {
       const R = 4,
         n = 7;

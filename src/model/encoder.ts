@@ -154,10 +154,10 @@ export function mm(a: tf.Tensor2D, b: tf.Tensor2D, transposeB = false): tf.Tenso
   const f = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
     save([x, w]);
     return {
-      value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
+      value: tf.matMul(x, w),
       gradFunc: (dy: tf.Tensor, [sx, sw]: tf.Tensor[]) => [
-        tf.matMul(dy as tf.Tensor2D, tf.transpose(sw) as tf.Tensor2D),
-        tf.matMul(tf.transpose(sx) as tf.Tensor2D, dy as tf.Tensor2D),
+        tf.matMul(dy, tf.transpose(sw)),
+        tf.matMul(tf.transpose(sx), dy),
       ],
     };
   }) as unknown as GradFn);

@@ -222,13 +222,9 @@ export async function fetchModelFiles(url: string, checks: FileChecks = {}): Pro
   try {
     const r = await getOk(abs, 'model.json', { cache: 'no-cache' });
     const text = await r.text();
-    await checkIntegrity(
-      'model.json',
-      new TextEncoder().encode(text).buffer as ArrayBuffer,
-      checks.integrity?.['model.json'],
-    );
+    await checkIntegrity('model.json', new TextEncoder().encode(text).buffer, checks.integrity?.['model.json']);
     try {
-      json = JSON.parse(text);
+      json = JSON.parse(text) as ModelJson;
     } catch {
       throw new ShelfwiseError('model_corrupt', `model.json at ${abs} is not valid JSON`);
     }
@@ -427,8 +423,8 @@ export class ModelRuntime {
     if (k?.history === history && k.length === history.length) return k.known;
     const grew =
       !!k && k.length > 0 && history.length >= k.length && history[0] === k.first && history[k.length - 1] === k.last;
-    const out: Known[] = grew ? k!.known.slice() : [];
-    for (let i = grew ? k!.length : 0; i < history.length; i++) {
+    const out: Known[] = grew ? k.known.slice() : [];
+    for (let i = grew ? k.length : 0; i < history.length; i++) {
       const e = history[i];
       const row = e.itemId !== undefined ? this.rowOf.get(e.itemId) : undefined;
       if (row) out.push({ row, type: readType(this.cfg, typeCode(e.type)), ts: e.ts / 1000 });
@@ -627,7 +623,7 @@ export class ModelRuntime {
     for (let k = 0; k < cands.rows.length; k++) if (m.fromReturn[k] > m.fromCatalog[k]) ret.add(cands.rows[k]);
     const n = rows.length,
       scores = new Float32Array(n),
-      source: Array<'return' | 'discover'> = new Array(n);
+      source = new Array<'return' | 'discover'>(n);
     for (let i = 0; i < n; i++) {
       scores[i] = m.scores[rows[i]];
       source[i] = ret.has(rows[i]) ? 'return' : 'discover';

@@ -10,7 +10,7 @@ const V = 7,
 test("the bias moves scores toward the shopper's own transitions, pulled back by L2", () => {
   const hidden = new Float32Array(8); // neutral states
   const b = fitBias(hidden, [4, 5, 6, 4], E, V, d, { steps: 100, lr: 0.2, l2: 0.01 });
-  assert.ok(b[1] > 0.5 && Math.abs(b[0]) < b[1], `bias ${b}`);
+  assert.ok(b[1] > 0.5 && Math.abs(b[0]) < b[1], `bias ${b.join(',')}`);
   const strong = fitBias(hidden, [4, 5, 6, 4], E, V, d, { steps: 100, lr: 0.2, l2: 2 });
   assert.ok(Math.abs(strong[1]) < Math.abs(b[1]) / 3, 'a strong L2 keeps it near the pretrained model');
   const s = scoreAll([0, 0], E, V, d, b);

@@ -202,7 +202,7 @@ export const hasLayerNormKernel = (): boolean => hasKernel(LAYER_NORM);
 
 /** The one-kernel layer norm of `x` ([rows, d], float32) with gain `g` and bias `b` ([d]). */
 export function layerNormKernel(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  return tf.engine().runKernel(LAYER_NORM, { x, g, b } as unknown as tf.NamedTensorMap) as tf.Tensor2D;
+  return tf.engine().runKernel(LAYER_NORM, { x, g, b }) as tf.Tensor2D;
 }
 
 /** Whether the current backend has the one-kernel softmax with log-sum-exp. */
@@ -217,9 +217,5 @@ export function softmaxLseKernel(
   offsets: tf.Tensor1D,
   cols: tf.Tensor1D,
 ): [tf.Tensor1D, tf.Tensor2D, tf.Tensor2D] {
-  return tf.engine().runKernel(SOFTMAX_LSE, { x, offsets, cols } as unknown as tf.NamedTensorMap) as unknown as [
-    tf.Tensor1D,
-    tf.Tensor2D,
-    tf.Tensor2D,
-  ];
+  return tf.engine().runKernel(SOFTMAX_LSE, { x, offsets, cols }) as unknown as [tf.Tensor1D, tf.Tensor2D, tf.Tensor2D];
 }

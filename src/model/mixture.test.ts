@@ -107,7 +107,7 @@ test('with the return part off the model is the plain sequence model: same param
   const inp = packBatch([hist], n, off.numTimeBuckets);
   const targets = Int32Array.from([5, 7, 3, 5, 9, 0]);
   const loss = tf.tidy(() => nextItemLoss(p, off, inp, targets).dataSync()[0]);
-  const h = tf.tidy(() => forward(p, off, inp).hidden.arraySync() as number[][]);
+  const h = tf.tidy(() => forward(p, off, inp).hidden.arraySync());
   const E = p.item_emb.arraySync() as number[][];
   let want = 0,
     cnt = 0;
@@ -137,7 +137,7 @@ test('a gradient reaches the return part and the gate', () => {
   const { grads } = tf.variableGrads(() => nextItemLoss(vars, cfg, inp, t));
   for (const k of ['ret_w1', 'ret_u', 'ret_w2', 'ret_alpha', 'ret_item', 'gate_u', 'gate_s', 'gate_b', 'item_emb']) {
     const g = grads['mx_' + k];
-    assert.ok(g && (g.abs().max().dataSync()[0] as number) > 0, `no gradient for ${k}`);
+    assert.ok(g && g.abs().max().dataSync()[0] > 0, `no gradient for ${k}`);
   }
 });
 

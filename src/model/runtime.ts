@@ -5,7 +5,7 @@
 import type { BackendName, FileChecks, ModelEvent, WasmPaths } from './engine.js';
 import type { FinetuneOptions } from './finetune.js';
 import type { FromWorker, ToWorker, UpdateResult } from './adapt-protocol.js';
-import { asShelfwiseError, ShelfwiseError } from '../shared/index.js';
+import { ShelfwiseError } from '../shared/index.js';
 
 export * from './engine.js';
 
@@ -92,7 +92,7 @@ export class Adapter {
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...m, id } as ToWorker, transfer);
+      this.worker.postMessage({ ...m, id }, transfer);
     });
   }
 

@@ -45,7 +45,7 @@ function toHalf(f: number): number {
   buf.setFloat32(0, f);
   const x = buf.getUint32(0);
   const sign = (x >>> 16) & 0x8000;
-  let exp = ((x >>> 23) & 0xff) - 127 + 15;
+  const exp = ((x >>> 23) & 0xff) - 127 + 15;
   let mant = x & 0x7fffff;
   if (exp >= 31) return sign | 0x7c00; // overflow → inf (weights never get there)
   if (exp <= 0) {
@@ -194,14 +194,16 @@ export function decodeParams(json: ModelJson, shards: ArrayBuffer[]): Params {
     buf.set(new Uint8Array(s), off);
     off += s.byteLength;
   }
-  const named = tf.io.decodeWeights(buf.buffer, specs as tf.io.WeightsManifestEntry[]);
+  const named = tf.io.decodeWeights(buf.buffer, specs);
   const params: Params = {};
   try {
     for (const [name, shape] of paramShapes(cfg)) {
       const t = named[name];
       if (!t) throw new Error(`model weights: parameter ${name} missing`);
       if (t.shape.join(',') !== shape.join(','))
-        throw new Error(`model weights: ${name} has shape [${t.shape}], the config needs [${shape}]`);
+        throw new Error(
+          `model weights: ${name} has shape [${t.shape.join(',')}], the config needs [${shape.join(',')}]`,
+        );
       params[name] = t;
     }
     const bad = (params.item_emb.dataSync() as Float32Array).some((v) => !Number.isFinite(v));

@@ -117,9 +117,9 @@ export function rankCandidates(
   const hideUnavail = rules.hideUnavailable ?? true;
   const buried = new Set(rules.bury ?? []);
   const key = new Float64Array(n),
-    hidden: boolean[] = new Array(n),
+    hidden = new Array<boolean>(n),
     group = new Uint8Array(n);
-  let order: number[] = new Array(n);
+  let order = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     const c = cands[i];
     key[i] = blend * pct[i] + (1 - blend) * (i / denom) - (boost.size ? finite(boost.get(c.id)) : 0);

@@ -107,7 +107,7 @@ export function recommender({
     bindGrid(container, gopts) {
       const g = bindGridImpl(container, rec, gopts, report);
       grids.add(g);
-      const unbind = g.unbind;
+      const unbind = g.unbind.bind(g);
       g.unbind = () => {
         grids.delete(g);
         unbind();
@@ -122,7 +122,7 @@ export function recommender({
       } catch {
         /* runtime state is rebuilt on the next ranking */
       }
-      for (const g of grids) g.refresh();
+      for (const g of grids) void g.refresh();
     },
     dispose() {
       for (const g of [...grids]) g.unbind();
@@ -140,7 +140,7 @@ export function recommender({
     },
     setOptions(o) {
       rankOpts = { ...rankOpts, ...o, rules: o.rules ?? rankOpts.rules };
-      for (const g of grids) g.refresh();
+      for (const g of grids) void g.refresh();
     },
     setBackend(b) {
       return loader.load(b);

@@ -69,7 +69,7 @@ export function checkOptions(options: RecommenderOptions): Checked {
   const count = (name: string, v: unknown, dflt: number) => {
     if (v === undefined) return dflt;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-      throw bad(`${name} must be a non-negative finite number, got ${String(v).slice(0, 40)}`);
+      throw bad(`${name} must be a non-negative finite number, got ${describe(v)}`);
     return v;
   };
   if (options.arm !== undefined && options.arm !== 'control' && options.arm !== 'personalized')
@@ -81,4 +81,9 @@ export function checkOptions(options: RecommenderOptions): Checked {
     maxEvents: Math.max(1, Math.floor(count('maxEvents', options.maxEvents, 1000))),
     modelWait: count('modelWait', options.modelWait, 3000),
   };
+}
+
+/** A value as an error message quotes it: its first 40 characters, an object by its kind. */
+function describe(v: unknown): string {
+  return v !== null && typeof v === 'object' ? 'an object' : String(v).slice(0, 40);
 }

@@ -20,7 +20,7 @@ test("a reason is computed on first read only, then kept; JSON, spread and assig
     return 'b';
   });
   assert.equal(calls, 0); // ranking and reordering never pay for it
-  assert.equal(JSON.parse(JSON.stringify(r)).reason, 'b');
+  assert.equal((JSON.parse(JSON.stringify(r)) as { reason: string }).reason, 'b');
   assert.equal(r.reason, 'b');
   assert.deepEqual({ ...r }, { ...row(), reason: 'b' });
   assert.equal(calls, 1);

@@ -6,13 +6,13 @@ import type { RankInfo } from './types.js';
 
 /** Only the events the model can read; search events carry no item. */
 export function modelHistory(history: ShelfwiseEvent[]): ModelEvent[] {
-  return history.filter((e) => e.itemId !== undefined && e.type !== 'search') as ModelEvent[];
+  return history.filter((e) => e.itemId !== undefined && e.type !== 'search');
 }
 
 /** What a caller passed as candidates, as a list of candidates (anything unusable dropped). */
 export function toCandidates(candidates: unknown): Candidate[] {
   try {
-    return (Array.isArray(candidates) ? candidates : [])
+    return (Array.isArray(candidates) ? (candidates as unknown[]) : [])
       .map((c) => (typeof c === 'string' ? { id: c } : c))
       .filter((c): c is Candidate => !!c && typeof c === 'object' && typeof (c as Candidate).id === 'string');
   } catch {
@@ -79,7 +79,7 @@ export async function rankWithModel(
   for (let i = 0; i < n; i++) rows[i] = rt.rowOf.get(cands[i].id) ?? 0;
   const hasHistory = emb.rows.length > 0;
   const s = rt.scoreFor(emb, known, rows);
-  const scores: Array<number | null> = new Array(n);
+  const scores = new Array<number | null>(n);
   for (let i = 0; i < n; i++) scores[i] = rows[i] > 0 && hasHistory ? s.scores[i] : null;
   const purchased = new Set<string>();
   for (const e of history) if (e.type === 'purchase' && e.itemId) purchased.add(e.itemId);
