@@ -1,12 +1,11 @@
 /**
- * npm run evaluate -- --model <dir> --dataset <online-retail|ml-1m|beauty|taobao|file.tsv> [--json FILE]
- *   [--exclude-seen | --include-seen] [--cutoff YYYY-MM-DD] [--protocol item|basket] [--max-users N] [--finetune]
- * Full ranking of all items for every test user; the model and the baselines on the same split.
- * --finetune also simulates the on-device adaptation per user (only their own history) and reports it
- * as `finetuned` beside `model`.
+ * npm run evaluate -- --model DIR --dataset <name|file.tsv> [flags]: full ranking of all items for every
+ * test user; the model and the baselines on the same split. Flags: scripts/lib/flag-specs.ts (docs/flags.md).
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { COMMANDS } from './lib/flag-specs.js';
+import { PROTOCOLS } from './lib/split.js';
 import { loadLog } from './lib/data.js';
 import { loadModelDir, makeSplit, remapSplit } from './lib/modeldir.js';
 import { BACKENDS, initBackend } from './lib/backend.js';
@@ -14,28 +13,17 @@ import { evaluateFinetuned } from './lib/evaluation.js';
 import { choice, FlagError, isoDate, num, parseFlags, seenFlag } from './lib/flags.js';
 import { evaluateAll, table } from './lib/report.js';
 
-const USAGE = 'npm run evaluate -- --model <dir> --dataset <name|file.tsv> [--json out.json]';
+const USAGE = COMMANDS.evaluate.usage;
 const a = parseFlags('evaluate', USAGE, () => {
   const { values: v } = parseArgs({
-    options: {
-      model: { type: 'string' },
-      dataset: { type: 'string' },
-      json: { type: 'string' },
-      'exclude-seen': { type: 'boolean' },
-      'include-seen': { type: 'boolean' },
-      cutoff: { type: 'string' },
-      protocol: { type: 'string', default: 'item' },
-      'max-users': { type: 'string' },
-      backend: { type: 'string' },
-      finetune: { type: 'boolean' },
-    },
+    options: COMMANDS.evaluate.flags,
   });
   if (!v.model || !v.dataset) throw new FlagError('--model and --dataset are required');
   return {
     ...v,
     model: v.model,
     dataset: v.dataset,
-    protocol: choice('protocol', v.protocol, ['item', 'basket'] as const),
+    protocol: choice('protocol', v.protocol, PROTOCOLS),
     excludeSeen: seenFlag(v),
     cutoff: isoDate('cutoff', v.cutoff),
     maxUsers: num('max-users', v['max-users'], { int: true, min: 1 }, true),

@@ -1,9 +1,9 @@
 /**
- * npm run data -- <name|all> | --input <file.csv> --name <name> --user <col> --item <col> [--type <col>] [--time <col>]
- *   [--title <col>] [--price <col>] [--delimiter ,] [--session-gap <seconds>] [--cancellations remove|drop]
- * Writes the normalized log to .cache/data/<name>.tsv (user, item, type code, unix seconds).
+ * npm run data -- <name|all> | --input FILE --name N --user COL --item COL [flags]: writes the normalized log
+ * to .cache/data/<name>.tsv (user, item, type code, unix seconds). Flags: scripts/lib/flag-specs.ts (docs/flags.md).
  */
 import { parseArgs } from 'node:util';
+import { COMMANDS } from './lib/flag-specs.js';
 import {
   DATASETS,
   parseCsvLog,
@@ -17,23 +17,11 @@ import {
 import path from 'node:path';
 import { choice, FlagError, num, parseFlags } from './lib/flags.js';
 
-const USAGE = 'npm run data -- <online-retail|ml-1m|beauty|taobao|all> or --input FILE --name N --user COL --item COL';
+const USAGE = COMMANDS.data.usage;
 const { values, positionals, sessionGap, cancellations } = parseFlags('data', USAGE, () => {
   const r = parseArgs({
     allowPositionals: true,
-    options: {
-      input: { type: 'string' },
-      name: { type: 'string' },
-      user: { type: 'string' },
-      item: { type: 'string' },
-      type: { type: 'string' },
-      time: { type: 'string' },
-      title: { type: 'string' },
-      price: { type: 'string' },
-      delimiter: { type: 'string' },
-      'session-gap': { type: 'string' },
-      cancellations: { type: 'string' },
-    },
+    options: COMMANDS.data.flags,
   });
   if (r.values.input && (!r.values.name || !r.values.user || !r.values.item))
     throw new FlagError('--input needs --name, --user and --item');

@@ -1,21 +1,17 @@
 /**
- * npm run train -- --dataset <online-retail|ml-1m|beauty|taobao|file.tsv> [--out DIR] [--epochs 200] [--batch 64]
- *   [--lr 0.002] [--lr-drop EPOCH:FACTOR,...] [--d 64] [--blocks 2] [--heads 1] [--max-len auto|N] [--ff 4·d] [--ff-act gelu|relu]
- *   [--no-emb-scale] [--dropout 0.2] [--no-inner-dropout] [--rel-pos] [--no-types] [--no-time] [--sampled auto|N] [--negatives mixed|uniform] [--mask-seen | --no-mask-seen]
- *   [--weigh target|batch] [--weight-decay 0] [--label-smoothing 0] [--ema 0] [--adam-beta2 0.999] [--seed 42] [--patience 3] [--cutoff 2011-09-01] [--min-count 1]
- *   [--quantize float32|float16|uint8] [--workers <cores>] [--max-users N] [--valid-users 5000] [--json FILE] [--no-card]
- *   [--require-better (exit 1 when a baseline ranks better)] [--plateau 0.3 (factor: reduce on plateau; 0 = off)] [--minutes 40 (time budget; 0 = none)]
- *   [--protocol item|basket] [--return-items 128 (0 = off; off where seen items are excluded)] [--return-hidden 32]
- * The defaults are the one recipe for any log (README, "The default recipe"); auto: the window holds the
- * median training sequence (50-200), a sampled softmax above 20,000 items, seen items masked where excluded.
- * Trains the encoder, evaluates on the test split against the baselines, exports the model directory.
+ * npm run train -- --dataset <name|file.tsv> [flags]: trains the encoder, evaluates it on the test split
+ * against the baselines and exports the model directory. The flags and their defaults are
+ * scripts/lib/flag-specs.ts (docs/flags.md); the defaults are the one recipe for any log (docs/training.md,
+ * "The default recipe"); auto: the window holds the median training sequence (50-200), a sampled softmax
+ * above 20,000 items, seen items masked where excluded.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { COMMANDS } from './lib/flag-specs.js';
 import { defaultConfig, typeMapFor } from '../src/model/config.js';
 import { NUM_TYPE_ROWS } from '../src/model/features.js';
+import { PROTOCOLS } from './lib/split.js';
 import { loadLog, ROOT } from './lib/data.js';
 import { makeSplit, saveModelDir, loadModelDir, disposeParams } from './lib/modeldir.js';
 import { BACKENDS, initBackend } from './lib/backend.js';
@@ -25,57 +21,10 @@ import { choice, FlagError, isoDate, num, parseFlags, seenFlag } from './lib/fla
 import { evaluateAll, table, bestBaseline, type EvalReport } from './lib/report.js';
 import { writeModelCard } from './lib/card.js';
 
-const USAGE = 'npm run train -- --dataset <online-retail|ml-1m|beauty|taobao|file.tsv> [flags above]';
+const USAGE = COMMANDS.train.usage;
 const f = parseFlags('train', USAGE, () => {
   const { values: a } = parseArgs({
-    options: {
-      dataset: { type: 'string', default: 'online-retail' },
-      out: { type: 'string' },
-      epochs: { type: 'string', default: '200' },
-      batch: { type: 'string', default: '64' },
-      lr: { type: 'string', default: '0.002' },
-      'lr-drop': { type: 'string' },
-      d: { type: 'string', default: '64' },
-      blocks: { type: 'string', default: '2' },
-      heads: { type: 'string', default: '1' },
-      'max-len': { type: 'string', default: 'auto' },
-      ff: { type: 'string' },
-      'ff-act': { type: 'string', default: 'gelu' },
-      'no-emb-scale': { type: 'boolean' },
-      'no-inner-dropout': { type: 'boolean' },
-      'rel-pos': { type: 'boolean' },
-      dropout: { type: 'string', default: '0.2' },
-      'no-types': { type: 'boolean' },
-      'no-time': { type: 'boolean' },
-      sampled: { type: 'string', default: 'auto' },
-      negatives: { type: 'string', default: 'mixed' },
-      'mask-seen': { type: 'boolean' },
-      'no-mask-seen': { type: 'boolean' },
-      'weight-decay': { type: 'string', default: '0' },
-      'label-smoothing': { type: 'string', default: '0' },
-      ema: { type: 'string', default: '0' },
-      'adam-beta2': { type: 'string', default: '0.999' },
-      seed: { type: 'string', default: '42' },
-      patience: { type: 'string', default: '3' },
-      cutoff: { type: 'string' },
-      'min-count': { type: 'string' },
-      quantize: { type: 'string', default: 'float16' },
-      'max-users': { type: 'string' },
-      'valid-users': { type: 'string', default: '5000' },
-      json: { type: 'string' },
-      'no-card': { type: 'boolean' },
-      'exclude-seen': { type: 'boolean' },
-      'include-seen': { type: 'boolean' },
-      backend: { type: 'string' },
-      workers: { type: 'string', default: String(Math.min(8, os.availableParallelism())) },
-      protocol: { type: 'string', default: 'item' },
-      'require-better': { type: 'boolean' },
-      plateau: { type: 'string', default: '0.3' },
-      minutes: { type: 'string', default: '40' },
-      'return-items': { type: 'string' },
-      'return-hidden': { type: 'string', default: '32' },
-      weigh: { type: 'string', default: 'target' },
-    },
+    options: COMMANDS.train.flags,
   });
   const pos = { int: true, min: 1 };
   const d = num('d', a.d, pos),
@@ -111,11 +60,14 @@ const f = parseFlags('train', USAGE, () => {
     adamBeta2: num('adam-beta2', a['adam-beta2'], { above: 0, below: 1 }),
     negatives: choice('negatives', a.negatives, ['mixed', 'uniform'] as const),
     weigh: choice('weigh', a.weigh, ['batch', 'target'] as const),
+    visit: num('visit', a.visit, { min: 0 }),
+    visitWindows: !a['no-visit-windows'],
+    itemInit: choice('item-init', a['item-init'], ['random', 'cooccurrence'] as const)!,
     validUsers: num('valid-users', a['valid-users'], { int: true, min: 0 }),
     workers: num('workers', a.workers, { int: true, min: 1, max: 64 }),
     maxUsers: num('max-users', a['max-users'], pos, true),
     minCount: num('min-count', a['min-count'], pos, true),
-    protocol: choice('protocol', a.protocol, ['item', 'basket'] as const),
+    protocol: choice('protocol', a.protocol, PROTOCOLS),
     returnItems: num('return-items', a['return-items'], { int: true, min: 0, max: 1000 }, true),
     returnHidden: num('return-hidden', a['return-hidden'], pos),
     plateau: num('plateau', a.plateau, { min: 0, below: 1 }),
@@ -194,6 +146,9 @@ const r = await train(split, cfg, {
   adamBeta2: f.adamBeta2,
   validUsers: f.validUsers,
   weigh: f.weigh,
+  visit: f.visit,
+  visitWindows: f.visitWindows,
+  itemInit: f.itemInit,
   workers: f.workers,
   checkpointDir: path.join(ROOT, '.cache/checkpoints', path.basename(out)),
 });

@@ -6,7 +6,107 @@ import type { Seq } from './split.js';
 
 export interface Baseline {
   name: string;
-  score(hist: Int32Array, out: Float32Array): void;
+  /** Scores for one history (its items and, where known, their times in seconds). */
+  score(hist: Int32Array, out: Float32Array, ts?: Float64Array): void;
+}
+
+/** 30 minutes: a longer gap between two events ends a session. */
+const SESSION_GAP = 30 * 60;
+
+/**
+ * Index of the first event of the history's current session: the trailing events with gaps under 30
+ * minutes between them (same instant included). Without timestamps the whole history is one session.
+ */
+export function sessionStart(ts: ArrayLike<number> | undefined, n: number): number {
+  if (!ts) return 0;
+  let a = n - 1;
+  while (a > 0 && !(ts[a] - ts[a - 1] >= SESSION_GAP)) a--;
+  return Math.max(0, a);
+}
+
+/** The sessions of the training sequences (see sessionStart), each as its distinct known items. */
+function trainingSessions(train: Seq[]): Int32Array[] {
+  const out: Int32Array[] = [];
+  for (const s of train) {
+    let a = 0;
+    for (let i = 1; i <= s.items.length; i++) {
+      if (i < s.items.length && !(s.ts[i] - s.ts[i - 1] >= SESSION_GAP)) continue;
+      const set = new Set<number>();
+      for (let j = a; j < i; j++) if (s.items[j] > 0) set.add(s.items[j]);
+      if (set.size) out.push(Int32Array.from(set));
+      a = i;
+    }
+  }
+  return out;
+}
+
+/** The current session's distinct items with position weights: the newest 1, the oldest 1/n (V-SKNN). */
+function sessionWeights(hist: Int32Array, ts: Float64Array | undefined): Map<number, number> {
+  const a = sessionStart(ts, hist.length);
+  const n = hist.length - a;
+  const w = new Map<number, number>();
+  for (let i = a; i < hist.length; i++) if (hist[i] > 0) w.set(hist[i], (i - a + 1) / n);
+  return w;
+}
+
+/**
+ * Session-based kNN (V-SKNN, Ludewig & Jannach 2018): the `k` training sessions most similar to the
+ * current one (cosine of their item sets, the current session's items weighted by recency), each
+ * voting for its items by its similarity. Candidates are the `sample` most recent sessions of each of
+ * the current session's items. Popularity breaks ties and fills in for an empty session.
+ */
+export function sessionKnn(train: Seq[], V: number, k = 100, sample = 500): Baseline {
+  const sessions = trainingSessions(train);
+  const byItem: number[][] = Array.from({ length: V }, () => []);
+  sessions.forEach((s, i) => s.forEach((it) => byItem[it].push(i)));
+  const pop = popularityCounts(train, V);
+  const maxPop = pop.reduce((m, v) => Math.max(m, v), 1);
+  return {
+    name: 'session_knn',
+    score(hist, out, ts) {
+      for (let i = 0; i < V; i++) out[i] = (1e-6 * pop[i]) / maxPop;
+      const w = sessionWeights(hist, ts);
+      if (w.size === 0) return;
+      const sim = new Map<number, number>();
+      for (const [it, wi] of w) {
+        const list = byItem[it];
+        for (let q = Math.max(0, list.length - sample); q < list.length; q++)
+          sim.set(list[q], (sim.get(list[q]) ?? 0) + wi);
+      }
+      const top = [...sim].map(([s, v]) => [s, v / Math.sqrt(w.size * sessions[s].length)] as const);
+      top.sort((a, b) => b[1] - a[1]);
+      for (const [s, v] of top.slice(0, k)) for (const it of sessions[s]) out[it] += v;
+    },
+  };
+}
+
+/**
+ * "Bought together": item-to-item cosine over training sessions (c_ij / sqrt(n_i n_j), pairs in one
+ * session), summed over the current session's items with their recency weights. Popularity breaks ties.
+ */
+export function sessionCooccurrence(train: Seq[], V: number): Baseline {
+  const sessions = trainingSessions(train);
+  const rows: SparseRows = new Array<Map<number, number> | undefined>(V);
+  const n = new Float32Array(V);
+  for (const s of sessions) {
+    if (s.length > 100) continue; // a bulk order says little about which items go together
+    for (const a of s) n[a]++;
+    for (let i = 0; i < s.length; i++)
+      for (let j = i + 1; j < s.length; j++) {
+        bump(rows, s[i], s[j], 1);
+        bump(rows, s[j], s[i], 1);
+      }
+  }
+  rows.forEach((m, i) => m?.forEach((c, j) => m.set(j, c / Math.sqrt(n[i] * n[j]))));
+  const pop = popularityCounts(train, V);
+  const maxPop = pop.reduce((m, v) => Math.max(m, v), 1);
+  return {
+    name: 'bought_together',
+    score(hist, out, ts) {
+      for (let i = 0; i < V; i++) out[i] = (1e-6 * pop[i]) / maxPop;
+      for (const [it, wi] of sessionWeights(hist, ts)) rows[it]?.forEach((c, j) => (out[j] += wi * c));
+    },
+  };
 }
 
 type SparseRows = Array<Map<number, number> | undefined>;
@@ -120,13 +220,29 @@ export function repeatRecency(train: Seq[], V: number, decay = 0.98): Baseline {
   };
 }
 
-/** The five baselines of every report, fitted on the same training sequences. */
-export function allBaselines(train: Seq[], V: number): Baseline[] {
+/** "Bought together" plus "buy again": the shopper's own items by count, then the visit's companions. */
+export function togetherAndAgain(train: Seq[], V: number): Baseline {
+  const together = sessionCooccurrence(train, V);
+  return {
+    name: 'together_and_again',
+    score(hist, out, ts) {
+      together.score(hist, out, ts);
+      for (const it of hist) if (it > 0) out[it] += 1;
+    },
+  };
+}
+
+/**
+ * The baselines of every report, fitted on the same training sequences: the five, plus the two
+ * session rules (session kNN and "bought together" over sessions) for the visit protocols.
+ */
+export function allBaselines(train: Seq[], V: number, visit = false): Baseline[] {
   return [
     popularity(train, V),
     cooccurrence(train, V),
     markov(train, V),
     repeatFrequency(train, V),
     repeatRecency(train, V),
+    ...(visit ? [sessionKnn(train, V), sessionCooccurrence(train, V), togetherAndAgain(train, V)] : []),
   ];
 }

@@ -87,7 +87,7 @@ export function evaluateBaseline(bl: Baseline, V: number, examples: Example[], e
   const sum = new MetricSum();
   const out = new Float32Array(V);
   for (const ex of examples) {
-    bl.score(ex.items, out);
+    bl.score(ex.items, out, ex.ts);
     addExample(sum, out, ex, excludeSeen);
   }
   return sum.result();

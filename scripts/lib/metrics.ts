@@ -100,10 +100,10 @@ export class MetricSum {
 export function addExample(
   sum: MetricSum,
   scores: ArrayLike<number>,
-  ex: { items: ArrayLike<number>; target: number; basket?: Int32Array },
+  ex: { items: ArrayLike<number>; target: number; basket?: Int32Array; exclude?: Int32Array },
   excludeSeen: boolean,
 ): void {
-  const exclude = excludeSeen ? Array.from(ex.items) : undefined;
+  const exclude = excludeSeen ? Array.from(ex.items) : ex.exclude;
   if (!ex.basket) {
     sum.add(rankOf(scores, ex.target, exclude));
     return;

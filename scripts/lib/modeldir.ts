@@ -13,7 +13,7 @@ import {
   type Quantization,
   type Vocab,
 } from '../../src/model/weights.js';
-import { leaveOneOut, timeSplit, type Example, type Seq, type Split, type TimeProtocol } from './split.js';
+import { leaveOneOut, timeSplit, type Example, type Seq, type Split, type Protocol } from './split.js';
 import type { Log } from './data.js';
 
 export const DEFAULT_CUTOFF = '2011-09-01';
@@ -22,14 +22,16 @@ export interface SplitFlags {
   cutoff?: string;
   excludeSeen?: boolean;
   minCount?: number;
-  protocol?: TimeProtocol;
+  protocol?: Protocol;
 }
 
 /** The protocol of each data set: Online Retail by time, the others leave-one-out. */
 export function makeSplit(log: Log, f: SplitFlags = {}): Split {
-  if (log.name === 'online-retail' || f.cutoff || f.protocol === 'basket') {
+  if (f.protocol === 'session')
+    return leaveOneOut(log, f.excludeSeen ?? (log.name === 'ml-1m' || log.name === 'beauty'), true);
+  if (log.name === 'online-retail' || f.cutoff || (f.protocol && f.protocol !== 'item')) {
     const cut = Date.parse((f.cutoff ?? DEFAULT_CUTOFF) + 'T00:00:00Z') / 1000;
-    return timeSplit(log, cut, f.excludeSeen ?? false, f.minCount ?? 1, f.protocol ?? 'item');
+    return timeSplit(log, cut, f.excludeSeen ?? false, f.minCount ?? 1, f.protocol);
   }
   return leaveOneOut(log, f.excludeSeen ?? (log.name === 'ml-1m' || log.name === 'beauty'));
 }

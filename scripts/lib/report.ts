@@ -14,7 +14,7 @@ export interface EvalReport {
   metrics: Record<string, Metrics>;
 }
 
-/** The model and the five baselines on the same split, same users, same candidate items. */
+/** The model and the baselines on the same split, same users, same candidate items. */
 export function evaluateAll(
   params: Params | null,
   cfg: ModelConfig | null,
@@ -25,7 +25,7 @@ export function evaluateAll(
   const metrics: Record<string, Metrics> = {};
   if (params && cfg) metrics.model = evaluateModel(params, cfg, split.test, split.excludeSeen);
   Object.assign(metrics, extra);
-  for (const bl of allBaselines(split.train, V)) {
+  for (const bl of allBaselines(split.train, V, split.visit)) {
     metrics[bl.name] = evaluateBaseline(bl, V, split.test, split.excludeSeen);
   }
   return {

@@ -19,6 +19,8 @@ export interface Seq {
 export interface Example extends Seq {
   target: number;
   basket?: Int32Array;
+  /** Items left out of the ranking besides the target (the visit protocols: what this visit revealed). */
+  exclude?: Int32Array;
 }
 
 export interface Split {
@@ -29,6 +31,8 @@ export interface Split {
   valid: Example[];
   test: Example[];
   excludeSeen: boolean;
+  /** A visit or session protocol: the session rules join the baselines. */
+  visit?: boolean;
 }
 
 const PURCHASE = typeCode('purchase');
@@ -52,7 +56,7 @@ function buildVocab(lists: string[][], minCount: number): { vocab: string[]; row
  * Leave-one-out (ML-1M, Beauty, Taobao): last event = test, second-last = validation, the rest = training.
  * Users with fewer than 3 events only train. The vocabulary is every item in the log.
  */
-export function leaveOneOut(log: Log, excludeSeen: boolean): Split {
+export function leaveOneOut(log: Log, excludeSeen: boolean, session = false): Split {
   const { vocab, row } = buildVocab(
     log.users.map((u) => u.items),
     1,
@@ -68,20 +72,62 @@ export function leaveOneOut(log: Log, excludeSeen: boolean): Split {
       continue;
     }
     train.push(toSeq(u.user, rows.slice(0, n - 2), u.types.slice(0, n - 2), u.ts.slice(0, n - 2)));
-    valid.push({
-      ...toSeq(u.user, rows.slice(0, n - 2), u.types.slice(0, n - 2), u.ts.slice(0, n - 2)),
-      target: rows[n - 2],
-    });
-    test.push({
-      ...toSeq(u.user, rows.slice(0, n - 1), u.types.slice(0, n - 1), u.ts.slice(0, n - 1)),
-      target: rows[n - 1],
-    });
+    // The session protocol reads only the target's own session: the events before it with gaps under 30
+    // minutes, back from the target (a user whose target opens a session has nothing to read and is left out).
+    const from = (t: number) => {
+      if (!session) return 0;
+      let a = t;
+      while (a > 0 && u.ts[t] - u.ts[a - 1] >= 0 && u.ts[a] - u.ts[a - 1] < SESSION_GAP) a--;
+      return a;
+    };
+    const example = (t: number): Example | null => {
+      const a = from(t);
+      if (a >= t) return null;
+      return { ...toSeq(u.user, rows.slice(a, t), u.types.slice(a, t), u.ts.slice(a, t)), target: rows[t] };
+    };
+    const v = example(n - 2),
+      te = example(n - 1);
+    if (v) valid.push(v);
+    if (te) test.push(te);
   }
-  return { dataset: log.name, protocol: 'leave-one-out, full ranking', vocab, train, valid, test, excludeSeen };
+  const protocol = session
+    ? "leave-one-out, the target's own session as the only input (gaps under 30 minutes), full ranking"
+    : 'leave-one-out, full ranking';
+  return { dataset: log.name, protocol, vocab, train, valid, test, excludeSeen, visit: session };
 }
 
-/** What a time split predicts: the first purchased item after the cut-off, or that whole basket. */
-export type TimeProtocol = 'item' | 'basket';
+/**
+ * What a time split predicts: the first purchased item after the cut-off, that whole basket, or the rest
+ * of that basket once its first half is known as the current visit (`visit-new`: the visit is all the
+ * model sees, a shopper without stored history; `visit-returning`: history and visit).
+ */
+export type TimeProtocol = 'item' | 'basket' | 'visit-new' | 'visit-returning';
+/** Every protocol: the time split's, and `session` for leave-one-out logs with timestamps. */
+export const PROTOCOLS = ['item', 'basket', 'visit-new', 'visit-returning', 'session'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+/** The 30-minute gap that ends a session (the session protocol of leave-one-out logs with timestamps). */
+export const SESSION_GAP = 30 * 60;
+
+/**
+ * The visit protocols' example from a basket's distinct known items in file order: the first half (at
+ * least one) revealed as events of the visit, appended to `hist` (empty for a new shopper), and left out
+ * of the ranking; the rest is the basket to predict. Null when the basket has fewer than 2 known items.
+ */
+function visitExample(hist: Seq, items: number[], ts: number, type: number): Example | null {
+  if (items.length < 2) return null;
+  const r = Math.floor(items.length / 2);
+  const shown = items.slice(0, r);
+  return {
+    user: hist.user,
+    items: Int32Array.from([...hist.items, ...shown]),
+    types: Int32Array.from([...hist.types, ...shown.map(() => type)]),
+    ts: Float64Array.from([...hist.ts, ...shown.map(() => ts)]),
+    target: items[r],
+    basket: Int32Array.from(items.slice(r)),
+    exclude: Int32Array.from(shown),
+  };
+}
 
 /**
  * Time split (what a shop sees after deploying): everything before `cutoff` (seconds) trains; each
@@ -125,11 +171,24 @@ export function timeSplit(
       );
     };
     // The purchases of the basket that starts at event `a` (same timestamp), and the first of them.
-    const basketAt = (a: number): { target: number; basket?: Int32Array } => {
+    const purchasesAt = (a: number): number[] => {
       const items: number[] = [];
       for (let i = a; i < u.items.length && (i === a || u.ts[i] === u.ts[a]); i++)
         if (u.types[i] === PURCHASE) items.push(rows[i]);
-      return { target: items[0] ?? 0, ...(protocol === 'basket' ? { basket: Int32Array.from(new Set(items)) } : {}) };
+      return items;
+    };
+    const visit = protocol === 'visit-new' || protocol === 'visit-returning';
+    const basketAt = (a: number, h: Seq): Example | null => {
+      const items = purchasesAt(a);
+      if (visit) {
+        const known = [...new Set(items.filter((x) => x > 0))];
+        return visitExample(protocol === 'visit-new' ? toSeq(u.user, [], [], []) : h, known, u.ts[a], PURCHASE);
+      }
+      return {
+        ...h,
+        target: items[0] ?? 0,
+        ...(protocol === 'basket' ? { basket: Int32Array.from(new Set(items)) } : {}),
+      };
     };
     let j = k - 1;
     while (j >= 0 && (u.types[j] !== PURCHASE || rows[j] === 0)) j--;
@@ -138,22 +197,28 @@ export function timeSplit(
     const hist = j >= 0 ? keep(0, a) : null;
     if (hist && hist.items.length > 0) {
       train.push(hist);
-      valid.push({ ...hist, ...basketAt(a) });
+      const v = basketAt(a, hist);
+      if (v) valid.push(v);
     } else if (k >= 2) train.push(keep(0, k));
     if (k > 0) {
       let t = k;
       while (t < u.items.length && u.types[t] !== PURCHASE) t++;
       if (t < u.items.length) {
         const h = keep(0, k);
-        if (h.items.length > 0) test.push({ ...h, ...basketAt(t) });
+        const ex = h.items.length > 0 ? basketAt(t, h) : null;
+        if (ex) test.push(ex);
       }
     }
   });
   const date = new Date(cutoff * 1000).toISOString().slice(0, 10);
-  const what =
-    protocol === 'basket'
-      ? 'every item of the first basket after the cut-off (recall@k as hr@k)'
-      : 'first purchase after the cut-off';
+  const what = {
+    item: 'first purchase after the cut-off',
+    basket: 'every item of the first basket after the cut-off (recall@k as hr@k)',
+    'visit-new':
+      'the first basket after the cut-off with 2+ known items: its first half is the visit, all the model sees (a new shopper); the rest is ranked, the visit left out (recall@k as hr@k)',
+    'visit-returning':
+      'the first basket after the cut-off with 2+ known items: history plus its first half as the visit; the rest is ranked, the visit left out (recall@k as hr@k)',
+  }[protocol];
   return {
     dataset: log.name,
     protocol: `time split at ${date}: ${what}, full ranking`,
@@ -162,6 +227,7 @@ export function timeSplit(
     valid,
     test,
     excludeSeen,
+    visit: protocol === 'visit-new' || protocol === 'visit-returning',
   };
 }
 

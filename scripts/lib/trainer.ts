@@ -13,6 +13,7 @@ import type { ModelConfig } from '../../src/model/config.js';
 import type { Split } from './split.js';
 import type { Metrics } from './metrics.js';
 import { allBaselines } from './baselines.js';
+import { cooccurrenceItemTable } from './item-init.js';
 import { batches, makeWindows, targetsPerBatch, packWindows, rng, spreadSample, type Window } from './windows.js';
 import { lrAt } from './schedule.js';
 import { evaluateBaseline, evaluateModel } from './evaluation.js';
@@ -69,6 +70,11 @@ export interface TrainOptions {
    * default of `npm run train`). Unset: `batch`.
    */
   weigh?: 'batch' | 'target';
+  /** Targets inside a visit and visits as windows of their own (see WindowOptions; off when unset). */
+  visit?: number;
+  visitWindows?: boolean;
+  /** The item table's start: random, or the factorized co-occurrence of items in one session (item-init.ts). */
+  itemInit?: 'random' | 'cooccurrence';
   log?: (line: string) => void;
   quiet?: boolean;
 }
@@ -179,12 +185,28 @@ export interface TrainResult {
 export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Promise<TrainResult> {
   const log = o.log ?? ((l: string) => console.log(l));
   const params: Record<string, tf.Variable> = {};
-  for (const [k, v] of Object.entries(initParams(cfg, o.seed))) {
+  const init = initParams(cfg, o.seed);
+  if (o.itemInit === 'cooccurrence') {
+    const table = cooccurrenceItemTable(
+      split.train,
+      init.item_emb.dataSync() as Float32Array,
+      cfg.vocabSize,
+      cfg.d,
+      o.seed,
+    );
+    init.item_emb.dispose();
+    init.item_emb = tf.tensor2d(table, [cfg.vocabSize, cfg.d]);
+  }
+  for (const [k, v] of Object.entries(init)) {
     params[k] = tf.variable(v, true, k);
     v.dispose();
   }
   const opt = tf.train.adam(o.lr, 0.9, o.adamBeta2 ?? 0.999);
-  const windows = makeWindows(split.train, cfg.maxLen);
+  const windows = makeWindows(split.train, cfg.maxLen, {
+    visit: o.visit,
+    visitWindows: o.visitWindows,
+    seed: o.seed,
+  });
   const perBatch = o.weigh === 'target' ? targetsPerBatch(windows, o.batch) : undefined;
   const rand = rng(o.seed);
   let startEpoch = 0,

@@ -14,9 +14,12 @@ import { REMOVE, type Seq } from './split.js';
 
 /**
  * A training window: up to maxLen events of one sequence (`src`, from index `start`) and what they predict:
- * `pos` are window positions that end a group of events (a basket: events sharing a timestamp; without
- * timestamps every event), each predicting every item of the next group (`pairPos` into `pos`, `items`);
- * removals are never targets. `ret` caches the return candidates of each predicting position.
+ * `pos` are window positions with targets (`pairPos` into `pos`, `items`, `weights`); removals are never
+ * targets. A position that ends a group of events (a basket: events sharing a timestamp; without
+ * timestamps every event) predicts every item of the next group, weight 1 shared by them. A position
+ * inside a group (a visit under way) predicts the rest of its group, the items not yet in it; the group's
+ * inside positions share the weight `visit` (see WindowOptions). `ret` caches the return candidates of each
+ * predicting position.
  */
 export interface Window {
   seq: RowSeq;
@@ -29,45 +32,146 @@ export interface Window {
   ret?: ReturnCandidates[];
 }
 
-/** Training windows: chunks of maxLen+1 events from each sequence's end. */
-export function makeWindows(train: Seq[], maxLen: number): Window[] {
+/** What the windows teach besides the next basket. */
+export interface WindowOptions {
+  /**
+   * Weight of the targets inside a visit, per group, relative to a next-group target (0 = none): each
+   * position inside a group predicts the rest of the group, and a group's inside positions share this.
+   */
+  visit?: number;
+  /**
+   * Also train on every session after a shopper's first (gaps under 30 minutes; 2+ known events) as a
+   * window of its own, with no history before it: a new shopper's visit (see visitWindow).
+   */
+  visitWindows?: boolean;
+  seed?: number;
+}
+
+/**
+ * Inside positions a basket teaches at most: each predicts the rest of the basket, so a basket of m lines
+ * would cost m softmaxes over the catalog for one basket's worth of signal (Online Retail: 26 times the
+ * positions of next-basket training alone); 4 spread over the basket keep it to a few.
+ */
+const VISIT_POSITIONS = 4;
+
+/** Whether inside position j (0-based from the basket's first event) of `inside` is one of the k spread evenly. */
+function insideChosen(j: number, inside: number, k: number): boolean {
+  if (k >= inside) return true;
+  // Positions floor(q·inside/k), q = 0..k-1: j is chosen when some q lands on it.
+  const q = Math.ceil((j * k) / inside);
+  return q < k && Math.floor((q * inside) / k) === j;
+}
+
+/** Targets of window positions [0, len) over `s` from `start`, with group ids `g` (see Window). */
+function windowTargets(s: Seq, g: Int32Array, start: number, len: number, visit: number) {
+  const n = s.items.length;
+  const pos: number[] = [],
+    pairPos: number[] = [],
+    tItems: number[] = [],
+    weights: number[] = [];
+  const add = (i: number, set: Set<number>, w: number) => {
+    if (set.size === 0 || w <= 0) return;
+    pos.push(i);
+    for (const x of set) {
+      pairPos.push(pos.length - 1);
+      tItems.push(x);
+      weights.push(w / set.size);
+    }
+  };
+  const known = (j: number) => s.types[j] !== REMOVE && s.items[j] > 0;
+  for (let i = 0; i < len; i++) {
+    const at = start + i,
+      nx = at + 1;
+    if (nx >= n) break;
+    if (g[nx] !== g[at]) {
+      const set = new Set<number>();
+      for (let j = nx; j < n && g[j] === g[nx]; j++) if (known(j)) set.add(s.items[j]);
+      add(i, set, 1);
+      continue;
+    }
+    if (visit <= 0) continue; // inside a basket: the next group is not known yet at a real shopper's moment
+    let a = at;
+    while (a > 0 && g[a - 1] === g[at]) a--;
+    let b = nx;
+    while (b < n && g[b] === g[at]) b++;
+    // At most VISIT_POSITIONS of a basket's inside positions, spread evenly from its first event.
+    const inside = b - a - 1,
+      k = Math.min(inside, VISIT_POSITIONS);
+    if (!insideChosen(at - a, inside, k)) continue;
+    const seen = new Set<number>();
+    for (let j = a; j <= at; j++) seen.add(s.items[j]);
+    const rest = new Set<number>();
+    for (let j = nx; j < b; j++) if (known(j) && !seen.has(s.items[j])) rest.add(s.items[j]);
+    add(i, rest, visit / k);
+  }
+  return { pos, pairPos, tItems, weights };
+}
+
+function windowOf(src: Seq, start: number, end: number, t: ReturnType<typeof windowTargets>): Window | null {
+  if (t.pos.length === 0) return null;
+  return {
+    seq: {
+      items: src.items.subarray(start, end),
+      types: src.types.subarray(start, end),
+      ts: src.ts.subarray(start, end),
+      prevTs: start > 0 ? src.ts[start - 1] : undefined,
+    },
+    src,
+    start,
+    pos: Int32Array.from(t.pos),
+    pairPos: Int32Array.from(t.pairPos),
+    items: Int32Array.from(t.tItems),
+    weights: Float32Array.from(t.weights),
+  };
+}
+
+/** 30 minutes: a longer gap between two events ends a session (a visit). */
+const SESSION_GAP = 30 * 60;
+
+/**
+ * A new shopper's visit, events [a, b) of `s` (a session after some history), as a window of its own:
+ * events sharing a timestamp (a basket's lines) spread over the seconds a shopper takes between clicks
+ * (5 to 120 s), the way the page records them; the targets are those of the same events in `s` (the rest of
+ * their basket, the next group), the last event's next group included.
+ */
+function visitWindow(s: Seq, g: Int32Array, a: number, b: number, rand: () => number, visit: number): Window | null {
+  let c = b;
+  while (c < s.items.length && g[c] === g[b]) c++;
+  const ts = new Float64Array(c - a);
+  for (let j = a; j < c; j++)
+    ts[j - a] =
+      j === a ? s.ts[a] : ts[j - a - 1] + (s.ts[j] === s.ts[j - 1] ? 5 + 115 * rand() : s.ts[j] - s.ts[j - 1]);
+  const src: Seq = { user: s.user, items: s.items.subarray(a, c), types: s.types.subarray(a, c), ts };
+  return windowOf(src, 0, b - a, windowTargets(src, g.subarray(a, c), 0, b - a, visit));
+}
+
+/**
+ * Training windows: chunks of maxLen+1 events from each sequence's end; with `visitWindows`, also each
+ * session after the first (gaps under 30 minutes, 2+ known events) as a window with no history before it.
+ */
+export function makeWindows(train: Seq[], maxLen: number, o: WindowOptions = {}): Window[] {
   const out: Window[] = [];
+  const visit = o.visit ?? 0;
+  const rand = rng(o.seed ?? 1);
   for (const s of train) {
     const n = s.items.length;
     const g = groupIndex(s.ts);
     for (let end = n; end >= 2; end -= maxLen) {
       const start = Math.max(0, end - maxLen - 1);
-      const items = s.items.subarray(start, end - 1),
-        types = s.types.subarray(start, end - 1),
-        ts = s.ts.subarray(start, end - 1);
-      const pos: number[] = [],
-        pairPos: number[] = [],
-        tItems: number[] = [],
-        weights: number[] = [];
-      for (let i = 0; i < items.length; i++) {
-        const nx = start + i + 1;
-        if (g[nx] === g[nx - 1]) continue; // inside a basket: the next group is not known yet at a real shopper's moment
-        const set = new Set<number>();
-        for (let j = nx; j < n && g[j] === g[nx]; j++) if (s.types[j] !== REMOVE && s.items[j] > 0) set.add(s.items[j]);
-        if (set.size === 0) continue;
-        pos.push(i);
-        // Each basket counts once, as each test customer does: its items share a weight of 1.
-        for (const x of set) {
-          pairPos.push(pos.length - 1);
-          tItems.push(x);
-          weights.push(1 / set.size);
-        }
+      const w = windowOf(s, start, end - 1, windowTargets(s, g, start, end - 1 - start, visit));
+      if (w) out.push(w);
+    }
+    if (!o.visitWindows) continue;
+    for (let a = 0; a < n;) {
+      let b = a + 1;
+      while (b < n && s.ts[b] - s.ts[b - 1] < SESSION_GAP) b++;
+      let k = 0;
+      for (let j = a; j < b; j++) if (s.items[j] > 0 && s.types[j] !== REMOVE) k++;
+      if (a > 0 && k >= 2 && b - a <= maxLen) {
+        const w = visitWindow(s, g, a, b, rand, visit);
+        if (w) out.push(w);
       }
-      if (pos.length === 0) continue;
-      out.push({
-        seq: { items, types, ts, prevTs: start > 0 ? s.ts[start - 1] : undefined },
-        src: s,
-        start,
-        pos: Int32Array.from(pos),
-        pairPos: Int32Array.from(pairPos),
-        items: Int32Array.from(tItems),
-        weights: Float32Array.from(weights),
-      });
+      a = b;
     }
   }
   return out;
