@@ -108,7 +108,7 @@ test('session rules score from the current session: kNN over training sessions a
 });
 
 test('a long basket teaches at most 4 inside positions, spread from its first line', () => {
-  const [w] = makeWindows([seq([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], Array(10).fill(0))], 20, { visit: 1 });
+  const [w] = makeWindows([seq([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], new Array<number>(10).fill(0))], 20, { visit: 1 });
   assert.deepEqual(Array.from(w.pos), [0, 2, 4, 6]);
   const total = Array.from(w.weights).reduce((a, b) => a + b, 0);
   assert.ok(Math.abs(total - 1) < 1e-6, `the basket's inside targets weigh 1 in all (${total})`);
