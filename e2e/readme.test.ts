@@ -1,7 +1,8 @@
 /**
- * The README's two install examples, run as written: the script tag (its paths served as the README shows
- * them, /shelfwise/ → dist/ and the model) and the ES module (`from 'shelfwise'` resolved by an import map,
- * as a bundler would). Both must personalize: the model's scores, not the merchant's order.
+ * The README's examples, run as written: the script tag (its paths served as the README shows them,
+ * /shelfwise/ → dist/ and the model) with the README's grid markup, and the ES module (`from 'shelfwise'`
+ * resolved by an import map, as a bundler would); both must personalize: the model's scores, not the
+ * merchant's order. Also docs/merchandising.md's A/B holdout tag and docs/installing.md's CSP.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,8 +12,10 @@ import type { Browser } from 'playwright';
 import { contentType, launch, serve, watchedPage } from './helpers.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-const block = (lang: string, i = 0) => [...README.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))][i][1];
+const doc = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
+/** The i-th code block of a language in a document (README.md unless named), as written. */
+const block = (lang: string, i = 0, file = 'README.md') =>
+  [...doc(file).matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))][i][1];
 const ids = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail/vocab.json'), 'utf8')).ids.slice(
   0,
   24,
@@ -79,16 +82,26 @@ test('README: the script tag, served at the paths it shows, binds the grid and p
   const { page, errors } = await watchedPage(ctx);
   const tag = block('html');
   assert.match(tag, /src="\/shelfwise\/shelfwise.js"/);
+  const markup = block('html', 1);
+  assert.match(markup, /data-shelfwise-grid/);
   await routeShelfwise(page);
   await page.route('**/readme-tag.html', (r) =>
     r.fulfill({
       contentType: 'text/html',
-      body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">${tag}</head><body>${grid}</body></html>`,
+      body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">${tag}</head><body>${markup}${grid}</body></html>`,
     }),
   );
   await page.goto(srv.url + '/readme-tag.html');
   await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
   assert.equal(await page.evaluate(() => (window as any).shelfwise.recommender.ready), true);
+  // The README's grid markup: its add-to-cart button records add_to_cart, a click in a product records click.
+  await page.click('[data-shelfwise-item="85123A"] [data-shelfwise-action="add_to_cart"]');
+  await page.click('[data-shelfwise-item="71053"]');
+  await page.waitForFunction(async () => (await (window as any).shelfwise.recommender.history()).length >= 2);
+  const recorded = await page.evaluate(async () =>
+    (await (window as any).shelfwise.recommender.history()).map((e: any) => `${e.type} ${e.itemId}`),
+  );
+  assert.deepEqual(recorded, ['add_to_cart 85123A', 'click 71053']);
   const last = ids[ids.length - 1];
   await page.evaluate(
     (id) =>
@@ -138,7 +151,7 @@ window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push
 
 for (const [name, policy, backend, expect] of [
   [
-    "the README's policy: the model runs on wasm",
+    "docs/installing.md's policy: the model runs on wasm",
     "script-src 'self' 'wasm-unsafe-eval' 'nonce-n0nce'",
     'wasm',
     { backend: 'wasm', codes: [] as string[] },
@@ -184,7 +197,7 @@ for (const [name, policy, backend, expect] of [
 test('README: the A/B holdout tag, as written, draws an arm and announces it once', async () => {
   const ctx = await browser.newContext();
   const { page, errors } = await watchedPage(ctx);
-  const tag = block('html', 1);
+  const tag = block('html', 0, 'docs/merchandising.md');
   assert.match(tag, /data-experiment="grid-2026-12" data-holdout="0.2"/);
   await routeShelfwise(page);
   const stub =

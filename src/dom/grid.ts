@@ -207,7 +207,7 @@ function firstView(): { readonly settled: boolean; settle(): void } {
 /**
  * Hides `el` (visibility only: the layout stays) for at most `ms`; returns the function that shows it again.
  * Showing marks the grid `data-shelfwise-ready`, which also ends the page's own CSS hold from its first
- * paint (the rule in the README: hidden until that attribute, or until its CSS timeout).
+ * paint (the rule in docs/installing.md: hidden until that attribute, or until its CSS timeout).
  */
 function holdVisibility(el: HTMLElement, ms: number): () => void {
   if (!(ms > 0) || !el.style) {

@@ -110,7 +110,7 @@ export async function startBackend(pref: BackendName | 'auto', wasmBase: WasmPat
     }
     if (b === 'wasm' && typeof WebAssembly !== 'undefined' && cspBlocksWasm()) {
       const why =
-        "the page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to its script-src (README, Content-Security-Policy)";
+        "the page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to its script-src (docs/installing.md, Content-Security-Policy)";
       if (pref === 'wasm') throw new ShelfwiseError('csp_blocked', `wasm: ${why}`);
       errors.push(`wasm: ${why}`);
       continue;
