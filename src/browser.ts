@@ -12,7 +12,7 @@
 import { createRecommenderWith } from './core.js';
 import type { Recommender, RecommenderOptions } from './recommender/index.js';
 import type { Candidate, RankOptions, Ranked } from './rank/index.js';
-import { isCommerceEvent, type TrackInput } from './events/index.js';
+import { isCommerceEvent, ShelfwiseError, type TrackInput } from './events/index.js';
 import { hookAnalytics } from './dom/index.js';
 
 /** The snippet's commands and their arguments. */
@@ -30,6 +30,20 @@ interface Stub {
   (...a: unknown[]): void;
   q?: ArrayLike<unknown>[];
   recommender?: Recommender;
+  /** Set by the first copy of this file that runs: a second copy (a tag manager's) does nothing. */
+  loaded?: true;
+}
+
+/**
+ * data-holdout as a share: "0.2", or "20%". Anything else is null (the tag then runs without the
+ * experiment, personalized, and says so once) rather than a page without shelfwise.
+ */
+export function parseHoldout(v: string | undefined): number | null {
+  const s = v?.trim() ?? '';
+  const m = /^(\d+(?:\.\d+)?|\.\d+)\s*(%?)$/.exec(s);
+  if (!m) return null;
+  const x = Number(m[1]) / (m[2] ? 100 : 1);
+  return x >= 0 && x <= 1 ? x : null;
 }
 
 const handlers: { [K in Exclude<keyof Commands, 'init'>]: (rec: Recommender, ...a: Commands[K]) => void } = {
@@ -56,6 +70,10 @@ const handlers: { [K in Exclude<keyof Commands, 'init'>]: (rec: Recommender, ...
 
 (() => {
   const w = window as unknown as { shelfwise?: Stub };
+  if (w.shelfwise?.loaded) {
+    console.warn('[shelfwise] shelfwise.js is included twice: this copy does nothing, the first one runs');
+    return;
+  }
   const script = document.currentScript as HTMLScriptElement | null;
   const base = new URL('.', script?.src || location.href).href;
   const ds = script?.dataset ?? {};
@@ -92,6 +110,7 @@ const handlers: { [K in Exclude<keyof Commands, 'init'>]: (rec: Recommender, ...
     }
   };
   const api: Stub = (...a: unknown[]) => exec(a as Command);
+  api.loaded = true;
   w.shelfwise = api;
 
   function init(opts: Partial<RecommenderOptions>): void {
@@ -105,6 +124,19 @@ const handlers: { [K in Exclude<keyof Commands, 'init'>]: (rec: Recommender, ...
       return;
     }
     starting = true;
+    let experiment: RecommenderOptions['experiment'];
+    if (ds.experiment !== undefined) {
+      const holdout = parseHoldout(ds.holdout);
+      if (holdout === null) {
+        const e = new ShelfwiseError(
+          'invalid_options',
+          `data-holdout="${String(ds.holdout ?? '').slice(0, 20)}" is not a share from 0 to 1 (e.g. 0.2 or 20%): experiment "${ds.experiment.slice(0, 40)}" does not run, every shopper is personalized`,
+        );
+        warn(e.message);
+        // After this script's task: a listener the page adds below the tag hears it too.
+        setTimeout(() => window.dispatchEvent(new CustomEvent('shelfwise:error', { detail: e })));
+      } else experiment = { name: ds.experiment, holdout };
+    }
     createRecommenderWith(() => import(/* runtime chunk, lazily */ base + 'esm/runtime.js'), {
       backend: (ds.backend as RecommenderOptions['backend']) ?? 'auto',
       blend: ds.blend !== undefined ? Number(ds.blend) : undefined,
@@ -114,34 +146,14 @@ const handlers: { [K in Exclude<keyof Commands, 'init'>]: (rec: Recommender, ...
       onError: (e) => window.dispatchEvent(new CustomEvent('shelfwise:error', { detail: e })),
       onRank: (info) => window.dispatchEvent(new CustomEvent('shelfwise:rank', { detail: info })),
       onFinetune: (info) => window.dispatchEvent(new CustomEvent('shelfwise:finetune', { detail: info })),
-      ...(ds.experiment !== undefined
-        ? { experiment: { name: ds.experiment, holdout: ds.holdout?.trim() ? Number(ds.holdout) : NaN } }
-        : {}),
+      ...(experiment ? { experiment } : {}),
       ...opts,
       model,
     }).then(
       (r) => {
         rec = r;
         api.recommender = r;
-        const bind = (root: ParentNode) =>
-          root.querySelectorAll?.('[data-shelfwise-grid]').forEach((g) => {
-            if ((g as { __sw?: boolean }).__sw) return;
-            (g as { __sw?: boolean }).__sw = true;
-            const hold = Number(g.getAttribute('data-shelfwise-hold') ?? 0);
-            r.bindGrid(g, {
-              reorder: (g.getAttribute('data-shelfwise-reorder') as 'immediate' | null) ?? undefined,
-              hold: Number.isFinite(hold) ? hold : 0,
-            });
-          });
-        bind(document);
-        new MutationObserver((rs) =>
-          rs.forEach((m) =>
-            m.addedNodes.forEach(
-              (n) =>
-                n instanceof Element && (n.matches('[data-shelfwise-grid]') ? bind(n.parentNode ?? document) : bind(n)),
-            ),
-          ),
-        ).observe(document.documentElement, { childList: true, subtree: true });
+        watchGrids(r);
         hookAnalytics(
           window,
           (e) => {
@@ -158,6 +170,44 @@ const handlers: { [K in Exclude<keyof Commands, 'init'>]: (rec: Recommender, ...
         warn(String((e as Error)?.message ?? e));
       },
     );
+  }
+
+  /**
+   * Binds every grid on the page and each one added later, and unbinds a grid once it has left the page
+   * (a single-page shop replaces its grid on every route change: each binding's observers and listeners
+   * go with it). A grid moved within the page stays bound.
+   */
+  function watchGrids(r: Recommender): void {
+    const bound = new Map<Element, { unbind(): void }>();
+    const bind = (root: ParentNode) =>
+      root.querySelectorAll?.('[data-shelfwise-grid]').forEach((g) => {
+        if (bound.has(g)) return;
+        const hold = Number(g.getAttribute('data-shelfwise-hold') ?? 0);
+        bound.set(
+          g,
+          r.bindGrid(g, {
+            reorder: (g.getAttribute('data-shelfwise-reorder') as 'immediate' | null) ?? undefined,
+            hold: Number.isFinite(hold) ? hold : 0,
+          }),
+        );
+      });
+    bind(document);
+    new MutationObserver((rs) => {
+      let removed = false;
+      for (const m of rs) {
+        if (m.removedNodes.length) removed = true;
+        m.addedNodes.forEach(
+          (n) =>
+            n instanceof Element && (n.matches('[data-shelfwise-grid]') ? bind(n.parentNode ?? document) : bind(n)),
+        );
+      }
+      if (removed)
+        for (const [g, b] of bound)
+          if (!g.isConnected) {
+            b.unbind();
+            bound.delete(g);
+          }
+    }).observe(document.documentElement, { childList: true, subtree: true });
   }
 
   const initCall = queued.findIndex((c) => c[0] === 'init');

@@ -29,13 +29,20 @@ export function reorder(container: Element, els: HTMLElement[], next: HTMLElemen
     if (!stay[i]) move(container, next[i], i + 1 < next.length ? next[i + 1] : tail);
   if (hadFocus && document.activeElement !== hadFocus) hadFocus.focus({ preventScroll: true });
   if (!first) return;
-  for (const e of next) {
-    const a = first.get(e)!,
-      b = e.getBoundingClientRect();
+  // Every new position is read before the first animation starts: reading a position after animating
+  // another element makes the browser lay the page out again, once per product (a 1,000-product grid froze
+  // for a second). Only moves that start or end in the viewport are animated; the rest are not seen.
+  const after = next.map((e) => e.getBoundingClientRect());
+  const w = window.innerWidth || 0,
+    h = window.innerHeight || 0;
+  const seen = (r: DOMRect) => r.bottom > 0 && r.right > 0 && r.top < h && r.left < w;
+  for (let i = 0; i < next.length; i++) {
+    const a = first.get(next[i])!,
+      b = after[i];
     const dx = a.left - b.left,
       dy = a.top - b.top;
-    if (!dx && !dy) continue;
-    e.animate?.([{ transform: `translate(${dx}px, ${dy}px)` }, { transform: 'none' }], {
+    if ((!dx && !dy) || !(seen(a) || seen(b))) continue;
+    next[i].animate?.([{ transform: `translate(${dx}px, ${dy}px)` }, { transform: 'none' }], {
       duration: dur,
       easing: 'ease-out',
     });

@@ -1,3 +1,3 @@
 export * from './types.js';
 export { validateEvent, normalizeInput, isCommerceEvent } from './validate.js';
-export { openStore, type EventStore } from './store.js';
+export { openStore, eraseStored, Journal, type EventStore } from './store.js';

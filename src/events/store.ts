@@ -227,3 +227,75 @@ export async function openStore(cap: number, persist: boolean, onFallback: (e: u
     return new MemoryStore(cap);
   }
 }
+
+/**
+ * Events on their way into IndexedDB, written synchronously to localStorage first: a click that opens a
+ * product page at once can unload the page before IndexedDB commits, and that click is the event that
+ * matters most. An entry leaves the journal once stored; entries older than `settleMs` that are still
+ * there (their page went away first) are stored by the next page that opens the store. Best effort: where
+ * localStorage is unavailable or full, nothing is journaled.
+ */
+export class Journal {
+  private static readonly KEY = 'shelfwise:journal';
+  private seq = 0;
+  private readonly tab = Math.random().toString(36).slice(2, 10);
+
+  private read(): Array<{ id: string; at: number; e: ShelfwiseEvent }> {
+    try {
+      const v = JSON.parse(localStorage.getItem(Journal.KEY) ?? '[]') as unknown;
+      return Array.isArray(v) ? (v as Array<{ id: string; at: number; e: ShelfwiseEvent }>) : [];
+    } catch {
+      return [];
+    }
+  }
+  private write(list: Array<{ id: string; at: number; e: ShelfwiseEvent }>): void {
+    try {
+      if (list.length) localStorage.setItem(Journal.KEY, JSON.stringify(list.slice(-200)));
+      else localStorage.removeItem(Journal.KEY);
+    } catch {
+      /* unavailable or full: the IndexedDB write goes on without a journal */
+    }
+  }
+  /** Journals events now (synchronously); returns their ids. */
+  append(events: ShelfwiseEvent[]): string[] {
+    const now = Date.now();
+    const add = events.map((e) => ({ id: `${this.tab}.${++this.seq}`, at: now, e }));
+    this.write([...this.read(), ...add]);
+    return add.map((a) => a.id);
+  }
+  /** Drops entries once their events are stored. */
+  remove(ids: string[]): void {
+    const gone = new Set(ids);
+    const list = this.read();
+    const keep = list.filter((x) => !gone.has(x.id));
+    if (keep.length !== list.length) this.write(keep);
+  }
+  /** Takes the entries older than `settleMs` (whose page left before storing them). */
+  takeStale(settleMs = 2000): ShelfwiseEvent[] {
+    const list = this.read();
+    const cut = Date.now() - settleMs;
+    const stale = list.filter((x) => x.at <= cut);
+    if (stale.length) this.write(list.filter((x) => x.at > cut));
+    return stale.map((x) => x.e).filter((e) => e && typeof e === 'object' && typeof e.type === 'string');
+  }
+  clear(): void {
+    this.write([]);
+  }
+}
+
+/**
+ * Erases what an earlier page stored in IndexedDB when this page runs without storage (consent
+ * withdrawn): forget() must erase it too. Opens the database only where it exists.
+ */
+export async function eraseStored(): Promise<void> {
+  new Journal().clear();
+  if (typeof indexedDB === 'undefined' || !indexedDB) return;
+  const dbs = await indexedDB.databases?.().catch(() => null);
+  if (dbs && !dbs.some((d) => d.name === DB_NAME)) return;
+  const store = await IdbStore.open(1);
+  try {
+    await store.clear();
+  } finally {
+    store.close();
+  }
+}

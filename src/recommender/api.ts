@@ -1,5 +1,5 @@
 /** The public recommender object over the wired parts (core.ts wires them). */
-import { normalizeInput, type TrackInput } from '../events/index.js';
+import { normalizeInput, ShelfwiseError, type TrackInput } from '../events/index.js';
 import type { Candidate, RankOptions } from '../rank/index.js';
 import { bindGrid as bindGridImpl, type GridBinding } from '../dom/index.js';
 import type { HistoryCache } from './history-cache.js';
@@ -37,6 +37,10 @@ export function recommender({
   expose,
 }: Parts): Recommender {
   let rankOpts: RankOptions = { blend: options.blend, unknownPrior: options.unknownPrior, rules: options.rules };
+  let disposed = false;
+  const alive = (what: string) => {
+    if (disposed) throw new ShelfwiseError('disposed', `${what}() after dispose(): create a new recommender`);
+  };
   const rec: Recommender & {
     /** @internal the demo's and the tests' window on the engine */ readonly runtime: unknown;
   } = {
@@ -67,6 +71,7 @@ export function recommender({
     async track(input: TrackInput) {
       let events;
       try {
+        alive('track');
         events = normalizeInput(input);
       } catch (e) {
         throw report(e);
@@ -105,6 +110,7 @@ export function recommender({
       }
     },
     bindGrid(container, gopts) {
+      alive('bindGrid');
       const g = bindGridImpl(container, rec, gopts, report);
       grids.add(g);
       const unbind = g.unbind.bind(g);
@@ -115,6 +121,7 @@ export function recommender({
       return g;
     },
     async forget() {
+      alive('forget');
       adapt?.drop();
       await history.clear();
       try {
@@ -125,6 +132,8 @@ export function recommender({
       for (const g of grids) void g.refresh();
     },
     dispose() {
+      if (disposed) return;
+      disposed = true;
       for (const g of [...grids]) g.unbind();
       loader.dispose();
       adapt?.dispose();

@@ -3,7 +3,7 @@
  * with consent withheld or storage unavailable), an in-memory mirror of it, and the BroadcastChannel that
  * tells other tabs of this origin when it changed.
  */
-import { openStore, type EventStore, type ShelfwiseEvent } from '../events/index.js';
+import { eraseStored, Journal, openStore, type EventStore, type ShelfwiseEvent } from '../events/index.js';
 
 /** What another tab said on the channel. */
 export type RemoteChange = 'events' | 'forget';
@@ -24,6 +24,8 @@ export class HistoryCache {
   /** Bumped by clear(): writes queued before it are dropped, not written after. */
   private era = 0;
   private readonly channel: BroadcastChannel | null;
+  /** Events on their way into IndexedDB, kept synchronously where a navigation cannot lose them. */
+  private readonly journal = new Journal();
 
   private constructor(
     private store: EventStore,
@@ -45,7 +47,27 @@ export class HistoryCache {
     report: (e: unknown) => void,
     onRemote: (c: RemoteChange) => void,
   ): Promise<HistoryCache> {
-    return new HistoryCache(await openStore(cap, persist, report), cap, report, onRemote);
+    const cache = new HistoryCache(await openStore(cap, persist, report), cap, report, onRemote);
+    if (cache.store.kind === 'indexeddb') {
+      await cache.recover();
+      // The page before this one may have left a moment ago: its entries are taken once they are stale.
+      setTimeout(() => void cache.recover().then(() => cache.invalidate()), 2500);
+    }
+    return cache;
+  }
+
+  /** Stores the journaled events of pages that went away before storing them (each once). */
+  private async recover(): Promise<void> {
+    if (this.closed) return;
+    const lost = this.journal.takeStale();
+    if (!lost.length) return;
+    try {
+      const key = (e: ShelfwiseEvent) => `${e.type}\u0000${e.itemId ?? ''}\u0000${e.ts}`;
+      const have = new Set((await this.store.recent(lost.length + 100)).map(key));
+      for (const e of lost) if (!have.has(key(e))) await this.store.add(e);
+    } catch (e) {
+      this.report(e);
+    }
   }
 
   get kind(): EventStore['kind'] {
@@ -73,30 +95,32 @@ export class HistoryCache {
   }
 
   /**
-   * Adds events: to the mirror at once (so a ranking sees them before they are stored), to storage once
-   * what `first()` starts has settled (the grids reorder first), after this tab's earlier writes.
-   * Resolves once stored.
+   * Adds events: to the journal and the mirror at once (so a ranking sees them before they are stored, and
+   * a page that unloads right after a click does not lose it), to storage right away, after this tab's
+   * earlier writes, while what `first()` starts (the grids' reorder) runs. Resolves once stored.
    */
   async add(events: ShelfwiseEvent[], first: () => Promise<unknown> | null): Promise<void> {
+    const journaled = this.store.kind === 'indexeddb' ? this.journal.append(events) : [];
     if (this.mirror) {
       this.mirror.push(...events);
       if (this.mirror.length > this.cap) this.mirror.splice(0, this.mirror.length - this.cap);
     }
     this.gen++;
-    const after = first();
     const prev = this.writes,
       era = this.era;
     const written = (async () => {
       await prev;
-      await after;
       for (const e of events) {
         if (era !== this.era) return; // forgotten meanwhile
         await (this.writing = this.safeAdd(e));
       }
     })();
     this.writes = written.catch(() => undefined);
+    const shown = first();
     await written;
+    if (journaled.length) this.journal.remove(journaled);
     this.channel?.postMessage('events');
+    await shown;
   }
 
   /** Storage failure mid-session: switch to memory, keeping what this page already knows. */
@@ -127,9 +151,12 @@ export class HistoryCache {
   async clear(): Promise<void> {
     this.era++;
     this.invalidate();
+    this.journal.clear();
     await this.writing.catch(() => undefined);
     try {
       await this.store.clear();
+      // Without storage on this page (consent withdrawn), what earlier pages stored is erased as well.
+      if (this.store.kind === 'memory') await eraseStored();
     } catch (e) {
       this.report(e);
     }
@@ -143,7 +170,9 @@ export class HistoryCache {
     this.gen++;
   }
 
+  private closed = false;
   close(): void {
+    this.closed = true;
     this.channel?.close();
     this.store.close();
   }

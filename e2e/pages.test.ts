@@ -1,0 +1,255 @@
+/**
+ * Real shop pages, in Chromium with the script tag (or the ES module where named): a big grid, a
+ * single-page shop that replaces its grid on every route, consent withdrawn, links that navigate at once,
+ * typos in data-holdout, the script included twice, and a recommender used after dispose().
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright';
+import { launch, serve, watchedPage } from './helpers.js';
+
+let browser: Browser;
+let srv: Awaited<ReturnType<typeof serve>>;
+before(async () => {
+  srv = await serve();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+});
+
+const MODEL = '/e2e/.fixture/model/model.json';
+const sku = (i: number) => `SKU-${String((i % 200) + 1).padStart(3, '0')}`;
+const STUB = `<script>window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};
+window.codes=[];window.ranks=0;addEventListener('shelfwise:error',(e)=>codes.push(e.detail.code));addEventListener('shelfwise:rank',()=>ranks++);</script>`;
+const tag = (attrs = '') =>
+  `<script async src="/dist/shelfwise.js" data-model="${MODEL}" data-backend="cpu" ${attrs}></script>`;
+const cards = (n: number, href = false) =>
+  Array.from({ length: n }, (_, i) =>
+    href
+      ? `<li data-shelfwise-item="${sku(i)}"><a href="/e2e/.fixture/blank.html?p=${i}">${sku(i)}</a></li>`
+      : `<li data-shelfwise-item="${sku(i)}">${sku(i)}</li>`,
+  ).join('');
+const page = (body: string, head = tag()) =>
+  `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<style>ul{display:grid;grid-template-columns:repeat(4,1fr);gap:8px;list-style:none;padding:0} li{height:80px;border:1px solid #ccc}</style>
+${STUB}${head}</head><body>${body}</body></html>`;
+
+/** Serves `html` at /pages/<name>.html for this context. */
+async function at(p: Page, name: string, html: string): Promise<string> {
+  await p.route(`**/pages/${name}.html*`, (r) => r.fulfill({ contentType: 'text/html', body: html }));
+  return `${srv.url}/pages/${name}.html`;
+}
+const ready = (p: Page) =>
+  p
+    .waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 })
+    .then(() => p.evaluate(() => (window as any).shelfwise.recommender.ready));
+const stored = (p: Page) =>
+  p.evaluate(
+    () =>
+      new Promise<any[]>((res) => {
+        const r = indexedDB.open('shelfwise');
+        r.onsuccess = () => {
+          const db = r.result;
+          if (!db.objectStoreNames.contains('events')) return res([]);
+          const q = db.transaction('events').objectStore('events').getAll();
+          q.onsuccess = () => {
+            db.close();
+            res(q.result);
+          };
+        };
+      }),
+  );
+
+test('a 1,000-product grid: a click animates only the products that are seen, not every one that moves', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+  const { page: p, errors } = await watchedPage(ctx);
+  await p.goto(await at(p, 'big', page(`<ul data-shelfwise-grid>${cards(1000)}</ul>`)));
+  assert.equal(await ready(p), true);
+  await p.waitForTimeout(500);
+  const moved = await p.evaluate(async () => {
+    const grid = document.querySelector('[data-shelfwise-grid]')!;
+    const before = Array.from(grid.children, (e) => e.getAttribute('data-shelfwise-item')).join();
+    (grid.children[2] as HTMLElement).click();
+    const t0 = performance.now();
+    while (Array.from(grid.children, (e) => e.getAttribute('data-shelfwise-item')).join() === before) {
+      if (performance.now() - t0 > 20_000) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const seen = Array.from(grid.children).filter((e) => {
+      const r = e.getBoundingClientRect();
+      return r.bottom > 0 && r.top < innerHeight;
+    }).length;
+    return { animations: document.getAnimations().length, seen, changed: true };
+  });
+  // The visible rows (about 36 cards) may animate; the ~900 moved off-screen are not.
+  assert.ok(moved.animations <= 2 * moved.seen, `animations ${moved.animations}, products seen ${moved.seen}`);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('a single-page shop that replaces its grid on 50 route changes: one ranking per click, old grids unbound', async () => {
+  const ctx = await browser.newContext();
+  const { page: p, errors } = await watchedPage(ctx);
+  await p.goto(await at(p, 'spa', page(`<main id="app"><ul data-shelfwise-grid>${cards(24)}</ul></main>`)));
+  assert.equal(await ready(p), true);
+  for (let r = 0; r < 50; r++) {
+    await p.evaluate((r) => {
+      // The router renders the next route: a new grid element replaces the old one.
+      const ids = Array.from({ length: 24 }, (_, i) => `SKU-${String(((i + r) % 200) + 1).padStart(3, '0')}`);
+      document.getElementById('app')!.innerHTML =
+        `<ul data-shelfwise-grid>${ids.map((id) => `<li data-shelfwise-item="${id}">${id}</li>`).join('')}</ul>`;
+    }, r);
+    await p.waitForTimeout(20);
+  }
+  await p.waitForTimeout(500);
+  const before = await p.evaluate(() => (window as any).ranks);
+  await p.click('[data-shelfwise-grid] > li:nth-child(3)');
+  await p.waitForTimeout(1500);
+  const after = await p.evaluate(() => (window as any).ranks);
+  assert.equal(after - before, 1, `rankings for one click after 50 route changes: ${after - before}`);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('forget() with consent withdrawn erases what earlier pages stored, the experiment draw included', async () => {
+  const ctx = await browser.newContext();
+  const { page: p, errors } = await watchedPage(ctx);
+  const body = `<ul data-shelfwise-grid>${cards(8)}</ul>`;
+  await p.goto(await at(p, 'consent', page(body, tag('data-experiment="exp" data-holdout="0.5"'))));
+  assert.equal(await ready(p), true);
+  for (const i of [1, 2, 3])
+    await p.evaluate((id) => (window as any).shelfwise.recommender.track({ type: 'view', itemId: id }), sku(i));
+  assert.equal((await stored(p)).length, 3);
+  // The shopper withdraws consent: the shop renders with data-consent="false" and calls forget().
+  await p.goto(
+    await at(p, 'withdrawn', page(body, tag('data-consent="false" data-experiment="exp" data-holdout="0.5"'))),
+  );
+  await ready(p);
+  await p.evaluate(() => new Promise<void>((r) => (window as any).shelfwise('forget', r)));
+  assert.deepEqual(await stored(p), []);
+  const kv = await p.evaluate(
+    () =>
+      new Promise<number>((res) => {
+        const r = indexedDB.open('shelfwise');
+        r.onsuccess = () => {
+          const q = r.result.transaction('kv').objectStore('kv').count();
+          q.onsuccess = () => {
+            r.result.close();
+            res(q.result);
+          };
+        };
+      }),
+  );
+  assert.equal(kv, 0, 'the experiment id is erased');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('links that open the next page at once: the clicks are stored, on every navigation kind', async () => {
+  const ctx = await browser.newContext();
+  const { page: p } = await watchedPage(ctx);
+  // Each product opens the next page at once (about:blank: no network in between): a link, a form submit,
+  // a script navigation. The next page with the tag stores what the list pages could not finish.
+  const grid = `<ul data-shelfwise-grid>${Array.from(
+    { length: 12 },
+    (_, i) =>
+      `<li data-shelfwise-item="${sku(i)}">${
+        i % 3 === 0
+          ? `<a id="p${i}" href="about:blank">${sku(i)}</a>`
+          : i % 3 === 1
+            ? `<form action="about:blank" method="get"><button id="p${i}">${sku(i)}</button></form>`
+            : `<span id="p${i}" onclick="location.href='about:blank'">${sku(i)}</span>`
+      }</li>`,
+  ).join('')}</ul>`;
+  const list = await at(p, 'list', page(grid));
+  const clicked: string[] = [];
+  for (let round = 0; round < 10; round++) {
+    await p.goto(list);
+    await ready(p);
+    await p.waitForTimeout(300);
+    clicked.push(sku(round));
+    await Promise.all([p.waitForURL(/about:blank/), p.click(`#p${round}`)]);
+  }
+  await p.goto(list);
+  await ready(p);
+  await p.waitForTimeout(3500);
+  const got = (await stored(p)).filter((e) => e.type === 'click').map((e) => e.itemId);
+  const kept = clicked.filter((id) => got.includes(id));
+  assert.ok(kept.length >= 9, `clicks stored: ${kept.length} of 10 (${got.join(', ')})`);
+  assert.equal(got.length, new Set(got).size, `no click stored twice: ${got.join(', ')}`);
+  await ctx.close();
+});
+
+test('data-holdout typos: "20%" is a share; "abc", "" and -1 run personalized without the experiment, reported once', async () => {
+  const ctx = await browser.newContext();
+  const { page: p } = await watchedPage(ctx);
+  const warnings: string[] = [];
+  p.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+  const body = `<ul data-shelfwise-grid>${cards(8)}</ul>`;
+  await p.goto(await at(p, 'pct', page(body, tag('data-experiment="e" data-holdout="20%"'))));
+  await ready(p);
+  assert.equal((await p.evaluate(() => (window as any).shelfwise.recommender.experiment)).name, 'e');
+  for (const h of ['abc', '', '-1']) {
+    warnings.length = 0;
+    await p.goto(await at(p, `h${h || 'empty'}`, page(body, tag(`data-experiment="e" data-holdout="${h}"`))));
+    assert.equal(await ready(p), true, `holdout "${h}": the model runs`);
+    await p.evaluate((id) => (window as any).shelfwise.recommender.track({ type: 'click', itemId: id }), sku(1));
+    const r = await p.evaluate(() => ({
+      exp: (window as any).shelfwise.recommender.experiment,
+      codes: (window as any).codes,
+      ranks: (window as any).ranks,
+    }));
+    assert.equal(r.exp, null);
+    assert.deepEqual(r.codes, ['invalid_options']);
+    assert.ok(r.ranks > 0, 'the grid is personalized');
+    assert.equal(warnings.filter((w) => w.includes('data-holdout')).length, 1, `warned once: ${warnings.join(' | ')}`);
+  }
+  await ctx.close();
+});
+
+test('the script included twice runs once: one model download, one recommender, each GA4 event stored once', async () => {
+  const ctx = await browser.newContext();
+  const { page: p, requests, errors } = await watchedPage(ctx);
+  const html = page(`<ul data-shelfwise-grid>${cards(8)}</ul>`, `<script>window.dataLayer=[]</script>${tag()}${tag()}`);
+  await p.goto(await at(p, 'twice', html));
+  assert.equal(await ready(p), true);
+  await p.evaluate(
+    (id) => (window as any).dataLayer.push({ event: 'view_item', ecommerce: { items: [{ item_id: id }] } }),
+    sku(3),
+  );
+  await p.waitForTimeout(1000);
+  assert.equal(requests.filter((u) => u.endsWith('/model.json')).length, 1);
+  assert.equal((await stored(p)).filter((e) => e.itemId === sku(3)).length, 1);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('after dispose(): track, forget and bindGrid fail with code disposed; rank returns the merchant order', async () => {
+  const ctx = await browser.newContext();
+  const { page: p, errors } = await watchedPage(ctx);
+  await p.goto(srv.url + '/e2e/.fixture/blank.html');
+  const r = await p.evaluate(async (MODEL) => {
+    const { createRecommender } = await import('/dist/esm/index.js' as string);
+    const rec = await createRecommender({ model: MODEL, backend: 'cpu', consent: false });
+    await rec.ready;
+    rec.dispose();
+    const code = (f: () => unknown) =>
+      Promise.resolve()
+        .then(f)
+        .then(
+          () => 'resolved',
+          (e: any) => e.code,
+        );
+    return {
+      track: await code(() => rec.track({ type: 'view', itemId: 'SKU-001' })),
+      forget: await code(() => rec.forget()),
+      bind: await code(() => rec.bindGrid(document.body)),
+      ranked: (await rec.rank(['SKU-002', 'SKU-001'])).map((x: any) => x.itemId),
+    };
+  }, MODEL);
+  assert.deepEqual(r, { track: 'disposed', forget: 'disposed', bind: 'disposed', ranked: ['SKU-002', 'SKU-001'] });
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
