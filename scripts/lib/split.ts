@@ -109,10 +109,15 @@ export type Protocol = (typeof PROTOCOLS)[number];
 /** The 30-minute gap that ends a session (the session protocol of leave-one-out logs with timestamps). */
 export const SESSION_GAP = 30 * 60;
 
+/** Seconds between the revealed events of a visit: one event per product, as the page records a visit. */
+export const VISIT_SPACING = 30;
+
 /**
  * The visit protocols' example from a basket's distinct known items in file order: the first half (at
  * least one) revealed as events of the visit, appended to `hist` (empty for a new shopper), and left out
  * of the ranking; the rest is the basket to predict. Null when the basket has fewer than 2 known items.
+ * The revealed events are VISIT_SPACING seconds apart from the basket's time on, as a shopper's clicks
+ * reach the page (a log's basket lines share one timestamp; the page never sees that).
  */
 function visitExample(hist: Seq, items: number[], ts: number, type: number): Example | null {
   if (items.length < 2) return null;
@@ -122,7 +127,7 @@ function visitExample(hist: Seq, items: number[], ts: number, type: number): Exa
     user: hist.user,
     items: Int32Array.from([...hist.items, ...shown]),
     types: Int32Array.from([...hist.types, ...shown.map(() => type)]),
-    ts: Float64Array.from([...hist.ts, ...shown.map(() => ts)]),
+    ts: Float64Array.from([...hist.ts, ...shown.map((_, i) => ts + i * VISIT_SPACING)]),
     target: items[r],
     basket: Int32Array.from(items.slice(r)),
     exclude: Int32Array.from(shown),
