@@ -253,3 +253,58 @@ test('after dispose(): track, forget and bindGrid fail with code disposed; rank 
   assert.deepEqual(errors, []);
   await ctx.close();
 });
+
+test('markup edge cases: a promo tile keeps its slot, a duplicate id keeps its slot and the rest follows the ranking, a grid bound twice records a click once', async () => {
+  const ctx = await browser.newContext();
+  const { page: p, errors } = await watchedPage(ctx);
+  const items = Array.from({ length: 24 }, (_, i) => `<li data-shelfwise-item="${sku(i)}">${sku(i)}</li>`);
+  items.splice(5, 0, '<li class="promo">promo</li>');
+  items.splice(15, 0, `<li data-shelfwise-item="${sku(2)}" class="dup">${sku(2)} again</li>`);
+  const html = page(`<ul data-shelfwise-grid data-shelfwise-reorder="immediate">${items.join('')}</ul>`);
+  await p.goto(await at(p, 'markup', html));
+  assert.equal(await ready(p), true);
+  await p.waitForTimeout(500);
+  const layout = () =>
+    p.$$eval('[data-shelfwise-grid] > li', (els) =>
+      els.map((e) =>
+        e.classList.contains('promo')
+          ? 'promo'
+          : e.classList.contains('dup')
+            ? 'dup'
+            : e.getAttribute('data-shelfwise-item'),
+      ),
+    );
+  const start = await layout();
+  assert.equal(start.indexOf('promo'), 5);
+  assert.equal(start.indexOf('dup'), 15, "a new shopper's grid keeps the duplicate where the merchant put it");
+  for (const k of [3, 9, 12]) {
+    await p.click(`[data-shelfwise-grid] > li[data-shelfwise-item="${sku(k)}"]:not(.dup)`);
+    await p.waitForTimeout(400);
+    const now = await layout();
+    assert.equal(now.indexOf('promo'), 5, `promo tile after clicking ${sku(k)}: ${now.join(' ')}`);
+    assert.equal(now.indexOf('dup'), 15, `duplicate after clicking ${sku(k)}`);
+  }
+  // The products (first elements) are in the ranking's order.
+  const ranked = await p.evaluate(
+    (ids) =>
+      new Promise<string[]>((r) => (window as any).shelfwise('rank', ids, (x: any[]) => r(x.map((y) => y.itemId)))),
+    Array.from({ length: 24 }, (_, i) => sku(i)),
+  );
+  assert.deepEqual(
+    (await layout()).filter((x) => x !== 'promo' && x !== 'dup'),
+    ranked,
+  );
+  // bindGrid on the grid the tag already bound: the same binding, one event per click.
+  const n = await p.evaluate(async (id) => {
+    const rec = (window as any).shelfwise.recommender;
+    const grid = document.querySelector('[data-shelfwise-grid]')!;
+    rec.bindGrid(grid);
+    const before = (await rec.history()).length;
+    (grid.querySelector(`[data-shelfwise-item="${id}"]`) as HTMLElement).click();
+    await new Promise((r) => setTimeout(r, 500));
+    return (await rec.history()).length - before;
+  }, sku(7));
+  assert.equal(n, 1);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});

@@ -72,20 +72,32 @@ export function bindGrid(
 
   // The product elements in DOM order and by id, as of our last look, and the candidates: rebuilt only after
   // the page changes the grid's children or the observed attributes (the observer's records).
-  let dom: { els: HTMLElement[]; byId: Map<string, HTMLElement> } | null = null;
+  // `all` is every child element in DOM order; `els` the ranked products (a product id's first element), at
+  // the indexes `slots` of `all`. Other children (a promo tile, a product's duplicate) keep their slot.
+  let dom: { all: HTMLElement[]; els: HTMLElement[]; slots: number[]; byId: Map<string, HTMLElement> } | null = null;
   let cands: Candidate[] | null = null;
   const current = () => {
     const pending = mo?.takeRecords();
     if (pending?.length) onRecords(pending);
     if (!dom) {
-      const els = products(container);
-      dom = { els, byId: new Map(els.map((e) => [e.getAttribute('data-shelfwise-item')!, e])) };
+      const all = Array.from(container.children) as HTMLElement[];
+      const byId = new Map<string, HTMLElement>(),
+        els: HTMLElement[] = [],
+        slots: number[] = [];
+      for (const e of products(container)) {
+        const id = e.getAttribute('data-shelfwise-item')!;
+        if (byId.has(id)) continue;
+        byId.set(id, e);
+        els.push(e);
+        slots.push(all.indexOf(e));
+      }
+      dom = { all, els, slots, byId };
     }
     return dom;
   };
 
   const apply = (ranked: Ranked[], clickedId?: string) => {
-    const { els, byId } = current();
+    const { all, els, slots, byId } = current();
     const target: HTMLElement[] = [];
     for (const r of ranked) {
       const e = byId.get(r.itemId);
@@ -101,8 +113,10 @@ export function bindGrid(
     if (!next) return;
     // With the observer off: our own moves are not new products, and recording them costs more than the moves.
     mo?.disconnect();
-    reorder(container, els, next, animationMs ?? 250);
-    dom = { els: next, byId };
+    const nextAll = all.slice();
+    slots.forEach((s, k) => (nextAll[s] = next[k]));
+    reorder(container, all, nextAll, animationMs ?? 250);
+    dom = { all: nextAll, els: next, slots, byId };
     observe();
   };
 

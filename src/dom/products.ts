@@ -24,7 +24,14 @@ export class MerchantOrder {
 
   /** The products as candidates, in the merchant's order. */
   candidates(): Candidate[] {
-    const els = (products(this.container) as Stamped[]).sort((a, b) => (a.__swIndex ?? 0) - (b.__swIndex ?? 0));
+    const seen = new Set<string>();
+    const els = (products(this.container) as Stamped[])
+      .filter((e) => {
+        // A product id's first element is the one ranked; its duplicates keep their slots.
+        const id = e.getAttribute('data-shelfwise-item') ?? '';
+        return !seen.has(id) && !!seen.add(id);
+      })
+      .sort((a, b) => (a.__swIndex ?? 0) - (b.__swIndex ?? 0));
     return els.map((e) => ({
       id: e.getAttribute('data-shelfwise-item') ?? '',
       category: e.getAttribute('data-shelfwise-category') ?? undefined,

@@ -38,6 +38,7 @@ export function recommender({
 }: Parts): Recommender {
   let rankOpts: RankOptions = { blend: options.blend, unknownPrior: options.unknownPrior, rules: options.rules };
   let disposed = false;
+  const boundTo = new WeakMap<Element, GridBinding>();
   const alive = (what: string) => {
     if (disposed) throw new ShelfwiseError('disposed', `${what}() after dispose(): create a new recommender`);
   };
@@ -111,11 +112,16 @@ export function recommender({
     },
     bindGrid(container, gopts) {
       alive('bindGrid');
+      // A grid bound twice is bound once: a second binding would record each click twice.
+      const had = boundTo.get(container);
+      if (had && grids.has(had)) return had;
       const g = bindGridImpl(container, rec, gopts, report);
       grids.add(g);
+      boundTo.set(container, g);
       const unbind = g.unbind.bind(g);
       g.unbind = () => {
         grids.delete(g);
+        boundTo.delete(container);
         unbind();
       };
       return g;
