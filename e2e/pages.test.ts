@@ -308,3 +308,48 @@ test('markup edge cases: a promo tile keeps its slot, a duplicate id keeps its s
   assert.deepEqual(errors, []);
   await ctx.close();
 });
+
+test("another tab's events do not evict a page from the back/forward cache", async () => {
+  // Playwright turns the back/forward cache off by default; this browser keeps it on.
+  const { chromium } = await import('playwright');
+  const { CHROMIUM } = await import('./helpers.js');
+  const b = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+    ignoreDefaultArgs: ['--disable-back-forward-cache'],
+  });
+  try {
+    const ctx = await b.newContext();
+    const p = await ctx.newPage();
+    const other = await ctx.newPage();
+    await p.route('**/pages/*.html*', (r) =>
+      r.fulfill({ contentType: 'text/html', body: page(`<ul data-shelfwise-grid>${cards(8)}</ul>`) }),
+    );
+    await other.route('**/pages/*.html*', (r) =>
+      r.fulfill({ contentType: 'text/html', body: page(`<ul data-shelfwise-grid>${cards(8)}</ul>`) }),
+    );
+    await p.goto(`${srv.url}/pages/a.html`);
+    assert.equal(await ready(p), true);
+    await p.evaluate(() => ((window as any).mark = 42));
+    await p.goto(`${srv.url}/e2e/.fixture/blank.html`);
+    await other.goto(`${srv.url}/pages/b.html`);
+    await ready(other);
+    for (const i of [1, 2, 3])
+      await other.evaluate((id) => (window as any).shelfwise.recommender.track({ type: 'view', itemId: id }), sku(i));
+    await other.waitForTimeout(300);
+    await p.goBack({ waitUntil: 'commit' });
+    await p.waitForTimeout(500);
+    assert.equal(
+      await p.evaluate(() => (window as any).mark),
+      42,
+      'restored from the back/forward cache, not reloaded',
+    );
+    // Back from the cache, the page ranks with the other tab's events.
+    const h = await p.evaluate(async () => (await (window as any).shelfwise.recommender.history()).length);
+    assert.equal(h, 3);
+    await ctx.close();
+  } finally {
+    await b.close();
+  }
+});

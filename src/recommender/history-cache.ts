@@ -23,7 +23,7 @@ export class HistoryCache {
   private writing: Promise<void> = Promise.resolve();
   /** Bumped by clear(): writes queued before it are dropped, not written after. */
   private era = 0;
-  private readonly channel: BroadcastChannel | null;
+  private channel: BroadcastChannel | null = null;
   /** Events on their way into IndexedDB, kept synchronously where a navigation cannot lose them. */
   private readonly journal = new Journal();
 
@@ -33,12 +33,30 @@ export class HistoryCache {
     private readonly report: (e: unknown) => void,
     onRemote: (c: RemoteChange) => void,
   ) {
-    this.channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel('shelfwise') : null;
-    if (this.channel)
-      this.channel.onmessage = (m) => {
+    const listen = () => {
+      this.channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel('shelfwise') : null;
+      if (this.channel)
+        this.channel.onmessage = (m) => {
+          this.invalidate();
+          onRemote(m.data === 'forget' ? 'forget' : 'events');
+        };
+    };
+    listen();
+    // A message to a page in the back/forward cache evicts it (the back button would reload): the channel
+    // closes while the page is hidden, and on its return the history is read again (it may have missed some).
+    if (typeof addEventListener === 'function') {
+      addEventListener('pagehide', (e) => {
+        if (!(e as PageTransitionEvent).persisted || this.closed) return;
+        this.channel?.close();
+        this.channel = null;
+      });
+      addEventListener('pageshow', (e) => {
+        if (!(e as PageTransitionEvent).persisted || this.closed || this.channel) return;
+        listen();
         this.invalidate();
-        onRemote(m.data === 'forget' ? 'forget' : 'events');
-      };
+        onRemote('events');
+      });
+    }
   }
 
   static async open(
