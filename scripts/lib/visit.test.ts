@@ -1,7 +1,11 @@
 /** The visit: training targets inside a basket, visit windows, the visit protocols and the session rules. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeWindows } from './windows.js';
+import { makeWindows, packWindows } from './windows.js';
+import { initBackend } from './backend.js';
+import { defaultConfig } from '../../src/model/config.js';
+import { initParams, nextItemLoss } from '../../src/model/encoder.js';
+import * as tf from '@tensorflow/tfjs-core';
 import { timeSplit, leaveOneOut, type Seq } from './split.js';
 import { sessionKnn, sessionCooccurrence, sessionStart } from './baselines.js';
 import { typeCode } from '../../src/model/features.js';
@@ -135,4 +139,31 @@ test('the co-occurrence item table: items of one session point at each other, ot
   assert.ok(dot(1, 2) > dot(1, 3) && dot(3, 4) > dot(3, 1), `companions closer: ${dot(1, 2)} ${dot(1, 3)}`);
   assert.deepEqual(Array.from(e.subarray(6 * d, 7 * d)), Array.from(random.subarray(6 * d, 7 * d)));
   assert.deepEqual(Array.from(e.subarray(0, d)), [0, 0, 0, 0], 'row 0 stays padding');
+});
+
+test('targets inside a visit train the catalog part only; the others the return/discover mixture', async () => {
+  await initBackend('cpu');
+  const cfg = defaultConfig(9, {
+    d: 8,
+    blocks: 1,
+    heads: 1,
+    maxLen: 8,
+    ffDim: 8,
+    dropout: 0,
+    returnItems: 4,
+    returnHidden: 4,
+  });
+  const p = initParams(cfg, 3);
+  // Basket {1,2,3}, then basket {1,4}: inside targets at positions 0-1, next-basket targets at 2.
+  const s = seq([1, 2, 3, 1, 4], [0, 0, 0, 86400, 86400]);
+  const ws = makeWindows([s], 8, { visit: 1 });
+  const { inp, targets } = packWindows(ws, cfg);
+  assert.ok(targets.catalogOnly && targets.ret, 'inside targets are marked; the model has a return part');
+  const loss = (t: typeof targets) => tf.tidy(() => nextItemLoss(p, cfg, inp, t).dataSync()[0]);
+  const allCatalog = { ...targets, catalogOnly: new Uint8Array(targets.pairItem.length).fill(1) };
+  const noReturn = { ...targets, ret: undefined, catalogOnly: undefined };
+  assert.ok(Math.abs(loss(allCatalog) - loss(noReturn)) < 1e-5, 'every pair catalog-only: the plain catalog loss');
+  const noneCatalog = { ...targets, catalogOnly: undefined };
+  assert.notEqual(loss(targets).toFixed(5), loss(noneCatalog).toFixed(5), 'the marked pairs skip the mixture');
+  for (const t of Object.values(p)) t.dispose();
 });

@@ -29,6 +29,8 @@ export interface Window {
   pairPos: Int32Array;
   items: Int32Array;
   weights: Float32Array;
+  /** Per target: 1 for a target inside a visit (the rest of its basket), which trains the catalog part only. */
+  inside: Uint8Array;
   ret?: ReturnCandidates[];
 }
 
@@ -68,14 +70,16 @@ function windowTargets(s: Seq, g: Int32Array, start: number, len: number, visit:
   const pos: number[] = [],
     pairPos: number[] = [],
     tItems: number[] = [],
-    weights: number[] = [];
-  const add = (i: number, set: Set<number>, w: number) => {
+    weights: number[] = [],
+    inside: number[] = [];
+  const add = (i: number, set: Set<number>, w: number, isInside: number) => {
     if (set.size === 0 || w <= 0) return;
     pos.push(i);
     for (const x of set) {
       pairPos.push(pos.length - 1);
       tItems.push(x);
       weights.push(w / set.size);
+      inside.push(isInside);
     }
   };
   const known = (j: number) => s.types[j] !== REMOVE && s.items[j] > 0;
@@ -86,7 +90,7 @@ function windowTargets(s: Seq, g: Int32Array, start: number, len: number, visit:
     if (g[nx] !== g[at]) {
       const set = new Set<number>();
       for (let j = nx; j < n && g[j] === g[nx]; j++) if (known(j)) set.add(s.items[j]);
-      add(i, set, 1);
+      add(i, set, 1, 0);
       continue;
     }
     if (visit <= 0) continue; // inside a basket: the next group is not known yet at a real shopper's moment
@@ -102,9 +106,9 @@ function windowTargets(s: Seq, g: Int32Array, start: number, len: number, visit:
     for (let j = a; j <= at; j++) seen.add(s.items[j]);
     const rest = new Set<number>();
     for (let j = nx; j < b; j++) if (known(j) && !seen.has(s.items[j])) rest.add(s.items[j]);
-    add(i, rest, visit / k);
+    add(i, rest, visit / k, 1);
   }
-  return { pos, pairPos, tItems, weights };
+  return { pos, pairPos, tItems, weights, inside };
 }
 
 function windowOf(src: Seq, start: number, end: number, t: ReturnType<typeof windowTargets>): Window | null {
@@ -122,6 +126,7 @@ function windowOf(src: Seq, start: number, end: number, t: ReturnType<typeof win
     pairPos: Int32Array.from(t.pairPos),
     items: Int32Array.from(t.tItems),
     weights: Float32Array.from(t.weights),
+    inside: Uint8Array.from(t.inside),
   };
 }
 
@@ -236,7 +241,8 @@ export function packWindows(ws: Window[], cfg: ModelConfig): { inp: SeqInputs; t
   const positions: number[] = [],
     pairPos: number[] = [],
     items: number[] = [],
-    weights: number[] = [];
+    weights: number[] = [],
+    inside: number[] = [];
   ws.forEach((w, b) => {
     const off = b * len + (len - w.seq.items.length),
       base = positions.length;
@@ -245,6 +251,7 @@ export function packWindows(ws: Window[], cfg: ModelConfig): { inp: SeqInputs; t
       pairPos.push(base + w.pairPos[j]);
       items.push(w.items[j]);
       weights.push(w.weights[j]);
+      inside.push(w.inside[j]);
     }
   });
   // Weights only where some basket has several items: otherwise the plain mean (and exactly the loss of before).
@@ -253,6 +260,7 @@ export function packWindows(ws: Window[], cfg: ModelConfig): { inp: SeqInputs; t
     pairPos: Int32Array.from(pairPos),
     pairItem: Int32Array.from(items),
     ...(weights.some((w) => w !== 1) ? { pairWeight: Float32Array.from(weights) } : {}),
+    ...(inside.some(Boolean) ? { catalogOnly: Uint8Array.from(inside) } : {}),
   };
   if (hasReturn(cfg)) {
     const P = positions.length;

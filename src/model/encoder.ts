@@ -482,6 +482,11 @@ export interface Targets {
   pairItem: Int32Array;
   /** Weight of each pair in the mean (default 1 each): 1/|basket| makes every predicting moment count once. */
   pairWeight?: Float32Array;
+  /**
+   * Per pair, 1 where the target trains the catalog part only (a target inside a visit: what goes with it);
+   * with the return part, the others train the gated mixture.
+   */
+  catalogOnly?: Uint8Array;
   ret?: ReturnInputs;
 }
 
@@ -703,6 +708,10 @@ export function nextItemLoss(
   const logReturn = tf.sub(pairLogit, tf.reshape(lookup(tf.reshape(retLse, [-1, 1]), t.pairPos), [-1]));
   const g = tf.reshape(lookup(tf.reshape(gate, [-1, 1]), t.pairPos), [-1]);
   // log g = -softplus(-a), log(1 - g) = -softplus(a)
-  const mix = logAddExp(tf.add(tf.neg(tf.softplus(tf.neg(g))), logReturn), tf.add(tf.neg(tf.softplus(g)), logCatalog));
+  let mix = logAddExp(tf.add(tf.neg(tf.softplus(tf.neg(g))), logReturn), tf.add(tf.neg(tf.softplus(g)), logCatalog));
+  if (t.catalogOnly) {
+    const only = tf.tensor1d(Float32Array.from(t.catalogOnly));
+    mix = tf.add(mix, tf.mul(only, tf.sub(logCatalog, mix)));
+  }
   return mean(smooth(tf.neg(mix))) as tf.Scalar;
 }
