@@ -13,12 +13,20 @@ import { defaultConfig, typeMapFor } from '../src/model/config.js';
 import { NUM_TYPE_ROWS } from '../src/model/features.js';
 import { PROTOCOLS } from './lib/split.js';
 import { loadLog, ROOT } from './lib/data.js';
-import { makeSplit, saveModelDir, loadModelDir, disposeParams } from './lib/modeldir.js';
+import { makeSplit, saveModelDir, loadModelDir, disposeParams, remapSplit } from './lib/modeldir.js';
 import { BACKENDS, initBackend } from './lib/backend.js';
 import { train } from './lib/trainer.js';
 import { parseLrDrops } from './lib/schedule.js';
 import { choice, FlagError, isoDate, num, parseFlags, seenFlag } from './lib/flags.js';
-import { evaluateAll, table, bestBaseline, type EvalReport } from './lib/report.js';
+import {
+  evaluateAll,
+  table,
+  bestBaseline,
+  protocolLine,
+  reportedProtocols,
+  type EvalReport,
+  type ProtocolLine,
+} from './lib/report.js';
 import { writeModelCard } from './lib/card.js';
 
 const USAGE = COMMANDS.train.usage;
@@ -63,6 +71,10 @@ const f = parseFlags('train', USAGE, () => {
     visit: num('visit', a.visit, { min: 0 }),
     visitWindows: !a['no-visit-windows'],
     itemInit: choice('item-init', a['item-init'], ['random', 'cooccurrence'] as const)!,
+    validAlso: (a['valid-also'] ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((p) => choice('valid-also', p, PROTOCOLS)!),
     validUsers: num('valid-users', a['valid-users'], { int: true, min: 0 }),
     workers: num('workers', a.workers, { int: true, min: 1, max: 64 }),
     maxUsers: num('max-users', a['max-users'], pos, true),
@@ -149,6 +161,13 @@ const r = await train(split, cfg, {
   visit: f.visit,
   visitWindows: f.visitWindows,
   itemInit: f.itemInit,
+  alsoValid: f.validAlso.map((p) => {
+    const s = remapSplit(
+      makeSplit(log, { cutoff: f.cutoff, minCount: f.minCount, excludeSeen: f.excludeSeen, protocol: p }),
+      split.vocab,
+    );
+    return { name: p, examples: s.valid, excludeSeen: s.excludeSeen };
+  }),
   workers: f.workers,
   checkpointDir: path.join(ROOT, '.cache/checkpoints', path.basename(out)),
 });
@@ -173,6 +192,24 @@ for (const q of quants) {
   console.log(`\n${q} weights (${(bytes / 1024).toFixed(0)} KiB with vocabulary) → ${dir}\n${table(reports[q])}`);
 }
 const final = reports[f.quantize];
+// The same model on every protocol its log supports (next purchase, next basket, the visit; or the session).
+const shipped = loadModelDir(out);
+const timeSplit = split.protocol.startsWith('time split');
+const hasTimes = log.users.some((u) => u.ts.some((t) => Number.isFinite(t)));
+const protocols: Record<string, ProtocolLine> = {};
+for (const p of reportedProtocols(timeSplit, hasTimes)) {
+  const s =
+    p === (f.protocol ?? 'item')
+      ? split
+      : makeSplit(log, { cutoff: f.cutoff, minCount: f.minCount, excludeSeen: f.excludeSeen, protocol: p });
+  const rep =
+    p === (f.protocol ?? 'item') ? final : evaluateAll(shipped.params, shipped.cfg, remapSplit(s, shipped.vocab.ids));
+  protocols[p] = protocolLine(rep);
+  console.log(
+    `${p}: model ${rep.metrics.model['ndcg@10'].toFixed(4)}, ${protocols[p].bestBaseline} ${protocols[p].baseline['ndcg@10'].toFixed(4)}: ${protocols[p].ratio.toFixed(3)}×`,
+  );
+}
+disposeParams(shipped.params);
 if (quants.length > 1) {
   const drop = 1 - final.metrics.model['ndcg@10'] / reports.float32.metrics.model['ndcg@10'];
   console.log(`\n${f.quantize} vs float32 NDCG@10: ${(drop * 100).toFixed(2)}% relative drop`);
@@ -220,6 +257,7 @@ const summary = {
   ),
   metrics: final.metrics,
   bestBaseline: bn,
+  protocols,
 };
 if (f.json) fs.writeFileSync(f.json, JSON.stringify(summary, null, 2));
 if (!f['no-card']) writeModelCard(out, summary, process.argv.slice(2), log.name === 'online-retail');

@@ -34,7 +34,7 @@ export function writeModelCard(dir: string, s: any, argv: string[], onlineRetail
     );
     fs.writeFileSync(
       path.join(dir, 'MODEL_CARD.md'),
-      `# shelfwise model card: ${s.dataset}\n\n**Verdict: ${s.verdict}.**\n\nCommand: \`npm run train -- ${argv.join(' ')}\`\n\nConfig: \`${JSON.stringify(s.config)}\`; ${s.epochs} epochs in ${s.minutes.toFixed(1)} min.\n\n## Evaluation (${s.protocol})\n\n| method | ${cols.join(' | ')} |\n| --- | ${cols.map(() => '---').join(' | ')} |\n${rows.join('\n')}\n`,
+      `# shelfwise model card: ${s.dataset}\n\n**Verdict: ${s.verdict}.**\n\nCommand: \`npm run train -- ${argv.join(' ')}\`\n\nConfig: \`${JSON.stringify(s.config)}\`; ${s.epochs} epochs in ${s.minutes.toFixed(1)} min.\n\n## Evaluation (${s.protocol})\n\n| method | ${cols.join(' | ')} |\n| --- | ${cols.map(() => '---').join(' | ')} |\n${rows.join('\n')}\n\n${protocolTable(s.protocols)}\n`,
     );
     return;
   }
@@ -92,6 +92,8 @@ ${rows.join('\n')}
 
 Model / best baseline (${s.bestBaseline}) NDCG@10: **${(s.metrics.model['ndcg@10'] / best['ndcg@10']).toFixed(3)}×**.
 
+${protocolTable(s.protocols)}
+
 Quantization (shipped: the smallest whose NDCG@10 is within 1% of float32):
 
 | weights | size with vocabulary | NDCG@10 | HR@10 |
@@ -117,4 +119,21 @@ ${JSON.stringify(sri(dir), null, 2)}
   its own export (\`npm run data -- --input ...\`).
 `;
   fs.writeFileSync(path.join(dir, 'MODEL_CARD.md'), text);
+}
+
+/** Every protocol the model was tested on: the model against the best baseline of the same run. */
+function protocolTable(protocols: Record<string, any> | undefined): string {
+  if (!protocols || !Object.keys(protocols).length) return '';
+  const names: Record<string, string> = {
+    item: 'next purchase',
+    basket: 'next basket',
+    'visit-new': 'the visit, new shopper (the visit only)',
+    'visit-returning': 'the visit, returning shopper (history + visit)',
+    session: "the target's own session only",
+  };
+  const rows = Object.entries(protocols).map(
+    ([k, v]) =>
+      `| ${names[k] ?? k} | ${v.users} | ${v.model['ndcg@10'].toFixed(4)} | ${v.bestBaseline} ${v.baseline['ndcg@10'].toFixed(4)} | ${v.ratio.toFixed(3)}× |`,
+  );
+  return `### Every protocol (\`npm run evaluate -- --protocol ...\`; docs/training.md, "Protocols")\n\n| protocol | users | model NDCG@10 | best baseline | model / best |\n| --- | --- | --- | --- | --- |\n${rows.join('\n')}`;
 }

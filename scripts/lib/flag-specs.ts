@@ -160,6 +160,11 @@ const TRAIN = {
     value: 'item|basket|visit-new|visit-returning|session',
     help: 'What validation and the test measure (docs/training.md, "Protocols").',
   },
+  'valid-also': {
+    type: 'string',
+    value: 'PROTOCOL,...',
+    help: "Validate on these protocols' validation sets too (e.g. visit-new): the epoch is then chosen by the mean, over every set, of the model's NDCG@10 over the best baseline's on it.",
+  },
   cutoff: {
     type: 'string',
     value: 'YYYY-MM-DD',

@@ -10,6 +10,8 @@ export interface Metrics {
   'ndcg@20': number;
   mrr: number;
   users: number;
+  /** The validation score training chose its epoch by, where it is not this NDCG@10 (several validation sets). */
+  score?: number;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Params } from '../../src/model/encoder.js';
 import type { ModelConfig } from '../../src/model/config.js';
-import type { Split } from './split.js';
+import type { Protocol, Split } from './split.js';
 import type { Metrics } from './metrics.js';
 import { allBaselines } from './baselines.js';
 import { evaluateBaseline, evaluateModel } from './evaluation.js';
@@ -60,4 +60,31 @@ export function table(r: EvalReport): string {
     );
   }
   return lines.join('\n');
+}
+
+/** A protocol's line in a model's report: the model, the best baseline and their ratio. */
+export interface ProtocolLine {
+  protocol: string;
+  users: number;
+  model: Metrics;
+  bestBaseline: string;
+  baseline: Metrics;
+  ratio: number;
+}
+
+export function protocolLine(r: EvalReport): ProtocolLine {
+  const [bn, bm] = bestBaseline(r);
+  return {
+    protocol: r.protocol,
+    users: r.users,
+    model: r.metrics.model,
+    bestBaseline: bn,
+    baseline: bm,
+    ratio: r.metrics.model['ndcg@10'] / bm['ndcg@10'],
+  };
+}
+
+/** The protocols a log is reported on besides the one it was trained for: time splits' four, else the session. */
+export function reportedProtocols(timeSplit: boolean, hasTimes: boolean): Protocol[] {
+  return timeSplit ? ['item', 'basket', 'visit-new', 'visit-returning'] : hasTimes ? ['item', 'session'] : ['item'];
 }

@@ -10,7 +10,7 @@ import { matmulPeak } from './backend.js';
 import type { StepLoss } from './grad-protocol.js';
 import { initParams, nextItemLoss, paramShapes, type LossOptions, type Params } from '../../src/model/encoder.js';
 import type { ModelConfig } from '../../src/model/config.js';
-import type { Split } from './split.js';
+import type { Example, Split } from './split.js';
 import type { Metrics } from './metrics.js';
 import { allBaselines } from './baselines.js';
 import { cooccurrenceItemTable } from './item-init.js';
@@ -57,6 +57,12 @@ export interface TrainOptions {
   minutes?: number;
   /** Evaluate on at most this many validation users per epoch, spread evenly over the list (0 = all). */
   validUsers: number;
+  /**
+   * More validation sets (other protocols of the same log, e.g. the new shopper's visit): with them, an
+   * epoch's validation score is the mean over all sets of the model's NDCG@10 over the best baseline's on
+   * that set, so the exported epoch serves every protocol, not one.
+   */
+  alsoValid?: Array<{ name: string; examples: Example[]; excludeSeen: boolean }>;
   checkpointDir?: string;
   /**
    * Threads that compute gradients (data parallel: each batch is split into this many shares, one per
@@ -268,14 +274,36 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   const workers = (o.workers ?? 1) > 1 ? await GradWorkers.start((o.workers ?? 1) - 1, cfg) : null;
   const t0 = performance.now(),
     seqs0 = seqs;
-  const validSet = spreadSample(split.valid, o.validUsers);
-  if (!o.quiet) {
+  const validSets = [
+    {
+      name: split.protocol.split(':')[0],
+      examples: spreadSample(split.valid, o.validUsers),
+      excludeSeen: split.excludeSeen,
+    },
+    ...(o.alsoValid ?? []).map((v) => ({ ...v, examples: spreadSample(v.examples, o.validUsers) })),
+  ];
+  const validSet = validSets[0].examples;
+  // Each set's best baseline, the yardstick of the validation score when there are several sets.
+  const yard = validSets.map((v) => {
     const V = cfg.vocabSize;
-    const bl = allBaselines(split.train, V)
-      .map((b) => [b.name, evaluateBaseline(b, V, validSet, split.excludeSeen)['ndcg@10']] as const)
+    const bl = allBaselines(split.train, V, v.name !== validSets[0].name || !!split.visit)
+      .map((b) => [b.name, evaluateBaseline(b, V, v.examples, v.excludeSeen)['ndcg@10']] as const)
       .sort((a, b) => b[1] - a[1]);
-    log(`validation (${validSet.length} users): best baseline ${bl[0][0]} ndcg@10 ${bl[0][1].toFixed(4)}`);
-  }
+    if (!o.quiet)
+      log(
+        `validation ${v.name} (${v.examples.length} users): best baseline ${bl[0][0]} ndcg@10 ${bl[0][1].toFixed(4)}`,
+      );
+    return bl[0][1];
+  });
+  const validate = (model: Params): { m: Metrics; score: number; note: string } => {
+    const ms = validSets.map((v) => evaluateModel(model, cfg, v.examples, v.excludeSeen));
+    if (ms.length === 1) return { m: ms[0], score: ms[0]['ndcg@10'], note: '' };
+    const ratios = ms.map((m, i) => m['ndcg@10'] / Math.max(1e-9, yard[i]));
+    const note = validSets
+      .map((v, i) => `${v.name} ${ms[i]['ndcg@10'].toFixed(4)} (${ratios[i].toFixed(3)}×)`)
+      .join(', ');
+    return { m: ms[0], score: ratios.reduce((a, b) => a + b, 0) / ratios.length, note: ` [${note}]` };
+  };
   let epoch = startEpoch;
   const deadline = o.minutes ? t0 + (o.minutes * 60 - priorSeconds) * 1000 : Infinity;
   let outOfTime = false;
@@ -334,15 +362,15 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
       }
       if (!o.quiet) process.stderr.write('\n');
       const model = emaW ?? params;
-      const m = evaluateModel(model, cfg, validSet, split.excludeSeen);
+      const { m, score, note } = validate(model);
       const raw = emaW
         ? ` (raw weights ${evaluateModel(params, cfg, validSet, split.excludeSeen)['ndcg@10'].toFixed(4)})`
         : '';
-      const line = `epoch ${epoch + 1}${outOfTime ? ' (cut by the time budget)' : ''}: lr ${+lr.toPrecision(3)} loss ${lossN ? (lossSum / lossN).toFixed(4) : '-'} valid ndcg@10 ${m['ndcg@10'].toFixed(4)} hr@10 ${m['hr@10'].toFixed(4)}${raw} (${((performance.now() - te) / 1000).toFixed(0)} s)`;
+      const line = `epoch ${epoch + 1}${outOfTime ? ' (cut by the time budget)' : ''}: lr ${+lr.toPrecision(3)} loss ${lossN ? (lossSum / lossN).toFixed(4) : '-'} valid ndcg@10 ${m['ndcg@10'].toFixed(4)} hr@10 ${m['hr@10'].toFixed(4)}${note}${raw} (${((performance.now() - te) / 1000).toFixed(0)} s)`;
       history.push(line);
       log(line);
-      if (!best || m['ndcg@10'] > best['ndcg@10']) {
-        best = m;
+      if (!best || score > (best.score ?? best['ndcg@10'])) {
+        best = { ...m, score };
         bestEpoch = epoch;
         for (const t of Object.values(bestParams)) t.dispose();
         bestParams = Object.fromEntries(Object.entries(model).map(([k, v]) => [k, tf.clone(v)]));
