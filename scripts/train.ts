@@ -69,7 +69,7 @@ const f = parseFlags('train', USAGE, () => {
     negatives: choice('negatives', a.negatives, ['mixed', 'uniform'] as const),
     weigh: choice('weigh', a.weigh, ['batch', 'target'] as const),
     visit: num('visit', a.visit, { min: 0 }),
-    visitWindows: !a['no-visit-windows'],
+    visitWindows: !!a['visit-windows'],
     itemInit: choice('item-init', a['item-init'], ['random', 'cooccurrence'] as const)!,
     validAlso: (a['valid-also'] ?? '')
       .split(',')

@@ -110,17 +110,17 @@ const TRAIN = {
   },
   visit: {
     type: 'string',
-    default: '1',
+    default: '0',
     value: 'W',
-    help: "Targets inside a visit: each event inside a basket (events sharing a timestamp) also predicts the rest of that basket; a basket's inside events share the weight W, against 1 for its next-basket target (0 = next basket only).",
+    help: "Targets inside a visit: up to 4 events inside each basket (events sharing a timestamp) also predict the rest of that basket, training the catalog part; they share the weight W, against 1 for the basket's next-basket target (0 = next basket only).",
   },
-  'no-visit-windows': {
+  'visit-windows': {
     type: 'boolean',
-    help: "Do not train on each session after a shopper's first (gaps under 30 minutes) as a window of its own, without history: a new shopper's visit, its basket lines spread over the seconds a page visit takes.",
+    help: "Also train on each session after a shopper's first (gaps under 30 minutes) as a window of its own, without history: a new shopper's visit, its basket lines spread over the seconds a page visit takes.",
   },
   'item-init': {
     type: 'string',
-    default: 'cooccurrence',
+    default: 'random',
     value: 'cooccurrence|random',
     help: "The item table's start: the factorized co-occurrence of items in one session (so a visit's items point at their companions from the first step), or random.",
   },
