@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { updateSection } from './lib/benchmd.js';
+import type { ProtocolLine } from './lib/report.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const RESULTS = path.join(ROOT, 'benchmarks/results.json');
@@ -70,6 +71,8 @@ const results = JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as {
   sdk: Record<string, any> | null;
   finetune?: Record<string, Adapted>;
   abPlan?: any;
+  /** Per trained model: its test on every protocol its log supports (train.ts's JSON `protocols`). */
+  protocols?: Record<string, { command: string; lines: Record<string, ProtocolLine> }>;
 };
 const ab = path.join(ROOT, 'bench-out/ab-plan.json');
 if (fs.existsSync(ab)) results.abPlan = JSON.parse(fs.readFileSync(ab, 'utf8'));
@@ -78,6 +81,7 @@ for (const r of RUNS) {
   if (!fs.existsSync(f)) continue;
   const s = JSON.parse(fs.readFileSync(f, 'utf8'));
   const trained = results.models[r.key.replace(/-basket$/, '')];
+  if (s.protocols) (results.protocols ??= {})[r.key] = { command: s.command ?? r.command, lines: s.protocols };
   results.models[r.key] = {
     title: r.title,
     protocol: s.protocol,
@@ -190,6 +194,28 @@ updateSection(
   'finetune',
   `## On-device adaptation, simulated per held-out user\n\nThe recipe of src/model/finetune.ts (the code the page's worker runs: a per-shopper bias on the user vector, 20 steps, L2 0.05 toward the pretrained model, kept only when it ranks the shopper's most recent event at least as well), run for each test user on their own history only, beside the model without it in the same run. Commands: ${ft.map((a) => `\`${a.command}\``).join(', ')}.\n\n| data set | NDCG@10 model | + adaptation | relative change | HR@10 | MRR | guard kept the update for |\n| --- | --- | --- | --- | --- | --- | --- |\n${ft.map((a) => `| ${a.title} (${a.users} users) | ${a.model['ndcg@10'].toFixed(4)} | ${a.finetuned['ndcg@10'].toFixed(4)} | **${(100 * (a.finetuned['ndcg@10'] / a.model['ndcg@10'] - 1)).toFixed(1)}%** | ${a.model['hr@10'].toFixed(4)} → ${a.finetuned['hr@10'].toFixed(4)} | ${a.model.mrr.toFixed(4)} → ${a.finetuned.mrr.toFixed(4)} | ${(100 * a.finetuned.kept).toFixed(1)}% |`).join('\n')}\n`,
 );
+
+const visit = results.protocols?.['online-retail'];
+if (visit) {
+  const names: Record<string, string> = {
+    item: 'next purchase',
+    basket: 'next basket',
+    'visit-new': 'the visit, new shopper: the first half of a basket is all the model reads',
+    'visit-returning': 'the visit, returning shopper: history + the first half of a basket',
+  };
+  updateSection(
+    path.join(ROOT, 'BENCHMARKS.md'),
+    'visit',
+    `## The shipped model on every protocol: next purchase, next basket, the visit\n\nCommand: \`${visit.command}\` (it tests the exported model on each protocol; \`npm run evaluate -- --model models/online-retail --dataset online-retail --protocol <p>\` gives each alone). The visit protocols rank the rest of each test customer's first basket after the cut-off with 2+ known items, its first half revealed as the visit (30 s apart, as the page records clicks) and left out of the ranking; their baselines add session kNN, bought-together and together-and-again to the five (docs/training.md, "Protocols").\n\n| protocol | test users | model NDCG@10 | best baseline NDCG@10 | model / best |\n| --- | --- | --- | --- | --- |\n${Object.entries(
+      visit.lines,
+    )
+      .map(
+        ([k, v]) =>
+          `| ${names[k] ?? k} | ${v.users} | ${v.model['ndcg@10'].toFixed(4)} | ${v.bestBaseline} ${v.baseline['ndcg@10'].toFixed(4)} | **${v.ratio.toFixed(3)}×** |`,
+      )
+      .join('\n')}\n`,
+  );
+}
 
 if (results.abPlan) {
   const a = results.abPlan,

@@ -77,8 +77,8 @@ ${s.epochs} epochs in ${s.minutes.toFixed(1)} min on a 2-core machine (${s.seqPe
 ${s.gflops.toFixed(2)} effective GFLOPS; the backend's matmul peak measured in the same run: ${s.peakGflops.toFixed(1)} GFLOPS).
 Training predicts, at the end of each basket (an invoice's lines share a timestamp), every item of the
 next one, each basket weighted once; the loss is the negative log of the return/discover mixture with the
-full softmax over all items; Adam, reduce-on-plateau and early stopping on validation NDCG@10 (each
-customer's last basket before the cut-off), the best epoch's weights exported.
+full softmax over all items.${visitText(s.training)} Adam, reduce-on-plateau and early stopping on validation
+NDCG@10 (each customer's last basket before the cut-off${s.training?.validAlso?.length ? `, and ${s.training.validAlso.join(', ')}: the epoch with the best mean of the model's NDCG@10 over the best baseline's on each` : ''}), the best epoch's weights exported.
 
 ## Evaluation (${s.protocol})
 Every method ranks all ${s.config.vocabSize - 1} items; a test item outside the vocabulary counts as a miss for all.
@@ -136,4 +136,21 @@ function protocolTable(protocols: Record<string, any> | undefined): string {
       `| ${names[k] ?? k} | ${v.users} | ${v.model['ndcg@10'].toFixed(4)} | ${v.bestBaseline} ${v.baseline['ndcg@10'].toFixed(4)} | ${v.ratio.toFixed(3)}× |`,
   );
   return `### Every protocol (\`npm run evaluate -- --protocol ...\`; docs/training.md, "Protocols")\n\n| protocol | users | model NDCG@10 | best baseline | model / best |\n| --- | --- | --- | --- | --- |\n${rows.join('\n')}`;
+}
+
+/** What the training did for the visit (docs/training.md, "What training predicts"), in a sentence or two. */
+function visitText(t: any): string {
+  if (!t || !(t.visit > 0 || t.visitWindows || t.itemInit === 'cooccurrence')) return '';
+  const parts: string[] = [];
+  if (t.visit > 0)
+    parts.push(
+      `up to 4 lines inside each basket also predict the rest of it (the catalog part only; weight ${t.visit} per basket against its next basket's 1)`,
+    );
+  if (t.visitWindows)
+    parts.push(
+      "each session after a customer's first is also a window without history, its lines spread 5-120 s apart as a page records clicks",
+    );
+  if (t.itemInit === 'cooccurrence')
+    parts.push('the item table starts from the factorized cosine of items bought together');
+  return ` For the visit: ${parts.join('; ')}.`;
 }
