@@ -1,0 +1,90 @@
+/**
+ * Not yet in the e2e run (its name does not match e2e/*.test.ts): the shipped model fails it (issue 29).
+ * A 7-minute model trained with --visit 1 --visit-windows --item-init cooccurrence --protocol visit-new
+ * passed it, and lost next purchase (0.86x buy-again); rename it to visit.test.ts with a model that does both.
+ * A new shopper's grid follows what they do in this visit: on a shop page of our own with the shipped
+ * model, a shopper without history clicks three products of one kind, and the grid's other products of
+ * that kind move above where the merchant's order has them (most of them, and by a tenth of the grid on
+ * average); the highest of them says which click pulled it up.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser } from 'playwright';
+import { launch, serve, watchedPage } from './helpers.js';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const catalog = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail/catalog.json'), 'utf8')) as {
+  ids: string[];
+  titles: string[];
+};
+
+let browser: Browser;
+let srv: Awaited<ReturnType<typeof serve>>;
+before(async () => {
+  srv = await serve();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+});
+
+/** The shop's grid: its 48 best sellers (the catalog's order is by sales), then the kind's other products. */
+function grid(kind: string): { ids: string[]; ofKind: string[] } {
+  const ofKind = catalog.ids.filter((_, i) => catalog.titles[i]?.includes(kind));
+  const ids = [...catalog.ids.slice(0, 48)];
+  for (const id of ofKind) if (!ids.includes(id)) ids.push(id);
+  return { ids, ofKind };
+}
+
+for (const kind of ['LUNCH BAG', 'ALARM CLOCK', 'DOORMAT']) {
+  test(`a new shopper clicks three products of one kind (${kind.toLowerCase()}): the others of that kind move up`, async () => {
+    const { ids, ofKind } = grid(kind);
+    const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const { page, errors } = await watchedPage(ctx);
+    const cards = ids.map((id) => `<li data-shelfwise-item="${id}">${id}</li>`).join('');
+    await page.route('**/visit-shop.html', (r) =>
+      r.fulfill({
+        contentType: 'text/html',
+        body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<style>ul{display:grid;grid-template-columns:repeat(6,1fr);gap:6px;list-style:none;padding:0} li{height:60px;border:1px solid #ccc}</style>
+<script>window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};</script>
+<script async src="/dist/shelfwise.js" data-model="/models/online-retail/model.json" data-backend="wasm"></script></head>
+<body><ul data-shelfwise-grid data-shelfwise-reorder="immediate">${cards}</ul></body></html>`,
+      }),
+    );
+    await page.goto(srv.url + '/visit-shop.html');
+    await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
+    assert.equal(await page.evaluate(() => (window as any).shelfwise.recommender.ready), true);
+    const clicked = ofKind.slice(0, 3);
+    for (const id of clicked) {
+      await page.click(`[data-shelfwise-item="${id}"]`);
+      await page.waitForTimeout(400);
+    }
+    const ranked: Array<{ itemId: string; position: number; defaultPosition: number; reason: string | null }> =
+      await page.evaluate((all) => new Promise((r) => (window as any).shelfwise('rank', all, r)), ids);
+    const dom = await page.$$eval('[data-shelfwise-grid] > li', (els) =>
+      els.map((e) => e.getAttribute('data-shelfwise-item')),
+    );
+    assert.deepEqual(
+      dom,
+      ranked.map((r) => r.itemId),
+      'the grid shows the ranking',
+    );
+    const others = ranked.filter((r) => ofKind.includes(r.itemId) && !clicked.includes(r.itemId));
+    const up = others.filter((r) => r.position < r.defaultPosition);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const detail = others.map((r) => `${r.itemId} ${r.defaultPosition}→${r.position}`).join(', ');
+    assert.ok(up.length * 2 > others.length, `more than half move up: ${detail}`);
+    // Visibly: on average they rise by at least a tenth of the grid.
+    const rise = mean(others.map((r) => r.defaultPosition)) - mean(others.map((r) => r.position));
+    assert.ok(rise >= ids.length / 10, `up by ${rise.toFixed(1)} slots on average: ${detail}`);
+    // A product the clicks pulled up says which click it was.
+    const best = up.sort((a, b) => a.position - b.position)[0];
+    assert.ok(clicked.includes(best.reason ?? ''), `reason of ${best.itemId}: ${best.reason}`);
+    assert.deepEqual(errors, []);
+    await ctx.close();
+  });
+}
