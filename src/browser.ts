@@ -20,7 +20,7 @@ export interface Commands {
   init: [options: Partial<RecommenderOptions>];
   track: [event: TrackInput];
   rank: [candidates: Array<string | Candidate>, callback: (ranked: Ranked[]) => void, options?: RankOptions];
-  forget: [callback?: () => void];
+  forget: [callback?: (error?: unknown) => void];
   options: [options: RankOptions];
   ready: [callback: (recommender: Recommender) => void];
 }
@@ -59,7 +59,11 @@ const handlers: { [K in Exclude<keyof Commands, 'init'>]: (rec: Recommender, ...
   forget: (rec, cb) => {
     rec
       .forget()
-      .then(() => cb?.())
+      // The callback runs either way: with the error when erasing failed (the shop must not wait forever).
+      .then(
+        () => cb?.(),
+        (e: unknown) => cb?.(e),
+      )
       .catch(() => {});
   },
   options: (rec, o) => rec.setOptions(o),

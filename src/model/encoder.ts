@@ -607,6 +607,28 @@ function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 }
 
 /**
+ * Each target pair's slot among its position's return candidates, as an index into the flattened
+ * [positions*K] logits, and -1e9 where the target is not a candidate (probability 0 there).
+ */
+function returnSlots(t: Targets, ret: ReturnInputs): { flat: Int32Array; miss: Float32Array } {
+  const K = ret.k;
+  const flat = new Int32Array(t.pairItem.length),
+    miss = new Float32Array(t.pairItem.length);
+  t.pairItem.forEach((item, j) => {
+    const p = t.pairPos[j];
+    let slot = -1;
+    for (let c = 0; c < K; c++)
+      if (ret.rows[p * K + c] === item) {
+        slot = c;
+        break;
+      }
+    flat[j] = slot < 0 ? p * K : p * K + slot;
+    if (slot < 0) miss[j] = -1e9;
+  });
+  return { flat, miss };
+}
+
+/**
  * Next-item cross-entropy. `targets` are position/item pairs (or a dense [B*L] array: the item that follows
  * position t, 0 = none). Full softmax over every item (row 0, padding, excluded) unless `opts.sampled` > 0.
  * With the return part (config `returnItems` > 0) the probability of a target is the gated mixture
@@ -689,20 +711,7 @@ export function nextItemLoss(
   if (!hasReturn(cfg) || !t.ret) return mean(smooth(tf.neg(logCatalog))) as tf.Scalar;
   // The return part: the target's slot among its position's candidates (or none: probability 0 there).
   const { logits, gate } = returnLogits(params, cfg, hP, t.ret, catalog);
-  const K = t.ret.k;
-  const flat = new Int32Array(tgIds.length),
-    miss = new Float32Array(tgIds.length);
-  tgIds.forEach((item, j) => {
-    const p = t.pairPos[j];
-    let slot = -1;
-    for (let c = 0; c < K; c++)
-      if (t.ret!.rows[p * K + c] === item) {
-        slot = c;
-        break;
-      }
-    flat[j] = slot < 0 ? p * K : p * K + slot;
-    if (slot < 0) miss[j] = -1e9;
-  });
+  const { flat, miss } = returnSlots(t, t.ret);
   const retLse = logSumExpRows(logits);
   const pairLogit = tf.add(tf.reshape(lookup(tf.reshape(logits, [-1, 1]), flat), [-1]), tf.tensor1d(miss));
   const logReturn = tf.sub(pairLogit, tf.reshape(lookup(tf.reshape(retLse, [-1, 1]), t.pairPos), [-1]));
