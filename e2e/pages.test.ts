@@ -5,6 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import type { Browser, Page } from 'playwright';
 import { launch, serve, watchedPage } from './helpers.js';
 
@@ -89,6 +90,66 @@ test('a 1,000-product grid: a click animates only the products that are seen, no
   await ctx.close();
 });
 
+test('a 1,000-product grid: a click orders the products in reach, the rest as the shopper scrolls to them', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+  const { page: p, errors } = await watchedPage(ctx);
+  // 1,000 distinct products the shipped model knows.
+  const known = (JSON.parse(fs.readFileSync('models/online-retail/vocab.json', 'utf8')) as { ids: string[] }).ids.slice(
+    0,
+    1000,
+  );
+  const grid = known.map((id) => `<li data-shelfwise-item="${id}">${id}</li>`).join('');
+  await p.goto(await at(p, 'reach', page(`<ul id="g">${grid}</ul>`, '')));
+  await p.evaluate(async (model) => {
+    const { createRecommender } = await import('/dist/esm/index.js' as string);
+    const rec = await createRecommender({ model, backend: 'cpu' });
+    (window as any).ranked = null;
+    rec.bindGrid(document.getElementById('g')!, {
+      onReorder: (r: Array<{ itemId: string }>) => ((window as any).ranked = r.map((x) => x.itemId)),
+    });
+    await new Promise((r) => setTimeout(r, 300));
+  }, '/models/online-retail/model.json');
+  // Slots [a, b): the products below the viewport there, as rank positions (increasing = in ranked order).
+  const ranks = (a: number, b: number) =>
+    p.evaluate(
+      ([a, b]) => {
+        const at = new Map<string, number>(((window as any).ranked as string[]).map((id, i) => [id, i]));
+        return Array.from(document.getElementById('g')!.children)
+          .slice(a, b)
+          .map((e) => at.get(e.getAttribute('data-shelfwise-item')!)!);
+      },
+      [a, b],
+    );
+  const increasing = (r: number[]) => r.every((x, i) => i === 0 || x > r[i - 1]);
+  const ids = () => p.evaluate(() => Array.from(document.getElementById('g')!.children, (e) => e.id || e.textContent));
+  await p.click('#g > li:nth-child(3)');
+  await p.waitForTimeout(1500);
+  const beforeScroll = await ids();
+  // Just below the viewport (about 40 products are seen): the ranking; far below: untouched so far.
+  assert.ok(increasing(await ranks(60, 100)), 'slots 60-99 follow the ranking after the click');
+  assert.ok(!increasing(await ranks(600, 700)), 'slots 600-699 are not reordered yet');
+  // The shopper scrolls to product 600: the products now in reach take the ranking, those seen stay.
+  await p.evaluate(() => document.getElementById('g')!.children[600].scrollIntoView());
+  const seenBefore = await p.evaluate(() =>
+    Array.from(document.getElementById('g')!.children)
+      .slice(590, 640)
+      .map((e) => e.textContent),
+  );
+  await p.waitForTimeout(800);
+  assert.ok(increasing(await ranks(650, 690)), 'slots 650-689 follow the ranking after scrolling there');
+  const seenAfter = await p.evaluate(() =>
+    Array.from(document.getElementById('g')!.children)
+      .slice(590, 640)
+      .map((e) => e.textContent),
+  );
+  assert.notDeepEqual(await ids(), beforeScroll);
+  // What the viewport showed (rows around product 600) did not move under the shopper's eyes.
+  const stayed = seenBefore.filter((t, i) => seenAfter[i] === t).length;
+  assert.ok(stayed >= 30, `products in view that stayed: ${stayed} of 50`);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
 test('a single-page shop that replaces its grid on 50 route changes: one ranking per click, old grids unbound', async () => {
   const ctx = await browser.newContext();
   const { page: p, errors } = await watchedPage(ctx);
@@ -131,7 +192,7 @@ test('forget() with consent withdrawn erases what earlier pages stored, the expe
   const forgot = await p.evaluate(
     () =>
       new Promise<string>((r) => {
-        (window as any).shelfwise('forget', (e?: unknown) => r(e ? String(e) : 'ok'));
+        (window as any).shelfwise('forget', (e?: Error) => r(e ? e.message : 'ok'));
       }),
   );
   assert.equal(forgot, 'ok');

@@ -14,7 +14,7 @@
 import type { Candidate, RankOptions, Ranked } from '../rank/index.js';
 import { captureClicks, type Capture } from './capture.js';
 import { MerchantOrder, products } from './products.js';
-import { inViewport, reorder } from './reorder.js';
+import { reorder } from './reorder.js';
 
 export interface GridOptions extends RankOptions {
   /** 'deferred' (default): after an interaction, elements in the viewport and the one just clicked keep their place. */
@@ -84,12 +84,14 @@ export function bindGrid(
       const byId = new Map<string, HTMLElement>(),
         els: HTMLElement[] = [],
         slots: number[] = [];
+      const slotOf = new Map<Element, number>();
+      all.forEach((e, i) => slotOf.set(e, i));
       for (const e of products(container)) {
         const id = e.getAttribute('data-shelfwise-item')!;
         if (byId.has(id)) continue;
         byId.set(id, e);
         els.push(e);
-        slots.push(all.indexOf(e));
+        slots.push(slotOf.get(e)!);
       }
       dom = { all, els, slots, byId };
     }
@@ -105,11 +107,25 @@ export function bindGrid(
     }
     if (target.length !== els.length) return;
     // Deferred: slots of visible / just-clicked elements are fixed; the others are filled in ranked order.
+    // Only the slots up to the viewport's last product and `AHEAD` more take the ranking now (the rest keep
+    // their order until the shopper scrolls there): each moved element costs the browser a re-layout of its
+    // box, and on a 1,000-product grid moving all of them took longer than a frame.
     const fixed = new Set<HTMLElement>();
-    if (mode !== 'immediate' && first.settled)
-      for (const e of els)
-        if (inViewport(e) || (clickedId && e.getAttribute('data-shelfwise-item') === clickedId)) fixed.add(e);
-    const next = slotted(els, target, fixed);
+    const keep = mode !== 'immediate' && first.settled;
+    let end = 0,
+      seen = 0;
+    els.forEach((e, i) => {
+      const r = e.getBoundingClientRect();
+      const visible = r.bottom > 0 && r.top < (window.innerHeight || 0) && r.width > 0;
+      if (visible) seen++;
+      if (visible || r.bottom <= 0) end = i + 1;
+      if (keep && (visible || (clickedId && e.getAttribute('data-shelfwise-item') === clickedId))) {
+        fixed.add(e);
+        end = Math.max(end, i + 1);
+      }
+    });
+    end += Math.max(AHEAD, 2 * seen);
+    const next = slotted(els, target, fixed, end);
     if (!next) return;
     // With the observer off: our own moves are not new products, and recording them costs more than the moves.
     mo?.disconnect();
@@ -175,10 +191,21 @@ export function bindGrid(
   const observe = () =>
     mo?.observe(container, { childList: true, subtree: true, attributes: true, attributeFilter: OBSERVED });
   observe();
+  // As the shopper scrolls, the slots that come within reach take the last ranking (at most every 100 ms).
+  let scrolled: ReturnType<typeof setTimeout> | undefined;
+  const onScroll = () => {
+    scrolled ??= setTimeout(() => {
+      scrolled = undefined;
+      if (last && !running) apply(last);
+    }, 100);
+  };
+  document.addEventListener('scroll', onScroll, { capture: true, passive: true });
   void refresh();
   return {
     refresh,
     unbind() {
+      document.removeEventListener('scroll', onScroll, { capture: true });
+      clearTimeout(scrolled);
       capture?.off();
       mo?.disconnect();
       first.settle();
@@ -190,13 +217,29 @@ export function bindGrid(
   };
 }
 
-/** The elements in slot order: `fixed` ones where they are, the others in `target`'s order; null when nothing moves. */
-function slotted(els: HTMLElement[], target: HTMLElement[], fixed: Set<HTMLElement>): HTMLElement[] | null {
+/** Products ordered beyond the viewport's last one at each ranking (at least; twice the visible ones if more). */
+const AHEAD = 48;
+
+/**
+ * The elements in slot order: `fixed` ones where they are, the others in `target`'s order, in the first `end`
+ * slots; after those, the remaining elements in their current order. Null when nothing moves.
+ */
+function slotted(
+  els: HTMLElement[],
+  target: HTMLElement[],
+  fixed: Set<HTMLElement>,
+  end: number,
+): HTMLElement[] | null {
   let next = target;
   if (fixed.size) {
     const movable = target.filter((e) => !fixed.has(e));
     let k = 0;
     next = els.map((e) => (fixed.has(e) ? e : movable[k++]));
+  }
+  if (end < next.length) {
+    const head = next.slice(0, end),
+      inHead = new Set(head);
+    next = head.concat(els.filter((e) => !inHead.has(e)));
   }
   for (let i = 0; i < els.length; i++) if (next[i] !== els[i]) return next;
   return null;

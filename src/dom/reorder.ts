@@ -2,13 +2,6 @@
 
 const reducedMotion = typeof matchMedia === 'function' ? matchMedia('(prefers-reduced-motion: reduce)') : null;
 
-export function inViewport(el: Element): boolean {
-  const r = el.getBoundingClientRect();
-  return (
-    r.bottom > 0 && r.right > 0 && r.top < (window.innerHeight || 0) && r.left < (window.innerWidth || 0) && r.width > 0
-  );
-}
-
 /**
  * Puts `els` (the products in DOM order) into the order `next` inside `container`: elements on a longest
  * run that is already in order stay, each other element is inserted before its successor (from the end).
