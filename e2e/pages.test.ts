@@ -278,6 +278,32 @@ test('data-holdout typos: "20%" is a share; "abc", "" and -1 run personalized wi
   await ctx.close();
 });
 
+test('a heavy page whose load comes at 3 s: a grid with a hold shows its first ranking before load, no model_not_ready', async () => {
+  const ctx = await browser.newContext();
+  const { page: p, errors } = await watchedPage(ctx);
+  // An image that takes 3 s holds the page's load event back.
+  await p.route('**/slow.png', async (r) => {
+    await new Promise((res) => setTimeout(res, 3000));
+    await r.fulfill({ contentType: 'image/png', body: Buffer.alloc(0) });
+  });
+  const body = `<ul data-shelfwise-grid data-shelfwise-hold="2500">${cards(12)}</ul><img src="/slow.png" alt="">`;
+  const head = `<script>window.loadAt=0;addEventListener('load',()=>loadAt=performance.now());
+new MutationObserver(()=>{const g=document.querySelector('[data-shelfwise-grid]');if(g&&g.hasAttribute('data-shelfwise-ready')&&!window.shownAt)window.shownAt=performance.now();}).observe(document,{subtree:true,attributes:true,attributeFilter:['data-shelfwise-ready']});</script>${tag()}`;
+  await p.goto(await at(p, 'heavy', page(body, head)), { waitUntil: 'commit' });
+  await p.waitForFunction(() => (window as any).loadAt > 0, null, { timeout: 20_000 });
+  const t = await p.evaluate(() => ({
+    shown: (window as any).shownAt as number,
+    load: (window as any).loadAt as number,
+    ranks: (window as any).ranks as number,
+    codes: (window as any).codes as string[],
+  }));
+  assert.ok(t.shown > 0 && t.shown < t.load, `grid shown at ${t.shown} ms, load at ${t.load} ms`);
+  assert.ok(t.ranks >= 1, 'a ranking was applied');
+  assert.ok(!t.codes.includes('model_not_ready'), `codes: ${t.codes.join()}`);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
 test('the script included twice runs once: one model download, one recommender, each GA4 event stored once', async () => {
   const ctx = await browser.newContext();
   const { page: p, requests, errors } = await watchedPage(ctx);

@@ -115,6 +115,7 @@ export function recommender({
       // A grid bound twice is bound once: a second binding would record each click twice.
       const had = boundTo.get(container);
       if (had && grids.has(had)) return had;
+      if ((gopts?.hold ?? 0) > 0) loader.hurry();
       const g = bindGridImpl(container, rec, gopts, report);
       grids.add(g);
       boundTo.set(container, g);

@@ -17,10 +17,14 @@ export interface LoaderDeps {
 }
 
 /**
- * Resolves once the shop's page has loaded and the browser is idle (at most 1 s after `load`): the model
- * and tfjs are fetched then, not while they would compete with the page's own first paint.
+ * Resolves once the shop's page has loaded and the browser is idle (at most 1 s after `load`), or at once
+ * when `now` resolves first: the model and tfjs are fetched then, not while they would compete with the
+ * page's own first paint, unless a grid holds its first view for the ranking.
  */
-function pageSettled(): Promise<void> {
+function pageSettled(now: Promise<void>): Promise<void> {
+  return Promise.race([now, afterLoad()]);
+}
+function afterLoad(): Promise<void> {
   const d = globalThis.document;
   const idle = () =>
     new Promise<void>((r) => {
@@ -38,6 +42,8 @@ export class ModelLoader {
   private mod: RuntimeModule | null = null;
   private settled = false;
   private disposed = false;
+  private hurried!: () => void;
+  private readonly now = new Promise<void>((r) => (this.hurried = r));
   ready: Promise<boolean>;
 
   constructor(
@@ -45,6 +51,14 @@ export class ModelLoader {
     backend: BackendName | 'auto',
   ) {
     this.ready = this.load(backend);
+  }
+
+  /**
+   * Starts the first load now instead of after the page's `load`: a grid with an anti-flicker hold waits
+   * for its first ranking, and on a heavy page `load` comes after the hold has run out.
+   */
+  hurry(): void {
+    this.hurried();
   }
 
   get runtime(): ModelRuntime | null {
@@ -67,7 +81,7 @@ export class ModelLoader {
     this.settled = false;
     this.ready = (async () => {
       try {
-        await pageSettled();
+        await pageSettled(this.now);
         const mod = await this.d.importRuntime();
         const rt = await mod.ModelRuntime.load(this.d.modelUrl, backend, this.wasmBase(mod), this.d.checks);
         if (this.disposed) {
