@@ -7,7 +7,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import type { Browser, Page } from 'playwright';
-import { launch, serve, watchedPage } from './helpers.js';
+import { chromium } from 'playwright';
+import { CHROMIUM, launch, serve, watchedPage } from './helpers.js';
 
 let browser: Browser;
 let srv: Awaited<ReturnType<typeof serve>>;
@@ -446,5 +447,36 @@ test("another tab's events do not evict a page from the back/forward cache", asy
     await ctx.close();
   } finally {
     await b.close();
+  }
+});
+
+test('a browser without a WebGPU adapter: auto starts on another backend without tfjs warnings, and asks once per session', async () => {
+  // Chromium without the WebGPU flags: navigator.gpu exists, requestAdapter() answers null.
+  const bare = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  try {
+    const p = await bare.newPage();
+    const warnings: string[] = [];
+    p.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+    const body = `<ul data-shelfwise-grid>${cards(8)}</ul>`;
+    const url = await at(p, 'nogpu', page(body, tag().replace('data-backend="cpu"', 'data-backend="auto"')));
+    for (let i = 0; i < 2; i++) {
+      await p.goto(url);
+      assert.equal(await ready(p), true);
+    }
+    const rec = await p.evaluate(() => ({
+      backend: (window as any).shelfwise.recommender.backend as string,
+      reason: (window as any).shelfwise.recommender.runtime?.backendReason as string,
+    }));
+    assert.notEqual(rec.backend, 'webgpu');
+    assert.match(rec.reason, /no WebGPU adapter/);
+    assert.deepEqual(
+      warnings.filter((w) => /backend|webgpu|features/i.test(w)),
+      [],
+      `tfjs warnings: ${warnings.join(' | ')}`,
+    );
+    // The browser's own "No available adapters." once, on the first page only.
+    assert.ok(warnings.filter((w) => /No available adapters/.test(w)).length <= 1, warnings.join(' | '));
+  } finally {
+    await bare.close();
   }
 });

@@ -39,12 +39,7 @@ export async function softwareRendered(b: BackendName): Promise<string | null> {
   const soft = /swiftshader|llvmpipe|softpipe|software|basic render/i;
   try {
     if (b === 'webgpu') {
-      const gpu = (
-        globalThis.navigator as {
-          gpu?: { requestAdapter(): Promise<{ isFallbackAdapter?: boolean; info?: Record<string, string> } | null> };
-        }
-      ).gpu;
-      const a = await gpu?.requestAdapter();
+      const a = await gpuAdapter();
       if (!a) return null;
       const info = a.info ?? {};
       const text = [info.vendor, info.architecture, info.device, info.description].join(' ');
@@ -65,6 +60,35 @@ export async function softwareRendered(b: BackendName): Promise<string | null> {
     /* unknown: treat as hardware */
   }
   return null;
+}
+
+type Adapter = { isFallbackAdapter?: boolean; info?: Record<string, string> };
+const NO_ADAPTER = 'shelfwise:no-webgpu-adapter';
+let adapter: Promise<Adapter | null> | null = null;
+
+/**
+ * The browser's WebGPU adapter, asked once per page; null where there is none. Without an adapter the
+ * tfjs WebGPU backend is never loaded (it would log its failure on every page load), and the answer is
+ * kept for the browsing session, so later pages do not ask again (Chromium logs "No available adapters.").
+ */
+export function gpuAdapter(): Promise<Adapter | null> {
+  return (adapter ??= (async () => {
+    const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<Adapter | null> } } | undefined)?.gpu;
+    if (!gpu) return null;
+    try {
+      if (globalThis.sessionStorage?.getItem(NO_ADAPTER)) return null;
+    } catch {
+      /* storage unavailable: ask */
+    }
+    const a = await gpu.requestAdapter().catch(() => null);
+    if (!a)
+      try {
+        globalThis.sessionStorage?.setItem(NO_ADAPTER, '1');
+      } catch {
+        /* storage unavailable or full */
+      }
+    return a;
+  })());
 }
 
 /** Whether the page's Content-Security-Policy forbids compiling WebAssembly (no 'wasm-unsafe-eval'). */
@@ -99,6 +123,10 @@ export async function startBackend(pref: BackendName | 'auto', wasmBase: WasmPat
   for (const b of order) {
     if (b === 'webgpu' && !(globalThis.navigator as { gpu?: unknown } | undefined)?.gpu) {
       errors.push('webgpu: navigator.gpu is not available');
+      continue;
+    }
+    if (b === 'webgpu' && !(await gpuAdapter())) {
+      errors.push('webgpu: the browser has no WebGPU adapter');
       continue;
     }
     if (pref === 'auto' && (b === 'webgpu' || b === 'webgl')) {
