@@ -121,12 +121,12 @@ export async function startBackend(pref: BackendName | 'auto', wasmBase: WasmPat
     );
   const errors: string[] = [];
   for (const b of order) {
-    if (b === 'webgpu' && !(globalThis.navigator as { gpu?: unknown } | undefined)?.gpu) {
-      errors.push('webgpu: navigator.gpu is not available');
-      continue;
-    }
     if (b === 'webgpu' && !(await gpuAdapter())) {
-      errors.push('webgpu: the browser has no WebGPU adapter');
+      errors.push(
+        (globalThis.navigator as { gpu?: unknown } | undefined)?.gpu
+          ? 'webgpu: the browser has no WebGPU adapter'
+          : 'webgpu: navigator.gpu is not available',
+      );
       continue;
     }
     if (pref === 'auto' && (b === 'webgpu' || b === 'webgl')) {

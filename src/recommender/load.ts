@@ -17,14 +17,11 @@ export interface LoaderDeps {
 }
 
 /**
- * Resolves once the shop's page has loaded and the browser is idle (at most 1 s after `load`), or at once
- * when `now` resolves first: the model and tfjs are fetched then, not while they would compete with the
- * page's own first paint, unless a grid holds its first view for the ranking.
+ * Resolves once the shop's page has loaded and the browser is idle (at most 1 s after `load`): the model
+ * and tfjs are fetched then, not while they would compete with the page's own first paint (unless a grid
+ * holds its first view for the ranking: `ModelLoader.hurry`).
  */
-function pageSettled(now: Promise<void>): Promise<void> {
-  return Promise.race([now, afterLoad()]);
-}
-function afterLoad(): Promise<void> {
+function pageSettled(): Promise<void> {
   const d = globalThis.document;
   const idle = () =>
     new Promise<void>((r) => {
@@ -81,7 +78,7 @@ export class ModelLoader {
     this.settled = false;
     this.ready = (async () => {
       try {
-        await pageSettled(this.now);
+        await Promise.race([this.now, pageSettled()]);
         const mod = await this.d.importRuntime();
         const rt = await mod.ModelRuntime.load(this.d.modelUrl, backend, this.wasmBase(mod), this.d.checks);
         if (this.disposed) {
