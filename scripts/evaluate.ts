@@ -10,6 +10,7 @@ import { loadLog } from './lib/data.js';
 import { loadModelDir, makeSplit, remapSplit } from './lib/modeldir.js';
 import { BACKENDS, initBackend } from './lib/backend.js';
 import { evaluateFinetuned } from './lib/evaluation.js';
+import { fitVisitPart } from './lib/companions.js';
 import { choice, FlagError, isoDate, num, parseFlags, seenFlag } from './lib/flags.js';
 import { evaluateAll, table } from './lib/report.js';
 
@@ -38,6 +39,10 @@ const split = remapSplit(
   makeSplit(log, { cutoff: a.cutoff, excludeSeen: a.excludeSeen, protocol: a.protocol }),
   m.vocab.ids,
 );
+if (a['fit-visit']) {
+  fitVisitPart(a.model, m, log, { cutoff: a.cutoff, excludeSeen: a.excludeSeen });
+  m.visit = loadModelDir(a.model).visit;
+}
 const t0 = performance.now();
 let extra = {};
 if (a.finetune) {
@@ -45,7 +50,7 @@ if (a.finetune) {
   console.log(`fine-tuning kept for ${(100 * f.kept).toFixed(1)}% of users (guard on each user's most recent event)`);
   extra = { finetuned: f };
 }
-const report = evaluateAll(m.params, m.cfg, split, extra);
+const report = evaluateAll(m.params, m.cfg, split, extra, m.visit);
 console.log(
   `backend ${backend}, model ${a.model} (version ${m.version}), ${((performance.now() - t0) / 1000).toFixed(1)} s\n${table(report)}`,
 );

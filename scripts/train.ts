@@ -28,6 +28,8 @@ import {
   type ProtocolLine,
 } from './lib/report.js';
 import { writeModelCard } from './lib/card.js';
+import { fitVisitPart, writeVisitPart } from './lib/companions.js';
+import type { Companions, VisitMeta } from '../src/model/visit.js';
 
 const USAGE = COMMANDS.train.usage;
 const f = parseFlags('train', USAGE, () => {
@@ -183,11 +185,22 @@ const vocab = {
 };
 const reports: Record<string, EvalReport & { bytes: number }> = {};
 const quants = f.quantize === 'float32' ? ['float32'] : ['float32', f.quantize];
+let visitFit: { c: Companions; meta: VisitMeta } | null | undefined;
+const splitFlags = { cutoff: f.cutoff, minCount: f.minCount, excludeSeen: f.excludeSeen };
 for (const q of quants) {
   const dir = q === f.quantize ? out : path.join(ROOT, '.cache/models', path.basename(out) + '-' + q);
-  const { bytes } = await saveModelDir(dir, r.params, cfg, vocab, q as 'float32');
+  let { bytes } = await saveModelDir(dir, r.params, cfg, vocab, q as 'float32');
+  // The visit part: fitted once (on the float32 weights), the same file beside every exported copy.
+  if (!f['no-visit-part']) {
+    if (visitFit === undefined) {
+      const w = loadModelDir(dir);
+      visitFit = fitVisitPart(dir, w, log, splitFlags);
+      disposeParams(w.params);
+    } else if (visitFit) writeVisitPart(dir, visitFit.c, visitFit.meta);
+    if (visitFit) bytes += fs.statSync(path.join(dir, visitFit.meta.path)).size;
+  }
   const m = loadModelDir(dir); // evaluate what was written, after quantization
-  reports[q] = { ...evaluateAll(m.params, m.cfg, split), bytes };
+  reports[q] = { ...evaluateAll(m.params, m.cfg, split, {}, m.visit), bytes };
   disposeParams(m.params);
   console.log(`\n${q} weights (${(bytes / 1024).toFixed(0)} KiB with vocabulary) → ${dir}\n${table(reports[q])}`);
 }
@@ -203,7 +216,9 @@ for (const p of reportedProtocols(timeSplit, hasTimes)) {
       ? split
       : makeSplit(log, { cutoff: f.cutoff, minCount: f.minCount, excludeSeen: f.excludeSeen, protocol: p });
   const rep =
-    p === (f.protocol ?? 'item') ? final : evaluateAll(shipped.params, shipped.cfg, remapSplit(s, shipped.vocab.ids));
+    p === (f.protocol ?? 'item')
+      ? final
+      : evaluateAll(shipped.params, shipped.cfg, remapSplit(s, shipped.vocab.ids), {}, shipped.visit);
   protocols[p] = protocolLine(rep);
   console.log(
     `${p}: model ${rep.metrics.model['ndcg@10'].toFixed(4)}, ${protocols[p].bestBaseline} ${protocols[p].baseline['ndcg@10'].toFixed(4)}: ${protocols[p].ratio.toFixed(3)}×`,

@@ -14,6 +14,8 @@ import { guardedFinetune, scoreAll, type FinetuneOptions } from '../../src/model
 import type { Example } from './split.js';
 import { addExample, MetricSum, type Metrics } from './metrics.js';
 import type { Baseline } from './baselines.js';
+import { logSoftmax, mixVisit, visitScores } from '../../src/model/visit.js';
+import type { VisitPart } from './companions.js';
 
 /** User vectors (hidden state at the last position) for a list of histories: [n, d] row-major. */
 export function userVectors(params: Params, cfg: ModelConfig, hist: RowSeq[], batch = 256): Float32Array {
@@ -42,13 +44,15 @@ export function userVectors(params: Params, cfg: ModelConfig, hist: RowSeq[], ba
 
 /**
  * Scores of every item row for each example (catalog logits, or with the return part the log mixture
- * probability), handed to `use` batch by batch: [V] per example, row 0 unused.
+ * probability; with a visit part, the log probability with the session's companions mixed in), handed to
+ * `use` batch by batch with the example's index: [V] per example, row 0 unused.
  */
 export function scoreExamples(
   params: Params,
   cfg: ModelConfig,
   examples: Example[],
-  use: (ex: Example, scores: Float32Array) => void,
+  use: (ex: Example, scores: Float32Array, index: number) => void,
+  visit: VisitPart | null = null,
 ): void {
   const B = 256;
   // The item table transposed once: a matmul with a transposed operand is several times slower on wasm.
@@ -56,30 +60,38 @@ export function scoreExamples(
   const rw = hasReturn(cfg) ? returnWeights(params, cfg) : null;
   const V = cfg.vocabSize;
   // Similar lengths in each batch (see userVectors).
-  const byLen = [...examples].sort(
-    (a, b) => Math.min(a.items.length, cfg.maxLen) - Math.min(b.items.length, cfg.maxLen),
-  );
+  const len = (i: number) => Math.min(examples[i].items.length, cfg.maxLen);
+  const byLen = examples.map((_, i) => i).sort((a, b) => len(a) - len(b));
   for (let i = 0; i < byLen.length; i += B) {
-    const part = byLen.slice(i, i + B).map((ex) => readTypes(ex, cfg));
+    const idx = byLen.slice(i, i + B);
+    const part = idx.map((k) => readTypes(examples[k], cfg));
     const u = userVectors(params, cfg, part, B);
     const scores = tf.tidy(() => tf.matMul(tf.tensor2d(u, [part.length, cfg.d]), itemsT));
     const s = scores.dataSync() as Float32Array;
     scores.dispose();
     part.forEach((ex, b) => {
       const z = s.subarray(b * V, (b + 1) * V);
-      use(
-        ex,
-        rw ? mixture(z, u.subarray(b * cfg.d, (b + 1) * cfg.d), returnCandidates(ex, cfg.returnItems!), rw).scores : z,
-      );
+      let out = rw
+        ? mixture(z, u.subarray(b * cfg.d, (b + 1) * cfg.d), returnCandidates(ex, cfg.returnItems!), rw).scores
+        : z;
+      const v = visit && visitScores(visit.c, visit.meta, ex.items, ex.ts, ex.now ?? NaN, V);
+      if (v && visit) out = mixVisit(rw ? out : logSoftmax(out), v, visit.meta);
+      use(examples[idx[b]], out, idx[b]);
     });
   }
   itemsT.dispose();
 }
 
 /** Full-ranking metrics of the model over examples (seen items excluded when asked; a basket target counts every item). */
-export function evaluateModel(params: Params, cfg: ModelConfig, examples: Example[], excludeSeen: boolean): Metrics {
+export function evaluateModel(
+  params: Params,
+  cfg: ModelConfig,
+  examples: Example[],
+  excludeSeen: boolean,
+  visit: VisitPart | null = null,
+): Metrics {
   const sum = new MetricSum();
-  scoreExamples(params, cfg, examples, (ex, s) => addExample(sum, s, ex, excludeSeen));
+  scoreExamples(params, cfg, examples, (ex, s) => addExample(sum, s, ex, excludeSeen), visit);
   return sum.result();
 }
 

@@ -213,6 +213,10 @@ const TRAIN = {
     help: 'The tfjs backend (auto: tfjs-node where installed, else wasm).',
   },
   json: { type: 'string', value: 'FILE', help: 'Write the run (config, epochs, test metrics, verdict) as JSON.' },
+  'no-visit-part': {
+    type: 'boolean',
+    help: "Export the sequence model alone, without the visit part (the companions of the session's items, src/model/visit.ts) that a log with timestamps otherwise gets.",
+  },
   'no-card': { type: 'boolean', help: 'Do not write MODEL_CARD.md into the model directory.' },
   'require-better': {
     type: 'boolean',
@@ -231,6 +235,10 @@ const EVALUATE = {
   finetune: {
     type: 'boolean',
     help: 'Also simulate the on-device adaptation per user (only their own history), reported as `finetuned`.',
+  },
+  'fit-visit': {
+    type: 'boolean',
+    help: "First fit the model's visit part on this log (companions from its training sessions, λ and decay on its validation users) and write it into the model directory, as training does.",
   },
   backend: TRAIN.backend,
   json: { type: 'string', value: 'FILE', help: 'Write the report as JSON.' },

@@ -15,6 +15,7 @@ import {
 } from '../../src/model/weights.js';
 import { leaveOneOut, timeSplit, type Example, type Seq, type Split, type Protocol } from './split.js';
 import type { Log } from './data.js';
+import { readVisitPart, type VisitPart } from './companions.js';
 
 export const DEFAULT_CUTOFF = '2011-09-01';
 
@@ -67,7 +68,13 @@ export async function saveModelDir(
   return { bytes, version };
 }
 
-export function loadModelDir(dir: string): { params: Params; cfg: ModelConfig; vocab: Vocab; version: string } {
+export function loadModelDir(dir: string): {
+  params: Params;
+  cfg: ModelConfig;
+  vocab: Vocab;
+  version: string;
+  visit: VisitPart | null;
+} {
   const json = checkModelJson(JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')));
   const shards = json.weightsManifest
     .flatMap((g) => g.paths)
@@ -78,7 +85,8 @@ export function loadModelDir(dir: string): { params: Params; cfg: ModelConfig; v
   const meta = json.userDefinedMetadata.shelfwise;
   const params = decodeParams(json, shards);
   const vocab = checkVocab(JSON.parse(fs.readFileSync(path.join(dir, meta.vocab), 'utf8')), meta.config);
-  return { params, cfg: meta.config, vocab, version: meta.version };
+  const visit = readVisitPart(dir, meta.visit, meta.config.vocabSize);
+  return { params, cfg: meta.config, vocab, version: meta.version, visit };
 }
 
 /** Re-expresses a split in another vocabulary's rows (items it lacks are dropped from inputs; such targets miss). */
@@ -99,6 +107,7 @@ export function remapSplit(split: Split, vocab: string[]): Split {
     ...seq(e),
     target: map[e.target],
     ...(e.basket ? { basket: e.basket.map((i) => map[i]) } : {}),
+    ...(e.exclude ? { exclude: e.exclude.map((i) => map[i]) } : {}),
   });
   return {
     ...split,

@@ -4,6 +4,7 @@ import type { Protocol, Split } from './split.js';
 import type { Metrics } from './metrics.js';
 import { allBaselines } from './baselines.js';
 import { evaluateBaseline, evaluateModel } from './evaluation.js';
+import type { VisitPart } from './companions.js';
 
 export interface EvalReport {
   dataset: string;
@@ -20,10 +21,11 @@ export function evaluateAll(
   cfg: ModelConfig | null,
   split: Split,
   extra: Record<string, Metrics> = {},
+  visit: VisitPart | null = null,
 ): EvalReport {
   const V = split.vocab.length + 1;
   const metrics: Record<string, Metrics> = {};
-  if (params && cfg) metrics.model = evaluateModel(params, cfg, split.test, split.excludeSeen);
+  if (params && cfg) metrics.model = evaluateModel(params, cfg, split.test, split.excludeSeen, visit);
   Object.assign(metrics, extra);
   for (const bl of allBaselines(split.train, V, split.visit)) {
     metrics[bl.name] = evaluateBaseline(bl, V, split.test, split.excludeSeen);

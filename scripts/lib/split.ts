@@ -21,6 +21,11 @@ export interface Example extends Seq {
   basket?: Int32Array;
   /** Items left out of the ranking besides the target (the visit protocols: what this visit revealed). */
   exclude?: Int32Array;
+  /**
+   * When the ranking is asked for (seconds): the target's time, or a visit's last revealed event. The
+   * visit part reads the session under way at that moment (none when the last event is 30 minutes older).
+   */
+  now?: number;
 }
 
 export interface Split {
@@ -83,7 +88,11 @@ export function leaveOneOut(log: Log, excludeSeen: boolean, session = false): Sp
     const example = (t: number): Example | null => {
       const a = from(t);
       if (a >= t) return null;
-      return { ...toSeq(u.user, rows.slice(a, t), u.types.slice(a, t), u.ts.slice(a, t)), target: rows[t] };
+      return {
+        ...toSeq(u.user, rows.slice(a, t), u.types.slice(a, t), u.ts.slice(a, t)),
+        target: rows[t],
+        now: u.ts[t],
+      };
     };
     const v = example(n - 2),
       te = example(n - 1);
@@ -131,6 +140,7 @@ function visitExample(hist: Seq, items: number[], ts: number, type: number): Exa
     target: items[r],
     basket: Int32Array.from(items.slice(r)),
     exclude: Int32Array.from(shown),
+    now: ts + (r - 1) * VISIT_SPACING,
   };
 }
 
@@ -192,6 +202,7 @@ export function timeSplit(
       return {
         ...h,
         target: items[0] ?? 0,
+        now: u.ts[a],
         ...(protocol === 'basket' ? { basket: Int32Array.from(new Set(items)) } : {}),
       };
     };

@@ -9,6 +9,17 @@ import { forward, step, type KVCache, type Params } from './encoder.js';
 import { hasReturn, readType, type ModelConfig } from './config.js';
 import { returnCandidates } from './history.js';
 import { mixture, returnWeights, type ReturnWeights } from './mixture.js';
+import {
+  decodeCompanions,
+  logSoftmax,
+  mixVisit,
+  sessionStart,
+  visitDriver,
+  visitScores,
+  type Companions,
+  type VisitMeta,
+  type VisitScores,
+} from './visit.js';
 import { gapBuckets, packBatch, windowStart, type RowSeq } from './inputs.js';
 import { typeCode, type EventType } from './features.js';
 import { checkModelJson, checkVocab, contentVersion, decodeParams, type ModelJson, type Vocab } from './weights.js';
@@ -196,6 +207,8 @@ export interface LoadedFiles {
   shards: ArrayBuffer[];
   vocab: Vocab;
   fromCache: boolean;
+  /** Fetches another file model.json names, with the same cache, origin and integrity checks. */
+  file: (rel: string) => Promise<ArrayBuffer>;
 }
 
 /** How model files are checked as they load. */
@@ -320,7 +333,7 @@ export async function fetchModelFiles(url: string, checks: FileChecks = {}): Pro
   } catch (e) {
     throw asShelfwiseError(e, 'model_corrupt', 'vocabulary: ');
   }
-  return { json, shards, vocab, fromCache };
+  return { json, shards, vocab, fromCache, file };
 }
 
 /** A history event the model can read. */
@@ -369,6 +382,11 @@ export class ModelRuntime {
   backendReason = '';
   /** The return part's weights (null: a plain sequence model). */
   private readonly returnW: ReturnWeights | null;
+  /** Fetches the visit part's companions file (set by load; null: the model has none). */
+  private visitFile: (() => Promise<Companions>) | null = null;
+  private visitLoad: Promise<Companions | null> | null = null;
+  private visitMeta: VisitMeta | null = null;
+  private visitCompanions: Companions | null = null;
 
   constructor(
     readonly cfg: ModelConfig,
@@ -416,6 +434,15 @@ export class ModelRuntime {
       b,
     );
     rt.backendReason = reason;
+    const vm = f.json.userDefinedMetadata.shelfwise.visit;
+    rt.visitMeta = vm ?? null;
+    if (vm)
+      rt.visitFile = async () => {
+        const b = await f.file(vm.path);
+        if (/^[0-9a-f]{8}$/.test(vm.version) && contentVersion(new Uint8Array(b)) !== vm.version)
+          throw new Error(`${vm.path} does not match model.json's version ${vm.version}`);
+        return decodeCompanions(b, rt.cfg.vocabSize);
+      };
     await rt.embed([]); // warm-up: compiles shaders / kernels once
     return rt;
   }
@@ -629,6 +656,53 @@ export class ModelRuntime {
   }
 
   /**
+   * Starts fetching the visit part's companions (once); resolves to null when the model has none or the
+   * file fails (the model then ranks alone: a clear warning, nothing else lost).
+   */
+  prefetchVisit(): Promise<Companions | null> {
+    const get = this.visitFile;
+    return (this.visitLoad ??= get
+      ? get().then(
+          (c) => (this.visitCompanions = c),
+          (e) => {
+            console.warn(
+              `shelfwise: the visit part did not load, ranking with the model alone: ${(e as Error).message}`,
+            );
+            return null;
+          },
+        )
+      : Promise.resolve(null));
+  }
+
+  /** The visit part's scores for this history now (its session under way), or null: no session, or no visit part. */
+  async visitFor(history: ModelEvent[]): Promise<VisitScores | null> {
+    const meta = this.visitMeta;
+    if (!meta) return null;
+    const all = this.known(history);
+    const ts = all.map((k) => k.ts);
+    if (sessionStart(ts, ts.length, Date.now() / 1000) >= ts.length) return null;
+    const c = await this.prefetchVisit();
+    return (
+      c &&
+      visitScores(
+        c,
+        meta,
+        all.map((k) => k.row),
+        ts,
+        Date.now() / 1000,
+        this.cfg.vocabSize,
+      )
+    );
+  }
+
+  /** The session item (an item id) whose companions give `row` its visit probability. */
+  visitReason(v: VisitScores, row: number): string | null {
+    const c = this.visitCompanions;
+    const r = c ? visitDriver(c, v, row) : 0;
+    return r > 0 ? this.vocab.ids[r - 1] : null;
+  }
+
+  /**
    * Scores of embedding rows for this shopper. A plain sequence model: the dot product with the user vector
    * (plus the shopper's adaptation, if any). With the return part: the log probability of the
    * return/discover mixture over the whole history (src/model/mixture.ts), with each row's source
@@ -638,25 +712,42 @@ export class ModelRuntime {
     emb: Embedding,
     history: ModelEvent[],
     rows: ArrayLike<number>,
-  ): { scores: Float32Array; source: Array<'return' | 'discover'>; gate: number | null } {
-    const w = this.returnW;
-    if (!w)
-      return { scores: this.score(emb.user, rows), source: Array.from(rows, () => 'discover' as const), gate: null };
+    visit: VisitScores | null = null,
+  ): { scores: Float32Array; source: Array<'return' | 'discover'>; gate: number | null; byVisit: Uint8Array } {
+    const w = this.returnW,
+      n = rows.length,
+      byVisit = new Uint8Array(n),
+      vm = this.visitMeta;
+    if (!w && !(visit && vm))
+      return {
+        scores: this.score(emb.user, rows),
+        source: Array.from(rows, () => 'discover' as const),
+        gate: null,
+        byVisit,
+      };
     const all = this.known(history);
     const user = this.biased(emb.user);
     const z = emb.logits?.length === this.cfg.vocabSize ? this.withBias(emb.logits) : this.catalogLogits(user);
-    const cands = returnCandidates(asSeq(all), this.cfg.returnItems!);
-    const m = mixture(z, user, cands, w);
+    const cands = w && returnCandidates(asSeq(all), this.cfg.returnItems!);
+    const m = w && cands ? mixture(z, user, cands, w) : null;
     const ret = new Set<number>(); // rows the return part brought more mass to than the catalog (at most returnItems)
-    for (let k = 0; k < cands.rows.length; k++) if (m.fromReturn[k] > m.fromCatalog[k]) ret.add(cands.rows[k]);
-    const n = rows.length,
-      scores = new Float32Array(n),
+    if (m && cands)
+      for (let k = 0; k < cands.rows.length; k++) if (m.fromReturn[k] > m.fromCatalog[k]) ret.add(cands.rows[k]);
+    let all_ = m ? m.scores : z;
+    if (visit && vm) {
+      const model = m ? Float32Array.from(all_) : logSoftmax(z);
+      all_ = mixVisit(Float32Array.from(model), visit, vm);
+      const l = visit.returning ? vm.lambdaReturning : vm.lambdaNew;
+      // A row the session's companions give more probability than the model does: the visit drove it.
+      for (let i = 0; i < n; i++) byVisit[i] = l * visit.p[rows[i]] > (1 - l) * Math.exp(model[rows[i]]) ? 1 : 0;
+    }
+    const scores = new Float32Array(n),
       source = new Array<'return' | 'discover'>(n);
     for (let i = 0; i < n; i++) {
-      scores[i] = m.scores[rows[i]];
-      source[i] = ret.has(rows[i]) ? 'return' : 'discover';
+      scores[i] = all_[rows[i]];
+      source[i] = ret.has(rows[i]) && !byVisit[i] ? 'return' : 'discover';
     }
-    return { scores, source, gate: m.gate };
+    return { scores, source, gate: m ? m.gate : null, byVisit };
   }
 
   /** Catalog logits of the unbiased user vector, plus the adaptation's part (bias · each row, computed once per bias). */

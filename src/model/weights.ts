@@ -4,6 +4,7 @@
  * the item vocabulary file. Any framework that writes this manifest (tfjs, a Keras or PyTorch exporter)
  * can produce a model the SDK reads.
  */
+import type { VisitMeta } from './visit.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkConfig, MAX_PARAMS, type ModelConfig } from './config.js';
 import { paramShapes, type Params } from './encoder.js';
@@ -16,6 +17,8 @@ export interface ShelfwiseMeta {
   version: string;
   /** File (relative to model.json) holding the vocabulary. */
   vocab: string;
+  /** The visit part (visit.ts): its companions file, λ and decay. Absent: the model alone. */
+  visit?: VisitMeta;
 }
 
 export interface WeightSpec {
@@ -140,6 +143,18 @@ export function checkModelJson(json: unknown): ModelJson {
     throw new Error('model.json: shelfwise.version missing or not a short string');
   if (typeof meta.vocab !== 'string' || !meta.vocab || meta.vocab.length > 1000)
     throw new Error('model.json: shelfwise.vocab must name the vocabulary file');
+  const v = meta.visit;
+  const frac = (x: unknown) => typeof x === 'number' && x >= 0 && x <= 1;
+  if (
+    v !== undefined &&
+    (!v ||
+      typeof v.path !== 'string' ||
+      !v.path ||
+      v.path.length > 1000 ||
+      typeof v.version !== 'string' ||
+      ![v.decay, v.lambdaNew, v.lambdaReturning].every(frac))
+  )
+    throw new Error('model.json: shelfwise.visit needs a path, a version, and decay and λs between 0 and 1');
   // The manifest is bounded before any shard is fetched or any byte allocated.
   const groups = j.weightsManifest;
   if (groups.length > MAX_SHARDS) throw new Error(`model.json: ${groups.length} weight groups (at most ${MAX_SHARDS})`);

@@ -78,7 +78,11 @@ export async function rankWithModel(
     rows = new Int32Array(n);
   for (let i = 0; i < n; i++) rows[i] = rt.rowOf.get(cands[i].id) ?? 0;
   const hasHistory = emb.rows.length > 0;
-  const s = rt.scoreFor(emb, known, rows);
+  // The session under way votes for its companions (the visit part; fetched once, on the first need).
+  const visit = await rt.visitFor(known);
+  const s = rt.scoreFor(emb, known, rows, visit);
+  // No session yet: the visit part is fetched after this ranking is shown, for the first click.
+  if (!visit) setTimeout(() => void rt.prefetchVisit(), 0);
   const scores = new Array<number | null>(n);
   for (let i = 0; i < n; i++) scores[i] = rows[i] > 0 && hasHistory ? s.scores[i] : null;
   const purchased = new Set<string>();
@@ -92,12 +96,14 @@ export async function rankWithModel(
     if (i >= EXPLAINED) continue;
     ranked[i] = explainOnRead(
       r,
-      r.source === 'return'
-        ? () => returnReason(known, r.itemId, now)
-        : () => {
-            const h = rt.reason(emb, rows[r.defaultPosition]);
-            return h > 0 ? rt.vocab.ids[h - 1] : null;
-          },
+      visit && s.byVisit[r.defaultPosition]
+        ? () => rt.visitReason(visit, rows[r.defaultPosition])
+        : r.source === 'return'
+          ? () => returnReason(known, r.itemId, now)
+          : () => {
+              const h = rt.reason(emb, rows[r.defaultPosition]);
+              return h > 0 ? rt.vocab.ids[h - 1] : null;
+            },
     );
   }
   return {

@@ -1,11 +1,8 @@
 /**
- * Not yet in the e2e run (its name does not match e2e/*.test.ts): the shipped model fails it (issue 29).
- * A 7-minute model trained with --visit 1 --visit-windows --item-init cooccurrence --protocol visit-new
- * passed it, and lost next purchase (0.86x buy-again); rename it to visit.test.ts with a model that does both.
  * A new shopper's grid follows what they do in this visit: on a shop page of our own with the shipped
  * model, a shopper without history clicks three products of one kind, and the grid's other products of
  * that kind move above where the merchant's order has them (most of them, and by a tenth of the grid on
- * average); the highest of them says which click pulled it up.
+ * average); the highest of them says which click pulled it up (the visit part, src/model/visit.ts).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

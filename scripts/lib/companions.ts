@@ -1,0 +1,200 @@
+/**
+ * The visit part's offline side (src/model/visit.ts): the companions of every item from the training
+ * sessions, λ and the decay chosen on validation, and the file written beside the model.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Params } from '../../src/model/encoder.js';
+import type { ModelConfig } from '../../src/model/config.js';
+import { hasReturn } from '../../src/model/config.js';
+import { contentVersion, type ModelJson } from '../../src/model/weights.js';
+import {
+  decodeCompanions,
+  encodeCompanions,
+  logSoftmax,
+  mixVisit,
+  visitScores,
+  VISIT_GAP,
+  type Companions,
+  type VisitMeta,
+} from '../../src/model/visit.js';
+import { scoreExamples } from './evaluation.js';
+import { addExample, MetricSum } from './metrics.js';
+import type { Example, Protocol, Seq } from './split.js';
+import type { Log } from './data.js';
+import { makeSplit, remapSplit, type SplitFlags } from './modeldir.js';
+
+export interface VisitPart {
+  meta: VisitMeta;
+  c: Companions;
+}
+
+/** Companions kept per item (the file grows with it; 32 lost nothing measurable against the full rows). */
+export const COMPANIONS = 32;
+/** Events apart within one session that still count as companions. */
+export const COMPANION_WINDOW = 5;
+
+/**
+ * Per item, its `k` strongest companions: the items within `window` events of it in one training session
+ * (gaps under 30 minutes), weighted by P(j | i) = pairs(i, j) / occurrences(i).
+ */
+export function fitCompanions(train: Seq[], V: number, k = COMPANIONS, window = COMPANION_WINDOW): Companions {
+  const n = new Float64Array(V);
+  const rows = new Array<Map<number, number> | undefined>(V);
+  const bump = (i: number, j: number) => {
+    let m = rows[i];
+    if (!m) rows[i] = m = new Map();
+    m.set(j, (m.get(j) ?? 0) + 1);
+  };
+  for (const s of train) {
+    const x = s.items;
+    for (let i = 0; i < x.length; i++) {
+      if (x[i] > 0) n[x[i]]++;
+      for (let j = i + 1; j < Math.min(x.length, i + 1 + window); j++) {
+        if (s.ts[j] - s.ts[i] >= VISIT_GAP) break;
+        if (x[i] === x[j] || x[i] <= 0 || x[j] <= 0) continue;
+        bump(x[i], x[j]);
+        bump(x[j], x[i]);
+      }
+    }
+  }
+  const start = new Uint32Array(V + 1),
+    ids: number[] = [],
+    w: number[] = [];
+  for (let i = 0; i < V; i++) {
+    start[i] = ids.length;
+    const top = [...(rows[i] ?? [])].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, k);
+    for (const [j, c] of top) {
+      ids.push(j);
+      w.push(c / n[i]);
+    }
+  }
+  start[V] = ids.length;
+  return { start, ids: Uint32Array.from(ids), w: Float32Array.from(w) };
+}
+
+/** The model's log probabilities of every row for each example (the page's mixture, before the visit part). */
+export function modelLogProbs(params: Params, cfg: ModelConfig, examples: Example[]): Float32Array[] {
+  const out = new Array<Float32Array>(examples.length);
+  const rw = hasReturn(cfg);
+  scoreExamples(params, cfg, examples, (_ex, s, i) => (out[i] = rw ? Float32Array.from(s) : logSoftmax(s)));
+  return out;
+}
+
+function ndcg(
+  c: Companions,
+  examples: Example[],
+  logp: Float32Array[],
+  decay: number,
+  lambda: number,
+  excludeSeen: boolean,
+): number {
+  const sum = new MetricSum();
+  const meta: VisitMeta = { path: '', version: '', decay, lambdaNew: lambda, lambdaReturning: lambda };
+  examples.forEach((ex, i) => {
+    const v = visitScores(c, meta, ex.items, ex.ts, ex.now ?? NaN, logp[i].length);
+    addExample(sum, v ? mixVisit(Float32Array.from(logp[i]), v, meta) : logp[i], ex, excludeSeen);
+  });
+  return sum.result()['ndcg@10'];
+}
+
+const DECAYS = [0.3, 0.5, 0.8];
+const LAMBDAS = [0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
+
+/**
+ * λ_new (on `fresh`: examples whose input is only the session under way), λ_returning (on `returning`:
+ * history and session) and the decay, by validation NDCG@10: per decay each λ at its best, the decay by
+ * the mean of the two gains over λ = 0 (the model alone).
+ */
+export function chooseVisit(
+  params: Params,
+  cfg: ModelConfig,
+  c: Companions,
+  sets: { fresh: Example[]; returning: Example[]; excludeSeen: boolean },
+  log: (s: string) => void = console.log,
+): Omit<VisitMeta, 'path' | 'version'> & { valid: Record<string, number> } {
+  const lpF = modelLogProbs(params, cfg, sets.fresh),
+    lpR = modelLogProbs(params, cfg, sets.returning);
+  let best: (Omit<VisitMeta, 'path' | 'version'> & { gain: number; valid: Record<string, number> }) | null = null;
+  for (const decay of DECAYS) {
+    const f = LAMBDAS.map((l) => ndcg(c, sets.fresh, lpF, decay, l, sets.excludeSeen));
+    const r = LAMBDAS.map((l) => ndcg(c, sets.returning, lpR, decay, l, sets.excludeSeen));
+    const fi = f.indexOf(Math.max(...f)),
+      ri = r.indexOf(Math.max(...r));
+    const gain = (f[fi] / Math.max(f[0], 1e-9) + r[ri] / Math.max(r[0], 1e-9)) / 2;
+    log(
+      `visit part, decay ${decay}: new shopper ${f[0].toFixed(4)} → ${f[fi].toFixed(4)} (λ ${LAMBDAS[fi]}), returning ${r[0].toFixed(4)} → ${r[ri].toFixed(4)} (λ ${LAMBDAS[ri]})`,
+    );
+    if (!best || gain > best.gain)
+      best = {
+        decay,
+        lambdaNew: LAMBDAS[fi],
+        lambdaReturning: LAMBDAS[ri],
+        gain,
+        valid: { newModel: f[0], newVisit: f[fi], returningModel: r[0], returningVisit: r[ri] },
+      };
+  }
+  const { gain: _, ...chosen } = best!;
+  return chosen;
+}
+
+/** Writes the companions file into a model directory and names it, with λ and the decay, in its model.json. */
+export function writeVisitPart(dir: string, c: Companions, chosen: Omit<VisitMeta, 'path' | 'version'>): VisitMeta {
+  const bytes = encodeCompanions(c);
+  const meta: VisitMeta = {
+    path: 'companions.bin',
+    version: contentVersion(bytes),
+    decay: chosen.decay,
+    lambdaNew: chosen.lambdaNew,
+    lambdaReturning: chosen.lambdaReturning,
+  };
+  fs.writeFileSync(path.join(dir, meta.path), bytes);
+  const file = path.join(dir, 'model.json');
+  const json = JSON.parse(fs.readFileSync(file, 'utf8')) as ModelJson;
+  json.userDefinedMetadata.shelfwise.visit = meta;
+  fs.writeFileSync(file, JSON.stringify(json));
+  return meta;
+}
+
+/** The visit part a model directory names, or null. */
+export function readVisitPart(dir: string, meta: VisitMeta | undefined, V: number): VisitPart | null {
+  if (!meta) return null;
+  const b = fs.readFileSync(path.join(dir, meta.path));
+  return { meta, c: decodeCompanions(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength), V) };
+}
+
+/**
+ * Fits the visit part for a model directory on `log` (its training sessions, its validation users) and
+ * writes it there; null, with nothing written, for a log without timestamps (no sessions to read).
+ * Validation: a time-split log's visit protocols (visit-new, visit-returning); another log's session
+ * protocol (only the session under way) and its next-item validation (history and session).
+ */
+export function fitVisitPart(
+  dir: string,
+  model: { params: Params; cfg: ModelConfig; vocab: { ids: string[] } },
+  log: Log,
+  f: SplitFlags,
+  say: (s: string) => void = console.log,
+): { c: Companions; meta: VisitMeta } | null {
+  if (!log.users.some((u) => u.ts.some((t) => Number.isFinite(t)))) return null;
+  const split = (protocol: Protocol) => remapSplit(makeSplit(log, { ...f, protocol }), model.vocab.ids);
+  const base = split('item');
+  const timeSplit = base.protocol.startsWith('time split');
+  const fresh = split(timeSplit ? 'visit-new' : 'session').valid;
+  const returning = timeSplit ? split('visit-returning').valid : base.valid;
+  const t0 = performance.now();
+  const c = fitCompanions(base.train, model.cfg.vocabSize);
+  const cap = (e: Example[]) => e.slice(0, 5000);
+  const chosen = chooseVisit(
+    model.params,
+    model.cfg,
+    c,
+    { fresh: cap(fresh), returning: cap(returning), excludeSeen: base.excludeSeen },
+    say,
+  );
+  const meta = writeVisitPart(dir, c, chosen);
+  say(
+    `visit part: ${c.ids.length} companions of ${model.cfg.vocabSize - 1} items, decay ${meta.decay}, λ new ${meta.lambdaNew}, λ returning ${meta.lambdaReturning} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+  );
+  return { c, meta };
+}
