@@ -28,7 +28,7 @@ import {
   type ProtocolLine,
 } from './lib/report.js';
 import { writeModelCard } from './lib/card.js';
-import { fitVisitPart, writeVisitPart } from './lib/companions.js';
+import { COMPANIONS, fitVisitPart, writeVisitPart } from './lib/companions.js';
 import type { Companions, VisitMeta } from '../src/model/visit.js';
 
 const USAGE = COMMANDS.train.usage;
@@ -185,7 +185,7 @@ const vocab = {
 };
 const reports: Record<string, EvalReport & { bytes: number }> = {};
 const quants = f.quantize === 'float32' ? ['float32'] : ['float32', f.quantize];
-let visitFit: { c: Companions; meta: VisitMeta } | null | undefined;
+let visitFit: { c: Companions; meta: VisitMeta; valid: Record<string, number> } | null | undefined;
 const splitFlags = { cutoff: f.cutoff, minCount: f.minCount, excludeSeen: f.excludeSeen };
 for (const q of quants) {
   const dir = q === f.quantize ? out : path.join(ROOT, '.cache/models', path.basename(out) + '-' + q);
@@ -277,6 +277,7 @@ const summary = {
   metrics: final.metrics,
   bestBaseline: bn,
   protocols,
+  visitPart: visitFit && { ...visitFit.meta, companions: COMPANIONS, valid: visitFit.valid },
 };
 if (f.json) fs.writeFileSync(f.json, JSON.stringify(summary, null, 2));
 if (!f['no-card']) writeModelCard(out, summary, process.argv.slice(2), log.name === 'online-retail');

@@ -175,7 +175,7 @@ export function fitVisitPart(
   log: Log,
   f: SplitFlags,
   say: (s: string) => void = console.log,
-): { c: Companions; meta: VisitMeta } | null {
+): { c: Companions; meta: VisitMeta; valid: Record<string, number> } | null {
   if (!log.users.some((u) => u.ts.some((t) => Number.isFinite(t)))) return null;
   const split = (protocol: Protocol) => remapSplit(makeSplit(log, { ...f, protocol }), model.vocab.ids);
   const base = split('item');
@@ -196,5 +196,5 @@ export function fitVisitPart(
   say(
     `visit part: ${c.ids.length} companions of ${model.cfg.vocabSize - 1} items, decay ${meta.decay}, λ new ${meta.lambdaNew}, λ returning ${meta.lambdaReturning} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
   );
-  return { c, meta };
+  return { c, meta, valid: chosen.valid };
 }
