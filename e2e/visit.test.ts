@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser } from 'playwright';
+import type { Browser, Page } from 'playwright';
 import { launch, serve, watchedPage } from './helpers.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -36,22 +36,27 @@ function grid(kind: string): { ids: string[]; ofKind: string[] } {
   return { ids, ofKind };
 }
 
+/** Serves /visit-shop.html: the grid of `ids` with the script tag and the shipped model. */
+async function routeShop(page: Page, ids: string[]): Promise<void> {
+  const cards = ids.map((id) => `<li data-shelfwise-item="${id}">${id}</li>`).join('');
+  await page.route('**/visit-shop.html', (r) =>
+    r.fulfill({
+      contentType: 'text/html',
+      body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<style>ul{display:grid;grid-template-columns:repeat(6,1fr);gap:6px;list-style:none;padding:0} li{height:60px;border:1px solid #ccc}</style>
+<script>window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};</script>
+<script async src="/dist/shelfwise.js" data-model="/models/online-retail/model.json" data-backend="wasm"></script></head>
+<body><ul data-shelfwise-grid data-shelfwise-reorder="immediate">${cards}</ul></body></html>`,
+    }),
+  );
+}
+
 for (const kind of ['LUNCH BAG', 'ALARM CLOCK', 'DOORMAT']) {
   test(`a new shopper clicks three products of one kind (${kind.toLowerCase()}): the others of that kind move up`, async () => {
     const { ids, ofKind } = grid(kind);
     const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     const { page, errors } = await watchedPage(ctx);
-    const cards = ids.map((id) => `<li data-shelfwise-item="${id}">${id}</li>`).join('');
-    await page.route('**/visit-shop.html', (r) =>
-      r.fulfill({
-        contentType: 'text/html',
-        body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
-<style>ul{display:grid;grid-template-columns:repeat(6,1fr);gap:6px;list-style:none;padding:0} li{height:60px;border:1px solid #ccc}</style>
-<script>window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};</script>
-<script async src="/dist/shelfwise.js" data-model="/models/online-retail/model.json" data-backend="wasm"></script></head>
-<body><ul data-shelfwise-grid data-shelfwise-reorder="immediate">${cards}</ul></body></html>`,
-      }),
-    );
+    await routeShop(page, ids);
     await page.goto(srv.url + '/visit-shop.html');
     await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
     assert.equal(await page.evaluate(() => (window as any).shelfwise.recommender.ready), true);
@@ -82,6 +87,54 @@ for (const kind of ['LUNCH BAG', 'ALARM CLOCK', 'DOORMAT']) {
     const best = up.sort((a, b) => a.position - b.position)[0];
     assert.ok(clicked.includes(best.reason ?? ''), `reason of ${best.itemId}: ${best.reason}`);
     assert.deepEqual(errors, []);
+    await ctx.close();
+  });
+}
+
+for (const bad of ['missing', 'corrupt'] as const) {
+  test(`a ${bad} companions file: a console warning, the model ranks alone, nothing stored is lost`, async () => {
+    const { ids, ofKind } = grid('LUNCH BAG');
+    const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const { page, errors, requests } = await watchedPage(ctx);
+    const warnings: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'warning') warnings.push(m.text());
+    });
+    await page.route('**/models/online-retail/companions.bin', (r) =>
+      bad === 'missing' ? r.fulfill({ status: 404, body: 'not found' }) : r.fulfill({ body: Buffer.alloc(4000, 7) }),
+    );
+    await routeShop(page, ids);
+    await page.goto(srv.url + '/visit-shop.html');
+    await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
+    assert.equal(await page.evaluate(() => (window as any).shelfwise.recommender.ready), true);
+    for (const id of ofKind.slice(0, 3)) {
+      await page.click(`[data-shelfwise-item="${id}"]`);
+      await page.waitForTimeout(300);
+    }
+    const ranked: Array<{ itemId: string; score: number | null }> = await page.evaluate(
+      (all) => new Promise((r) => (window as any).shelfwise('rank', all, r)),
+      ids,
+    );
+    assert.equal(ranked.length, ids.length);
+    assert.ok(
+      ranked.every((r) => r.score !== null),
+      'every known product is scored by the model',
+    );
+    assert.ok(
+      requests.some((u) => u.endsWith('/companions.bin')),
+      'the file was asked for',
+    );
+    assert.ok(
+      warnings.some((w) => /visit part did not load, ranking with the model alone/.test(w)),
+      warnings.join('\n'),
+    );
+    const stored = await page.evaluate(async () => (await (window as any).shelfwise.recommender.history()).length);
+    assert.equal(stored, 3, 'the three clicks are stored');
+    // The browser's own line for the 404 aside.
+    assert.deepEqual(
+      errors.filter((e) => !/Failed to load resource: .* 404/.test(e)),
+      [],
+    );
     await ctx.close();
   });
 }
