@@ -163,6 +163,13 @@ export function readVisitPart(dir: string, meta: VisitMeta | undefined, V: numbe
   return { meta, c: decodeCompanions(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength), V) };
 }
 
+/** A sequence without its last session (events after the last gap of 30 minutes or more). */
+function withoutLastSession(s: Seq): Seq {
+  let a = s.items.length - 1;
+  while (a > 0 && !(s.ts[a] - s.ts[a - 1] >= VISIT_GAP)) a--;
+  return { ...s, items: s.items.slice(0, a), types: s.types.slice(0, a), ts: s.ts.slice(0, a) };
+}
+
 /**
  * Fits the visit part for a model directory on `log` (its training sessions, its validation users) and
  * writes it there; null, with nothing written, for a log without timestamps (no sessions to read).
@@ -184,11 +191,15 @@ export function fitVisitPart(
   const returning = timeSplit ? split('visit-returning').valid : base.valid;
   const t0 = performance.now();
   const c = fitCompanions(base.train, model.cfg.vocabSize);
+  // A leave-one-out log's training sequences end in the validation example's own session: its pairs would
+  // vote for the shopper's own items, which the page's table never holds. The choice reads a table
+  // without each sequence's last session.
+  const forChoice = timeSplit ? c : fitCompanions(base.train.map(withoutLastSession), model.cfg.vocabSize);
   const cap = (e: Example[]) => e.slice(0, 5000);
   const chosen = chooseVisit(
     model.params,
     model.cfg,
-    c,
+    forChoice,
     { fresh: cap(fresh), returning: cap(returning), excludeSeen: base.excludeSeen },
     say,
   );
