@@ -65,6 +65,7 @@ if (a.json)
         users: report.users,
         items: report.items,
         metrics: report.metrics,
+        ...(report.cold ? { cold: report.cold } : {}),
       },
       null,
       2,

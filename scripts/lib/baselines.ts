@@ -3,6 +3,7 @@
  * as the model. Each scores every item row for one history into `out` (row 0 unused).
  */
 import type { Seq } from './split.js';
+import type { ItemMeta } from './data.js';
 
 export interface Baseline {
   name: string;
@@ -233,10 +234,80 @@ export function togetherAndAgain(train: Seq[], V: number): Baseline {
 }
 
 /**
+ * An item's content as tokens: each level of its category path (so "a > b" shares "a" with "a > c"), its
+ * brand, and the words of its title (3+ letters, lower case, at most 12).
+ */
+export function contentTokens(m: ItemMeta | undefined): string[] {
+  if (!m) return [];
+  const out: string[] = [];
+  if (m.category) {
+    const levels = m.category.split(' > ');
+    levels.forEach((_, i) => out.push('c:' + levels.slice(0, i + 1).join('>')));
+  }
+  if (m.brand) out.push('b:' + m.brand);
+  const words = (m.title ?? '').toLowerCase().match(/[a-z]{3,}/g) ?? [];
+  for (const w of [...new Set(words)].slice(0, 12)) out.push('w:' + w);
+  return out;
+}
+
+/**
+ * Content kNN: the products most like the shopper's last 10 items (cosine of their content tokens, the
+ * newest weighted most, 0.8 per step back), popularity breaking ties. The one baseline that ranks a product
+ * no one bought yet (a cold candidate) from its first day.
+ */
+export function contentKnn(train: Seq[], ids: string[], meta: Map<string, ItemMeta>): Baseline {
+  const W = ids.length + 1;
+  const pop = popularityCounts(train, W);
+  const maxPop = pop.reduce((m, v) => Math.max(m, v), 1);
+  const tok = new Map<string, number>();
+  const rows: Int32Array[] = [new Int32Array(0)];
+  const byTok: number[][] = [];
+  ids.forEach((id, r) => {
+    const t = contentTokens(meta.get(id)).map((x) => {
+      let k = tok.get(x);
+      if (k === undefined) {
+        k = byTok.length;
+        tok.set(x, k);
+        byTok.push([]);
+      }
+      return k;
+    });
+    rows.push(Int32Array.from(t));
+    for (const k of t) byTok[k].push(r + 1);
+  });
+  const cnt = new Uint16Array(W);
+  return {
+    name: 'content_knn',
+    score(hist, out) {
+      for (let i = 0; i < W; i++) out[i] = (1e-6 * pop[i]) / maxPop;
+      let w = 1;
+      for (let k = hist.length - 1, n = 0; k >= 0 && n < 10; k--, n++, w *= 0.8) {
+        const t = rows[hist[k]];
+        if (!t?.length) continue;
+        const touched: number[] = [];
+        for (const x of t)
+          for (const j of byTok[x]) {
+            if (cnt[j]++ === 0) touched.push(j);
+          }
+        for (const j of touched) {
+          out[j] += (w * cnt[j]) / Math.sqrt(t.length * rows[j].length);
+          cnt[j] = 0;
+        }
+      }
+    },
+  };
+}
+
+/**
  * The baselines of every report, fitted on the same training sequences: the five, plus the two
  * session rules (session kNN and "bought together" over sessions) for the visit protocols.
  */
-export function allBaselines(train: Seq[], V: number, visit = false): Baseline[] {
+export function allBaselines(
+  train: Seq[],
+  V: number,
+  visit = false,
+  content?: { ids: string[]; meta: Map<string, ItemMeta> },
+): Baseline[] {
   return [
     popularity(train, V),
     cooccurrence(train, V),
@@ -244,5 +315,6 @@ export function allBaselines(train: Seq[], V: number, visit = false): Baseline[]
     repeatFrequency(train, V),
     repeatRecency(train, V),
     ...(visit ? [sessionKnn(train, V), sessionCooccurrence(train, V), togetherAndAgain(train, V)] : []),
+    ...(content ? [contentKnn(train, content.ids, content.meta)] : []),
   ];
 }

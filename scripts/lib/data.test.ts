@@ -7,7 +7,9 @@ import {
   parseTaobao,
   splitSessions,
   parseUserItemLines,
+  parseDunnhumby,
 } from './data.js';
+import { contentKnn, contentTokens } from './baselines.js';
 import { leaveOneOut, timeSplit } from './split.js';
 import { typeCode } from '../../src/model/features.js';
 
@@ -120,4 +122,66 @@ test('time split: training and vocabulary only see events before the cut-off; te
     [...sp.train.find((t) => t.user === 'u')!.items].map((r) => sp.vocab[r - 1]),
     ['a'],
   );
+});
+
+test('dunnhumby: the catalog (bought or not) as content, basket lines as purchases at day + HHMM', () => {
+  const products = `PRODUCT_ID,MANUFACTURER,DEPARTMENT,BRAND,COMMODITY_DESC,SUB_COMMODITY_DESC,CURR_SIZE_OF_PRODUCT
+1,2,GROCERY,National,FRZN ICE,ICE - CRUSHED/CUBED,22 LB
+2,69,PASTRY,Private,BREAD,BREAD:ITALIAN/FRENCH,
+3,5,GROCERY,National,SOUP,CONDENSED SOUP,10 OZ
+4,5,GROCERY,National,SOUP,RAMEN,3 OZ`;
+  const tx = `user_id,basket_id,day,item_id,quantity,sales_value,store_id,retail_disc,trans_time,week_no,coupon_disc,coupon_match_disc
+7,100,664,1,2,5.00,1,0,930,96,0,0
+7,100,664,2,1,2.50,1,0,930,96,0,0
+7,101,670,3,1,1.00,1,0,1205,97,0,0
+8,102,671,1,1,2.40,1,0,800,97,0,0`;
+  const log = parseDunnhumby(products, tx);
+  assert.equal(log.meta.size, 4, 'every product of the catalog, bought or not');
+  assert.deepEqual(log.meta.get('1'), {
+    title: 'ICE - CRUSHED/CUBED 22 LB',
+    category: 'GROCERY > FRZN ICE > ICE - CRUSHED/CUBED',
+    brand: 'National manufacturer 2',
+    price: 2.45,
+  });
+  const u = log.users.find((x) => x.user === '7')!;
+  assert.deepEqual(u.items, ['1', '2', '3']);
+  assert.deepEqual(u.ts, [
+    664 * 86400 + 9 * 3600 + 30 * 60,
+    664 * 86400 + 9 * 3600 + 30 * 60,
+    670 * 86400 + 12 * 3600 + 5 * 60,
+  ]);
+  assert.throws(() => parseDunnhumby('ID,X\n1,2', tx), /expected PRODUCT_ID/);
+});
+
+test("a time split ranks the catalog's products first sold after the cut-off as cold candidates; content kNN reads them", () => {
+  const P = typeCode('purchase');
+  const log = {
+    name: 'x',
+    users: [
+      { user: 'a', items: ['s1', 's2', 's1', 'n1'], types: [P, P, P, P], ts: [10, 20, 30, 200] },
+      { user: 'b', items: ['s2', 's1', 's2'], types: [P, P, P], ts: [10, 20, 200] },
+    ],
+    meta: new Map([
+      ['s1', { title: 'red soup can', category: 'food > soup' }],
+      ['s2', { title: 'blue mug', category: 'home > mugs' }],
+      ['n1', { title: 'green soup can', category: 'food > soup' }],
+      ['n2', { title: 'red mug', category: 'home > mugs' }],
+    ]),
+    notes: [],
+  };
+  const split = timeSplit(log, 100, false);
+  assert.deepEqual(split.vocab.sort(), ['s1', 's2']);
+  assert.deepEqual(split.cold, ['n1', 'n2']);
+  const a = split.test.find((e) => e.user === 'a')!;
+  assert.equal(a.target, 3, 'n1 is cold row 3, not a miss');
+  assert.ok(
+    Array.from(a.items).every((r) => r <= 2),
+    'inputs hold warm rows only',
+  );
+  const ids = [...split.vocab, ...split.cold];
+  const bl = contentKnn(split.train, ids, log.meta);
+  const out = new Float32Array(ids.length + 1);
+  bl.score(Int32Array.of(ids.indexOf('s1') + 1), out);
+  assert.ok(out[3] > out[4], 'soup after soup: n1 above n2');
+  assert.deepEqual(contentTokens(log.meta.get('n1')), ['c:food', 'c:food>soup', 'w:green', 'w:soup', 'w:can']);
 });

@@ -21,6 +21,9 @@ export interface RawEvent {
 export interface ItemMeta {
   title?: string;
   price?: number;
+  /** The category path, broadest first, joined by " > " (department > commodity > sub-commodity). */
+  category?: string;
+  brand?: string;
 }
 
 /** A normalized log: events grouped per user in time order (ties keep the source order). */
@@ -348,8 +351,9 @@ export function writeLog(log: Log, dir = CACHE): string {
     for (let i = 0; i < u.items.length; i++)
       lines.push(`${u.user}\t${u.items[i]}\t${u.types[i]}\t${Number.isNaN(u.ts[i]) ? '' : u.ts[i]}`);
   fs.writeFileSync(file, lines.join('\n') + '\n');
+  const clean = (x: string | undefined) => (x ?? '').replace(/[\t\n]/g, ' ');
   const metaLines = [...log.meta].map(
-    ([id, m]) => `${id}\t${(m.title ?? '').replace(/[\t\n]/g, ' ')}\t${m.price ?? ''}`,
+    ([id, m]) => `${id}\t${clean(m.title)}\t${m.price ?? ''}\t${clean(m.category)}\t${clean(m.brand)}`,
   );
   fs.writeFileSync(path.join(dir, `${log.name}.items.tsv`), metaLines.join('\n') + '\n');
   fs.writeFileSync(path.join(dir, `${log.name}.notes.txt`), log.notes.join('\n') + '\n');
@@ -373,8 +377,13 @@ export function readLog(file: string): Log {
   if (fs.existsSync(mf)) {
     for (const line of fs.readFileSync(mf, 'utf8').split('\n')) {
       if (!line) continue;
-      const [id, title, price] = line.split('\t');
-      meta.set(id, { title: title || undefined, price: price ? Number(price) : undefined });
+      const [id, title, price, category, brand] = line.split('\t');
+      meta.set(id, {
+        title: title || undefined,
+        price: price ? Number(price) : undefined,
+        category: category || undefined,
+        brand: brand || undefined,
+      });
     }
   }
   const nf = file.replace(/\.tsv$/, '.notes.txt');
@@ -386,7 +395,78 @@ export function readLog(file: string): Log {
   };
 }
 
-export const DATASETS = ['online-retail', 'ml-1m', 'beauty', 'taobao'] as const;
+export const DATASETS = ['online-retail', 'ml-1m', 'beauty', 'taobao', 'dunnhumby'] as const;
+
+/**
+ * dunnhumby "The Complete Journey": its product catalog (department, commodity, sub-commodity, brand and
+ * manufacturer, size for every product, bought or not) and three weeks of its households' basket lines, each
+ * a purchase at the day's seconds plus the line's HHMM (a basket's lines share that time). A product's title
+ * is its sub-commodity and size (the catalog has no product names), its price the mean of sales / quantity.
+ */
+export function parseDunnhumby(productCsv: string, txCsv: string): Log {
+  const meta = new Map<string, ItemMeta>();
+  const rows = parseDelimited(productCsv);
+  const ph = rows[0] ?? [];
+  const pc = (n: string) => ph.indexOf(n);
+  const [pid, dep, brand, manu, com, sub, size] = [
+    'PRODUCT_ID',
+    'DEPARTMENT',
+    'BRAND',
+    'MANUFACTURER',
+    'COMMODITY_DESC',
+    'SUB_COMMODITY_DESC',
+    'CURR_SIZE_OF_PRODUCT',
+  ].map(pc);
+  if ([pid, dep, brand, com, sub].some((i) => i < 0))
+    throw new Error(
+      `dunnhumby product.csv: expected PRODUCT_ID, DEPARTMENT, BRAND, COMMODITY_DESC, SUB_COMMODITY_DESC; it has ${ph.join(', ')}`,
+    );
+  const known = (x: string | undefined) => (x && !/^NO (SUB)?COMMODITY DESCRIPTION$/.test(x.trim()) ? x.trim() : '');
+  for (const r of rows.slice(1)) {
+    if (!r[pid]) continue;
+    const cats = [r[dep], known(r[com]), known(r[sub])].map((x) => (x ?? '').trim()).filter(Boolean);
+    meta.set(r[pid].trim(), {
+      title: [known(r[sub]) || known(r[com]), (r[size] ?? '').trim()].filter(Boolean).join(' ') || undefined,
+      category: cats.join(' > ') || undefined,
+      brand:
+        [r[brand]?.trim(), manu >= 0 && r[manu] ? `manufacturer ${r[manu].trim()}` : ''].filter(Boolean).join(' ') ||
+        undefined,
+    });
+  }
+  const tx = parseDelimited(txCsv);
+  const th = tx[0] ?? [];
+  const [uid, day, item, qty, sales, time] = ['user_id', 'day', 'item_id', 'quantity', 'sales_value', 'trans_time'].map(
+    (n) => th.indexOf(n),
+  );
+  if ([uid, day, item, time].some((i) => i < 0))
+    throw new Error(`dunnhumby transactions: expected user_id, day, item_id, trans_time; it has ${th.join(', ')}`);
+  const events: RawEvent[] = [];
+  const priceSum = new Map<string, [number, number]>();
+  for (const r of tx.slice(1)) {
+    if (!r[uid] || !r[item]) continue;
+    const hhmm = Number(r[time]);
+    const ts = Number(r[day]) * 86400 + Math.floor(hhmm / 100) * 3600 + (hhmm % 100) * 60;
+    events.push({ user: r[uid], item: r[item].trim(), type: typeCode('purchase'), ts });
+    const q = Number(r[qty]),
+      v = Number(r[sales]);
+    if (q > 0 && v > 0) {
+      const a = priceSum.get(r[item].trim()) ?? [0, 0];
+      priceSum.set(r[item].trim(), [a[0] + v / q, a[1] + 1]);
+    }
+  }
+  for (const [id, [sum, n]] of priceSum) {
+    const m = meta.get(id) ?? {};
+    meta.set(id, { ...m, price: Math.round((100 * sum) / n) / 100 });
+  }
+  return {
+    name: 'dunnhumby',
+    users: groupByUser(events),
+    meta,
+    notes: [
+      "time = day × 86400 + the line's HHMM (day 678 is 1971-11-10 for --cutoff): a basket's lines share it; title = sub-commodity and size; category = department > commodity > sub-commodity",
+    ],
+  };
+}
 
 /** Parses a named public data set from ../shared/data. */
 export function parseNamed(name: string): Log {
@@ -402,6 +482,11 @@ export function parseNamed(name: string): Log {
       return parseUserItemLines('beauty', readText(path.join(SHARED, 'amazon-beauty/Beauty.txt.gz')));
     case 'taobao':
       return parseTaobao(readText(path.join(SHARED, 'taobao-userbehavior-head/UserBehavior_head.csv.gz')));
+    case 'dunnhumby':
+      return parseDunnhumby(
+        readText(path.join(SHARED, 'dunnhumby-cj/product.csv.gz')),
+        readText(path.join(SHARED, 'dunnhumby-cj/transactions_days664-684.csv.gz')),
+      );
     default:
       throw new Error(`unknown data set "${name}" (one of ${DATASETS.join(', ')}, or a path to a prepared .tsv)`);
   }

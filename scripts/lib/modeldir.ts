@@ -92,10 +92,18 @@ export function loadModelDir(dir: string): {
 /** Re-expresses a split in another vocabulary's rows (items it lacks are dropped from inputs; such targets miss). */
 export function remapSplit(split: Split, vocab: string[]): Split {
   const row = new Map(vocab.map((id, i) => [id, i + 1]));
-  const map = Int32Array.from([0, ...split.vocab.map((id) => row.get(id) ?? 0)]);
+  // Items the model lacks become cold candidates after its rows (with the split's own cold ones).
+  const cold = [...split.vocab, ...(split.cold ?? [])].filter((id) => !row.has(id));
+  cold.forEach((id, i) => row.set(id, vocab.length + 1 + i));
+  const map = Int32Array.from([
+    0,
+    ...split.vocab.map((id) => row.get(id)!),
+    ...(split.cold ?? []).map((id) => row.get(id)!),
+  ]);
+  const warm = vocab.length;
   const seq = <T extends Seq>(s: T): T => {
     const keep: number[] = [];
-    for (let i = 0; i < s.items.length; i++) if (map[s.items[i]] > 0) keep.push(i);
+    for (let i = 0; i < s.items.length; i++) if (map[s.items[i]] > 0 && map[s.items[i]] <= warm) keep.push(i);
     return {
       ...s,
       items: Int32Array.from(keep, (i) => map[s.items[i]]),
@@ -112,6 +120,7 @@ export function remapSplit(split: Split, vocab: string[]): Split {
   return {
     ...split,
     vocab,
+    cold,
     train: split.train.map(seq),
     valid: split.valid.map(ex).filter((e) => e.items.length > 0),
     test: split.test.map(ex).filter((e) => e.items.length > 0),

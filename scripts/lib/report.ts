@@ -13,6 +13,8 @@ export interface EvalReport {
   items: number;
   excludeSeen: boolean;
   metrics: Record<string, Metrics>;
+  /** The test users whose target is a cold product (no training events), measured apart; `candidates`: cold products ranked. */
+  cold?: { users: number; candidates: number; metrics: Record<string, Metrics> };
 }
 
 /** The model and the baselines on the same split, same users, same candidate items. */
@@ -23,12 +25,21 @@ export function evaluateAll(
   extra: Record<string, Metrics> = {},
   visit: VisitPart | null = null,
 ): EvalReport {
-  const V = split.vocab.length + 1;
+  // Candidates: the vocabulary's rows and, after them, the catalog's cold products (the model scores none).
+  const ids = [...split.vocab, ...(split.cold ?? [])];
+  const W = ids.length + 1;
+  const hasContent = !!split.meta && [...split.meta.values()].some((m) => m.title || m.category || m.brand);
   const metrics: Record<string, Metrics> = {};
-  if (params && cfg) metrics.model = evaluateModel(params, cfg, split.test, split.excludeSeen, visit);
+  const coldTest = split.test.filter((e) => e.target > split.vocab.length);
+  const cold: Record<string, Metrics> = {};
+  if (params && cfg) {
+    metrics.model = evaluateModel(params, cfg, split.test, split.excludeSeen, visit);
+    if (coldTest.length) cold.model = evaluateModel(params, cfg, coldTest, split.excludeSeen, visit);
+  }
   Object.assign(metrics, extra);
-  for (const bl of allBaselines(split.train, V, split.visit)) {
-    metrics[bl.name] = evaluateBaseline(bl, V, split.test, split.excludeSeen);
+  for (const bl of allBaselines(split.train, W, split.visit, hasContent ? { ids, meta: split.meta! } : undefined)) {
+    metrics[bl.name] = evaluateBaseline(bl, W, split.test, split.excludeSeen);
+    if (coldTest.length) cold[bl.name] = evaluateBaseline(bl, W, coldTest, split.excludeSeen);
   }
   return {
     dataset: split.dataset,
@@ -37,6 +48,9 @@ export function evaluateAll(
     items: split.vocab.length,
     excludeSeen: split.excludeSeen,
     metrics,
+    ...(coldTest.length
+      ? { cold: { users: coldTest.length, candidates: split.cold?.length ?? 0, metrics: cold } }
+      : {}),
   };
 }
 
@@ -59,6 +73,13 @@ export function table(r: EvalReport): string {
     lines.push(
       '',
       `model / best baseline (${bn}) NDCG@10: ${(r.metrics.model['ndcg@10'] / bm['ndcg@10']).toFixed(3)}×`,
+    );
+  }
+  if (r.cold) {
+    const m = Object.entries(r.cold.metrics).map(([n, x]) => `${n} ${x['ndcg@10'].toFixed(4)}`);
+    lines.push(
+      '',
+      `cold targets (a product with no training events; ${r.cold.users} of ${r.users} users, ${r.cold.candidates} cold products among the candidates), NDCG@10: ${m.join(', ')}`,
     );
   }
   return lines.join('\n');

@@ -3,7 +3,7 @@
  * embedding rows (row 0 = padding / unknown).
  */
 import { typeCode } from '../../src/model/features.js';
-import type { Log } from './data.js';
+import type { ItemMeta, Log } from './data.js';
 
 export interface Seq {
   user: string;
@@ -38,6 +38,14 @@ export interface Split {
   excludeSeen: boolean;
   /** A visit or session protocol: the session rules join the baselines. */
   visit?: boolean;
+  /**
+   * Products outside the vocabulary that the catalog describes (content, no training events): candidates
+   * too, at rows vocab.length + 1 onwards, so a target first sold after the cut-off is a cold target, not a
+   * miss by construction. The model knows none of them; the content baseline reads their content.
+   */
+  cold?: string[];
+  /** The catalog's content by item id (title, category, brand, price), for the content baseline. */
+  meta?: Map<string, ItemMeta>;
 }
 
 const PURCHASE = typeCode('purchase');
@@ -150,7 +158,8 @@ function visitExample(hist: Seq, items: number[], ts: number, type: number): Exa
  * A basket is the purchases sharing that timestamp (an invoice's lines); the `basket` protocol asks for
  * all of its items. Validation is each customer's last basket before the cut-off, given everything before
  * it (held out of training). The vocabulary is the items seen before the cut-off at least `minCount`
- * times; a later-only item is a miss for every method.
+ * times. A later-only item the catalog describes (log.meta) is a cold candidate (`cold`), one it does not
+ * a miss for every method.
  */
 export function timeSplit(
   log: Log,
@@ -168,16 +177,21 @@ export function timeSplit(
     log.users.map((u, i) => u.items.slice(0, pre[i])),
     minCount,
   );
+  // The catalog's other products (described, never bought before the cut-off): cold candidates.
+  const cold = [...log.meta.keys()].filter((id) => !row.has(id)).sort();
+  const coldRow = new Map(cold.map((id, i) => [id, vocab.length + 1 + i]));
+  const warm = (r: number) => (r <= vocab.length ? r : 0);
   const train: Seq[] = [],
     valid: Example[] = [],
     test: Example[] = [];
   log.users.forEach((u, ui) => {
     const k = pre[ui];
-    const rows = u.items.map((i) => row.get(i) ?? 0);
+    // Targets may be cold rows; inputs keep warm rows only (the model embeds nothing else).
+    const rows = u.items.map((i) => row.get(i) ?? coldRow.get(i) ?? 0);
     // Drop events of items outside the vocabulary from inputs (the model cannot embed them).
     const keep = (a: number, b: number) => {
       const idx: number[] = [];
-      for (let i = a; i < b; i++) if (rows[i] > 0) idx.push(i);
+      for (let i = a; i < b; i++) if (warm(rows[i]) > 0) idx.push(i);
       return toSeq(
         u.user,
         idx.map((i) => rows[i]),
@@ -196,7 +210,7 @@ export function timeSplit(
     const basketAt = (a: number, h: Seq): Example | null => {
       const items = purchasesAt(a);
       if (visit) {
-        const known = [...new Set(items.filter((x) => x > 0))];
+        const known = [...new Set(items.filter((x) => warm(x) > 0))];
         return visitExample(protocol === 'visit-new' ? toSeq(u.user, [], [], []) : h, known, u.ts[a], PURCHASE);
       }
       return {
@@ -207,7 +221,7 @@ export function timeSplit(
       };
     };
     let j = k - 1;
-    while (j >= 0 && (u.types[j] !== PURCHASE || rows[j] === 0)) j--;
+    while (j >= 0 && (u.types[j] !== PURCHASE || warm(rows[j]) === 0)) j--;
     let a = j;
     while (a > 0 && !Number.isNaN(u.ts[j]) && u.ts[a - 1] === u.ts[j]) a--;
     const hist = j >= 0 ? keep(0, a) : null;
@@ -244,6 +258,8 @@ export function timeSplit(
     test,
     excludeSeen,
     visit: protocol === 'visit-new' || protocol === 'visit-returning',
+    cold,
+    meta: log.meta,
   };
 }
 
