@@ -15,22 +15,43 @@ import {
   SHARED,
 } from './lib/data.js';
 import path from 'node:path';
+import { ExportError, normalizeExport, SOURCES } from './lib/exports.js';
 import { choice, FlagError, num, parseFlags } from './lib/flags.js';
 
 const USAGE = COMMANDS.data.usage;
-const { values, positionals, sessionGap, cancellations } = parseFlags('data', USAGE, () => {
+const { values, positionals, sessionGap, cancellations, from } = parseFlags('data', USAGE, () => {
   const r = parseArgs({
     allowPositionals: true,
     options: COMMANDS.data.flags,
   });
   if (r.values.input && (!r.values.name || !r.values.user || !r.values.item))
     throw new FlagError('--input needs --name, --user and --item');
+  if (r.values.from && (!r.values.name || !r.positionals.length))
+    throw new FlagError('--from needs --name and the export files');
   return {
     ...r,
     sessionGap: num('session-gap', r.values['session-gap'], { above: 0 }, true),
     cancellations: choice('cancellations', r.values.cancellations, ['remove', 'drop'] as const),
+    from: choice('from', r.values.from, SOURCES),
   };
 });
+if (from) {
+  const t0 = performance.now();
+  try {
+    const r = await normalizeExport(from, positionals, values.name!);
+    console.log(
+      `${values.name}: ${r.users} users, ${r.events} events, ${r.items} items → ${r.file} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    );
+    for (const [why, n] of Object.entries(r.skipped)) console.log(`  ${n} rows skipped: ${why}`);
+    process.exit(0);
+  } catch (e) {
+    if (e instanceof ExportError) {
+      console.error(`data: ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
 const names = positionals[0] === 'all' ? [...DATASETS] : positionals;
 const jobs: Array<() => ReturnType<typeof parseNamed>> = [];
 if (values.input) {
