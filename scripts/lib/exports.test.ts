@@ -44,7 +44,10 @@ function expected() {
   for (const [u, ts, lines] of BASKETS) {
     const x = by.get(u) ?? { items: [], ts: [] };
     by.set(u, x);
-    for (const [id] of lines) (x.items.push(id), x.ts.push(ts));
+    for (const [id] of lines) {
+      x.items.push(id);
+      x.ts.push(ts);
+    }
   }
   return by;
 }
