@@ -194,6 +194,9 @@ test(
       JSON.stringify({ name: 'esbuild-app', private: true, type: 'module' }),
     );
     npm(app, ['install', tarball, `esbuild@${ESBUILD}`]);
+    // The trainer's heavy dependencies are optional peers: an app for pages never downloads them.
+    for (const heavy of ['@duckdb/node-api', '@tensorflow/tfjs'])
+      assert.ok(!fs.existsSync(path.join(app, 'node_modules', heavy)), `${heavy} installed into a page app`);
     fs.writeFileSync(path.join(app, 'app.js'), appCode);
     fs.writeFileSync(
       path.join(app, 'public/index.html'),
@@ -239,5 +242,100 @@ test(
       run.update && ['kept', 'worse'].includes(run.update.status) && run.update.events === 8,
       `a fine-tuning update in the bundled worker: ${JSON.stringify(run.update)}`,
     );
+  },
+);
+
+/** A Shopify orders export of 400 shoppers over 48 products in 6 kinds: each shopper keeps to two kinds. */
+function shopifyOrders(): string {
+  const lines = [
+    'Name,Email,Financial Status,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Vendor',
+  ];
+  let order = 1000,
+    seed = 7;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let u = 0; u < 400; u++) {
+    const kinds = [u % 6, (u * 5 + 1) % 6];
+    for (let o = 0; o < 5; o++) {
+      const t = new Date(Date.UTC(2024, 0, 1) + (u * 13 + o * 9 * 86400) * 1000);
+      const when = t
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' +0000');
+      const n = 1 + Math.floor(rand() * 3);
+      for (let l = 0; l < n; l++) {
+        const p = kinds[Math.floor(rand() * 2)] * 8 + Math.floor(rand() * 8);
+        lines.push(
+          [
+            `#${order}`,
+            l ? '' : `s${u}@shop.test`,
+            l ? '' : 'paid',
+            l ? '' : when,
+            1,
+            `Product ${p}`,
+            5 + (p % 7),
+            `SKU-${p}`,
+            'Maker',
+          ].join(','),
+        );
+      }
+      order++;
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+test(
+  'installed from the tarball in a fresh directory: npx shelfwise data, train and evaluate turn a Shopify export into a model and its card',
+  { skip: !built && 'run npm run build first' },
+  () => {
+    const dir = path.join(work, 'trainer');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(
+      path.join(dir, 'package.json'),
+      JSON.stringify({ name: 'trainer', private: true, type: 'module' }),
+    );
+    npm(dir, ['install', tarball, '@tensorflow/tfjs@^4.22.0', '@duckdb/node-api@^1.5.6-r.1']);
+    fs.writeFileSync(path.join(dir, 'orders_export_1.csv'), shopifyOrders());
+    const npx = (args: string[]) => {
+      const r = spawnSync('npx', ['--no-install', 'shelfwise', ...args], { cwd: dir, encoding: 'utf8' });
+      assert.equal(r.status, 0, `npx shelfwise ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      return r.stdout;
+    };
+    assert.match(npx(['data', '--from', 'shopify', 'orders_export_1.csv', '--name', 'myshop']), /myshop: 400 users/);
+    assert.ok(fs.existsSync(path.join(dir, '.cache/data/myshop.tsv')), 'the log under the current directory');
+    npx([
+      'train',
+      '--dataset',
+      'myshop',
+      '--out',
+      'models/myshop',
+      '--epochs',
+      '3',
+      '--workers',
+      '2',
+      '--cutoff',
+      '2024-02-05',
+    ]);
+    for (const f of ['model.json', 'weights.bin', 'vocab.json', 'companions.bin'])
+      assert.ok(fs.existsSync(path.join(dir, 'models/myshop', f)), f);
+    assert.match(
+      fs.readFileSync(path.join(dir, 'models/myshop/MODEL_CARD.md'), 'utf8'),
+      /\*\*Verdict: (not )?recommended/,
+    );
+    assert.match(
+      npx(['evaluate', '--model', 'models/myshop', '--dataset', 'myshop', '--cutoff', '2024-02-05']),
+      /model \/ best baseline/,
+    );
+    // A missing optional peer is named, with the command that installs it.
+    const bare = path.join(work, 'bare');
+    fs.mkdirSync(bare);
+    fs.writeFileSync(path.join(bare, 'package.json'), JSON.stringify({ name: 'bare', private: true, type: 'module' }));
+    npm(bare, ['install', tarball]);
+    const r = spawnSync('npx', ['--no-install', 'shelfwise', 'data', '--from', 'ga4', 'x.parquet', '--name', 'x'], {
+      cwd: bare,
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /needs @duckdb\/node-api: npm install @duckdb\/node-api/);
   },
 );

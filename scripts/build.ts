@@ -63,6 +63,20 @@ fs.mkdirSync(path.join(dist, 'wasm'));
 for (const f of fs.readdirSync(wasmDir).filter((f) => f.endsWith('.wasm')))
   fs.copyFileSync(path.join(wasmDir, f), path.join(dist, 'wasm', f));
 fs.writeFileSync(path.join(dist, 'meta.json'), JSON.stringify({ esm: esm.metafile, iife: iife.metafile }));
+// The offline side for `npx shelfwise data|train|evaluate` (Node; tfjs and DuckDB stay the installer's).
+await esbuild.build({
+  entryPoints: { cli: 'scripts/cli.ts', 'grad-worker': 'scripts/lib/grad-worker.ts' },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outdir: path.join(dist, 'cli'),
+  external: ['@tensorflow/*', '@duckdb/*', 'idb'],
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  logLevel: 'warning',
+});
+fs.chmodSync(path.join(dist, 'cli/cli.js'), 0o755);
 if (!process.argv.includes('--no-types')) {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
     cwd: ROOT,

@@ -8,7 +8,13 @@ import zlib from 'node:zlib';
 import { typeCode, type EventType } from '../../src/model/features.js';
 import { FlagError } from './flags.js';
 
-export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+/**
+ * Where .cache/ (logs, checkpoints, models) lives: SHELFWISE_ROOT, else this repository in a clone, else
+ * (the installed package's `npx shelfwise`) the current directory.
+ */
+export const ROOT =
+  process.env.SHELFWISE_ROOT ?? (fs.existsSync(path.join(REPO, 'scripts/lib/data.ts')) ? REPO : process.cwd());
 export const SHARED = process.env.SHELFWISE_DATA ?? path.resolve(ROOT, '../shared/data');
 export const CACHE = path.join(ROOT, '.cache/data');
 

@@ -19,9 +19,13 @@ export class GradWorkers {
   }
 
   static async start(n: number, cfg: ModelConfig): Promise<GradWorkers> {
-    // The worker is TypeScript: it registers tsx's loader in its own thread, then imports the file.
-    const url = new URL('./grad-worker.ts', import.meta.url).href;
-    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
+    // From source the worker is TypeScript: it registers tsx's loader in its own thread, then imports the
+    // file; in the installed package (dist/cli/) it is the built grad-worker.js beside this chunk.
+    const built = import.meta.url.endsWith('.js');
+    const url = new URL(built ? './grad-worker.js' : './grad-worker.ts', import.meta.url).href;
+    const boot = built
+      ? `import(${JSON.stringify(url)})`
+      : `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
     const ws = Array.from({ length: n }, () => new Worker(boot, { eval: true }));
     await Promise.all(ws.map((w) => GradWorkers.call(w, { init: cfg })));
     return new GradWorkers(ws);
