@@ -28,6 +28,14 @@ const { values, positionals, sessionGap, cancellations, from } = parseFlags('dat
     throw new FlagError('--input needs --name, --user and --item');
   if (r.values.from && (!r.values.name || !r.positionals.length))
     throw new FlagError('--from needs --name and the export files');
+  // --from csv FILE is --input FILE: a flat CSV/TSV with the column flags.
+  if (r.values.from === 'csv') {
+    if (r.positionals.length !== 1 || !r.values.user || !r.values.item)
+      throw new FlagError('--from csv takes one file, with --user and --item (and --type, --time, ...)');
+    r.values.input = r.positionals[0];
+    r.positionals.length = 0;
+    r.values.from = undefined;
+  }
   return {
     ...r,
     sessionGap: num('session-gap', r.values['session-gap'], { above: 0 }, true),

@@ -247,8 +247,8 @@ const EVALUATE = {
 const DATA = {
   from: {
     type: 'string',
-    value: 'ga4|shopify|segment',
-    help: "Read a shop's exports, the files named after the flags: GA4's BigQuery `events_*` tables (Parquet or newline-delimited JSON), Shopify's orders CSV, or Segment's per-event tables (CSV or Parquet, e.g. product_viewed.csv, order_completed.parquet); needs --name.",
+    value: 'ga4|shopify|segment|csv',
+    help: "Read a shop's exports, the files named after the flags: GA4's BigQuery `events_*` tables (Parquet or newline-delimited JSON), Shopify's orders CSV, or Segment's per-event tables (CSV or Parquet, e.g. product_viewed.csv, order_completed.parquet); needs --name. `csv`: one flat file with the column flags (as --input).",
   },
   input: { type: 'string', value: 'FILE', help: "A shop's own CSV/TSV export (with --name, --user and --item)." },
   name: { type: 'string', value: 'NAME', help: 'The name of the normalized log (.cache/data/NAME.tsv).' },
@@ -282,7 +282,7 @@ const DATA = {
 export const COMMANDS = {
   data: {
     usage:
-      'npm run data -- <online-retail|ml-1m|beauty|taobao|dunnhumby|all> | --from ga4|shopify|segment FILES --name N | --input FILE --name N --user COL --item COL',
+      'npm run data -- <online-retail|ml-1m|beauty|taobao|dunnhumby|all> | --from ga4|shopify|segment|csv FILES --name N | --input FILE --name N --user COL --item COL',
     flags: DATA,
   },
   train: { usage: 'npm run train -- --dataset <name|file.tsv> [flags]', flags: TRAIN },
