@@ -366,18 +366,45 @@ export function writeLog(log: Log, dir = CACHE): string {
   return file;
 }
 
+/** Calls `line` for each line of a file, read in 16 MB chunks (a log of any size never is one string). */
+export function eachLine(file: string, line: (s: string) => void): void {
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.alloc(16 * 2 ** 20);
+  let rest = '';
+  try {
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) {
+      // Cut at the last newline of the chunk so no UTF-8 sequence or line is split.
+      const end = buf.lastIndexOf(10, n - 1);
+      if (end < 0) {
+        rest += buf.toString('utf8', 0, n);
+        continue;
+      }
+      const lines = (rest + buf.toString('utf8', 0, end)).split('\n');
+      rest = buf.toString('utf8', end + 1, n);
+      for (const l of lines) line(l);
+    }
+    if (rest) line(rest);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export function readLog(file: string): Log {
   const name = path.basename(file).replace(/\.tsv$/, '');
   const by = new Map<string, Log['users'][number]>();
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (!line) continue;
+  // One string per distinct item id: a log's millions of lines name a few thousand products.
+  const ids = new Map<string, string>();
+  eachLine(file, (line) => {
+    if (!line) return;
     const [user, item, type, ts] = line.split('\t');
     let u = by.get(user);
     if (!u) by.set(user, (u = { user, items: [], types: [], ts: [] }));
-    u.items.push(item);
+    let id = ids.get(item);
+    if (id === undefined) ids.set(item, (id = item));
+    u.items.push(id);
     u.types.push(Number(type));
     u.ts.push(ts === '' || ts === undefined ? NaN : Number(ts));
-  }
+  });
   const meta = new Map<string, ItemMeta>();
   const mf = file.replace(/\.tsv$/, '.items.tsv');
   if (fs.existsSync(mf)) {
