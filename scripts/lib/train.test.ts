@@ -102,7 +102,7 @@ test(
 );
 
 test(
-  'an interrupted run resumes to the same model; a finished one, rerun, reports its own throughput',
+  'an interrupted run resumes to the same model; a finished one, rerun, reports its own throughput; other data starts afresh',
   { skip: !fs.existsSync(file) && `no ${file}` },
   async () => {
     const { split, cfg } = await slice(120, 16, 0.1);
@@ -134,6 +134,10 @@ test(
         again.seqPerSec > 0 && Math.abs(again.seqPerSec - whole.seqPerSec) < 1e-6 * whole.seqPerSec,
         `throughput ${again.seqPerSec} vs ${whole.seqPerSec}`,
       );
+      // New data with the same architecture (a shop's next export): trained afresh, not resumed.
+      const fewer = { ...split, train: split.train.slice(1) };
+      const fresh = await train(fewer, cfg, { ...opts, epochs: 1, checkpointDir: path.join(tmp, 'a') });
+      assert.equal(fresh.history.length, 1, 'one epoch of its own, not the finished run');
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

@@ -18,6 +18,7 @@ import { batches, makeWindows, targetsPerBatch, packWindows, rng, spreadSample, 
 import { lrAt } from './schedule.js';
 import { evaluateBaseline, evaluateModel } from './evaluation.js';
 import { prefixed, saveCheckpoint } from './checkpoint.js';
+import { contentVersion } from '../../src/model/weights.js';
 import { flatParams, GradWorkers } from './grad-pool.js';
 
 export interface TrainOptions {
@@ -232,9 +233,16 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
     computeSec = 0,
     seqs = 0;
   const ckJson = o.checkpointDir ? path.join(o.checkpointDir, 'ckpt.json') : '';
+  // What the run trains on: the vocabulary and every training sequence's length and first and last item.
+  const dataKey = contentVersion(
+    new TextEncoder().encode(
+      split.vocab.join('\n') + split.train.map((s) => `${s.items.length},${s.items[0]},${s.items.at(-1)}`).join(';'),
+    ),
+  );
   if (ckJson && fs.existsSync(ckJson)) {
     const ck = JSON.parse(fs.readFileSync(ckJson, 'utf8'));
-    if (JSON.stringify(ck.state.cfg) === JSON.stringify(cfg)) {
+    // Resumed only for the same architecture on the same data: a new export of the same shop starts afresh.
+    if (JSON.stringify(ck.state.cfg) === JSON.stringify(cfg) && ck.state.data === dataKey) {
       const named = tf.io.decodeWeights(
         fs.readFileSync(path.join(o.checkpointDir!, 'ckpt.bin')).buffer.slice(0),
         ck.specs,
@@ -383,6 +391,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
         const withBest = { ...params, ...prefixed('best/', bestParams), ...prefixed('ema/', emaW ?? {}) };
         await saveCheckpoint(o.checkpointDir, withBest, opt, {
           cfg,
+          data: dataKey,
           epoch: epoch + 1,
           best,
           bestEpoch,
