@@ -245,49 +245,108 @@ test(
   },
 );
 
-/** A Shopify orders export of 400 shoppers over 48 products in 6 kinds: each shopper keeps to two kinds. */
-function shopifyOrders(): string {
-  const lines = [
-    'Name,Email,Financial Status,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Vendor',
-  ];
-  let order = 1000,
-    seed = 7;
+/** 400 shoppers' orders over 48 products in 6 kinds (each shopper keeps to two kinds): [email, time (s), product][]. */
+function orders(): Array<[string, number, number[]]> {
+  const out: Array<[string, number, number[]]> = [];
+  let seed = 7;
   const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let u = 0; u < 400; u++) {
     const kinds = [u % 6, (u * 5 + 1) % 6];
     for (let o = 0; o < 5; o++) {
-      const t = new Date(Date.UTC(2024, 0, 1) + (u * 13 + o * 9 * 86400) * 1000);
-      const when = t
-        .toISOString()
-        .replace('T', ' ')
-        .replace(/\.\d+Z$/, ' +0000');
-      const n = 1 + Math.floor(rand() * 3);
-      for (let l = 0; l < n; l++) {
-        const p = kinds[Math.floor(rand() * 2)] * 8 + Math.floor(rand() * 8);
-        lines.push(
-          [
-            `#${order}`,
-            l ? '' : `s${u}@shop.test`,
-            l ? '' : 'paid',
-            l ? '' : when,
-            1,
-            `Product ${p}`,
-            5 + (p % 7),
-            `SKU-${p}`,
-            'Maker',
-          ].join(','),
-        );
-      }
-      order++;
+      const lines = Array.from(
+        { length: 1 + Math.floor(rand() * 3) },
+        () => kinds[Math.floor(rand() * 2)] * 8 + Math.floor(rand() * 8),
+      );
+      out.push([`s${u}@shop.test`, Date.UTC(2024, 0, 1) / 1000 + u * 13 + o * 9 * 86400, lines]);
     }
   }
-  return lines.join('\n') + '\n';
+  return out;
+}
+
+/** The files README's three routes name, written from the same orders (GA4 and Segment with views and carts before each order). */
+async function writeExports(dir: string): Promise<void> {
+  const all = orders();
+  const iso = (s: number) => new Date(s * 1000).toISOString();
+  // Shopify: one line per item, the order's fields on its first line only.
+  const shop = [
+    'Name,Email,Financial Status,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Vendor',
+  ];
+  all.forEach(([email, t, lines], k) =>
+    lines.forEach((p, l) =>
+      shop.push(
+        [
+          `#${1000 + k}`,
+          l ? '' : email,
+          l ? '' : 'paid',
+          l
+            ? ''
+            : iso(t)
+                .replace('T', ' ')
+                .replace(/\.\d+Z$/, ' +0000'),
+          1,
+          `Product ${p}`,
+          5 + (p % 7),
+          `SKU-${p}`,
+          'Maker',
+        ].join(','),
+      ),
+    ),
+  );
+  fs.writeFileSync(path.join(dir, 'orders_export_1.csv'), shop.join('\n') + '\n');
+  // Segment: a view a minute before and an add half a minute before each ordered line.
+  const head = 'anonymous_id,user_id,timestamp,product_id,name,category,brand,price';
+  const seg = (dt: number) =>
+    [
+      head,
+      ...all.flatMap(([email, t, lines]) =>
+        lines.map((p) =>
+          [`a-${email}`, email, iso(t - dt), `SKU-${p}`, `Product ${p}`, `Kind ${p >> 3}`, 'Maker', 5 + (p % 7)].join(
+            ',',
+          ),
+        ),
+      ),
+    ].join('\n') + '\n';
+  fs.writeFileSync(path.join(dir, 'product_viewed.csv'), seg(60));
+  fs.writeFileSync(path.join(dir, 'product_added.csv'), seg(30));
+  fs.writeFileSync(path.join(dir, 'order_completed.csv'), seg(0));
+  // GA4: the same, one event per view / add / purchase with its items[], split over two daily tables.
+  const ev = all.flatMap(([email, t, lines]) =>
+    (['view_item', 'add_to_cart', 'purchase'] as const).map((name, k) => ({
+      event_name: name,
+      event_timestamp: (t - 60 + 30 * k) * 1e6,
+      user_pseudo_id: `p-${email}`,
+      user_id: email,
+      items: lines.map((p) => ({
+        item_id: `SKU-${p}`,
+        item_name: `Product ${p}`,
+        item_category: `Kind ${p >> 3}`,
+        item_brand: 'Maker',
+        price: 5 + (p % 7),
+        quantity: 1,
+      })),
+    })),
+  );
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  for (const [day, part] of [
+    ['20240101', ev.filter((_, i) => i % 2 === 0)],
+    ['20240102', ev.filter((_, i) => i % 2 === 1)],
+  ] as const) {
+    const json = path.join(dir, `events_${day}.json`);
+    fs.writeFileSync(json, part.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    await c.run(
+      `COPY (SELECT * FROM read_json_auto('${json}', format = 'newline_delimited')) TO '${path.join(dir, `events_${day}.parquet`)}' (FORMAT parquet)`,
+    );
+  }
+  c.closeSync();
+  db.closeSync();
 }
 
 test(
-  'installed from the tarball in a fresh directory: npx shelfwise data, train and evaluate turn a Shopify export into a model and its card',
+  "installed from the tarball in a fresh directory: README's three commands per source (GA4, Shopify, Segment) run as written and end in a model card with its verdict",
   { skip: !built && 'run npm run build first' },
-  () => {
+  async () => {
     const dir = path.join(work, 'trainer');
     fs.mkdirSync(dir);
     fs.writeFileSync(
@@ -295,37 +354,29 @@ test(
       JSON.stringify({ name: 'trainer', private: true, type: 'module' }),
     );
     npm(dir, ['install', tarball, '@tensorflow/tfjs@^4.22.0', '@duckdb/node-api@^1.5.6-r.1']);
-    fs.writeFileSync(path.join(dir, 'orders_export_1.csv'), shopifyOrders());
-    const npx = (args: string[]) => {
-      const r = spawnSync('npx', ['--no-install', 'shelfwise', ...args], { cwd: dir, encoding: 'utf8' });
-      assert.equal(r.status, 0, `npx shelfwise ${args.join(' ')}: ${r.stdout}${r.stderr}`);
-      return r.stdout;
-    };
-    assert.match(npx(['data', '--from', 'shopify', 'orders_export_1.csv', '--name', 'myshop']), /myshop: 400 users/);
-    assert.ok(fs.existsSync(path.join(dir, '.cache/data/myshop.tsv')), 'the log under the current directory');
-    npx([
-      'train',
-      '--dataset',
-      'myshop',
-      '--out',
-      'models/myshop',
-      '--epochs',
-      '3',
-      '--workers',
-      '2',
-      '--cutoff',
-      '2024-02-05',
-    ]);
-    for (const f of ['model.json', 'weights.bin', 'vocab.json', 'companions.bin'])
-      assert.ok(fs.existsSync(path.join(dir, 'models/myshop', f)), f);
-    assert.match(
-      fs.readFileSync(path.join(dir, 'models/myshop/MODEL_CARD.md'), 'utf8'),
-      /\*\*Verdict: (not )?recommended/,
+    await writeExports(dir);
+    const blocks = [...README.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]);
+    assert.equal(blocks.length, 3, 'GA4, Shopify, Segment');
+    for (const [k, block] of blocks.entries()) {
+      fs.rmSync(path.join(dir, '.cache'), { recursive: true, force: true });
+      fs.rmSync(path.join(dir, 'models'), { recursive: true, force: true });
+      const r = spawnSync('bash', ['-e', '-c', block], { cwd: dir, encoding: 'utf8' });
+      assert.equal(r.status, 0, `README block ${k + 1}:\n${block}\n${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /myshop: 400 users/, `block ${k + 1} read the export`);
+      assert.match(r.stdout, /\*\*Verdict: (not )?recommended/, `block ${k + 1} ends in the card's verdict`);
+      for (const f of ['model.json', 'weights.bin', 'vocab.json', 'companions.bin'])
+        assert.ok(fs.existsSync(path.join(dir, 'models/myshop', f)), `block ${k + 1}: ${f}`);
+    }
+    const ev = spawnSync(
+      'npx',
+      ['--no-install', 'shelfwise', 'evaluate', '--model', 'models/myshop', '--dataset', 'myshop'],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+      },
     );
-    assert.match(
-      npx(['evaluate', '--model', 'models/myshop', '--dataset', 'myshop', '--cutoff', '2024-02-05']),
-      /model \/ best baseline/,
-    );
+    assert.equal(ev.status, 0, ev.stdout + ev.stderr);
+    assert.match(ev.stdout, /model \/ best baseline/);
     // A missing optional peer is named, with the command that installs it.
     const bare = path.join(work, 'bare');
     fs.mkdirSync(bare);
