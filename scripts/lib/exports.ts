@@ -114,6 +114,30 @@ async function eventsSql(c: DuckDBConnection, from: Source, files: string[]): Pr
   return parts.join('\nUNION ALL BY NAME\n');
 }
 
+/**
+ * Runs `sql` with a progress bar on stderr (DuckDB's own estimate, polled twice a second) when stderr is a
+ * terminal: a 10-million-event export takes minutes.
+ */
+async function withProgress(c: DuckDBConnection, label: string, sql: string): Promise<void> {
+  const tty = process.stderr.isTTY;
+  const timer = tty
+    ? setInterval(() => {
+        const p = c.progress.percentage;
+        if (p < 0) return;
+        const bar = '#'.repeat(Math.round(p / 4)).padEnd(25, '.');
+        process.stderr.write(`\r${label} [${bar}] ${p.toFixed(0)}%  `);
+      }, 500)
+    : null;
+  try {
+    await c.run(sql);
+  } finally {
+    if (timer) {
+      clearInterval(timer);
+      process.stderr.write(`\r${label} [${'#'.repeat(25)}] done\n`);
+    }
+  }
+}
+
 export interface ExportReport {
   file: string;
   users: number;
@@ -145,6 +169,7 @@ export async function normalizeExport(
   });
   const c = await db.connect();
   try {
+    await c.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
     const names = Object.entries(typeNames()).map(([k, v]) => `(${q(k)}, ${v})`);
     await c.run(`CREATE TEMP TABLE types(ename VARCHAR, code INTEGER); INSERT INTO types VALUES ${names.join(', ')}`);
     await c.run(`CREATE TEMP VIEW ev AS SELECT e.*, t.code FROM (${await eventsSql(c, from, files)}) e
@@ -162,9 +187,13 @@ export async function normalizeExport(
     const log = path.join(tmp, 'log.tsv'),
       items = path.join(tmp, 'items.tsv');
     const clean = (x: string) => `replace(replace(coalesce(${x}, ''), chr(9), ' '), chr(10), ' ')`;
-    await c.run(`COPY (SELECT ${clean('usr')}, ${clean('item')}, code,
+    await withProgress(
+      c,
+      'reading the events',
+      `COPY (SELECT ${clean('usr')}, ${clean('item')}, code,
       CASE WHEN ts = floor(ts) THEN CAST(ts::BIGINT AS VARCHAR) ELSE CAST(ts AS VARCHAR) END FROM ok ORDER BY usr, ts, ord, pos)
-      TO ${q(log)} (HEADER false, DELIMITER '\t', QUOTE '')`);
+      TO ${q(log)} (HEADER false, DELIMITER '\t', QUOTE '')`,
+    );
     await c.run(`COPY (SELECT ${clean('item')}, ${clean('any_value(title)')}, round(avg(price), 2),
       ${clean('any_value(category)')}, ${clean('any_value(brand)')} FROM ok GROUP BY item ORDER BY item)
       TO ${q(items)} (HEADER false, DELIMITER '\t', QUOTE '')`);
