@@ -223,3 +223,41 @@ test('a missing column names it and lists what the file has; nothing is written'
   );
   assert.deepEqual(fs.readdirSync(out), []);
 });
+
+test("a shopper's events before they signed in join their account (GA4's user_pseudo_id, Segment's anonymous_id)", async () => {
+  const dir = tmp();
+  const rows = [
+    {
+      event_name: 'view_item',
+      event_timestamp: 100e6,
+      user_pseudo_id: 'dev1',
+      user_id: null,
+      items: [{ item_id: 'A' }],
+    },
+    {
+      event_name: 'purchase',
+      event_timestamp: 200e6,
+      user_pseudo_id: 'dev1',
+      user_id: 'acct9',
+      items: [{ item_id: 'B' }],
+    },
+    {
+      event_name: 'view_item',
+      event_timestamp: 150e6,
+      user_pseudo_id: 'dev2',
+      user_id: null,
+      items: [{ item_id: 'C' }],
+    },
+  ];
+  const json = path.join(dir, 'events.json');
+  fs.writeFileSync(json, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const r = await normalizeExport('ga4', [json], 'id', { dir: path.join(dir, 'out') });
+  const log = readLog(r.file);
+  assert.deepEqual(
+    log.users.map((u) => [u.user, u.items]),
+    [
+      ['acct9', ['A', 'B']],
+      ['dev2', ['C']],
+    ],
+  );
+});

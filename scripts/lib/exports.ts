@@ -58,7 +58,7 @@ function segmentEvent(file: string): string {
     .replace(/_/g, ' ');
 }
 
-/** SQL of the export's events: user, item, event name, ts (seconds), title, category, brand, price, ord. */
+/** SQL of the export's events: device id, account id, item, event name, ts (seconds), title, category, brand, price, ord, pos. */
 async function eventsSql(c: DuckDBConnection, from: Source, files: string[]): Promise<string> {
   const parts: string[] = [];
   for (const [k, file] of files.entries()) {
@@ -79,13 +79,11 @@ async function eventsSql(c: DuckDBConnection, from: Source, files: string[]): Pr
       if (!fields.has('item_id'))
         throw new ExportError(`${file}: items[] has no item_id (its type: ${itemType.slice(0, 300)})`);
       const f = (x: string, cast = 'VARCHAR') => (fields.has(x) ? `it.${x}::${cast}` : 'NULL');
-      const uid = have.includes('user_id')
-        ? `coalesce(nullif(user_id::VARCHAR, ''), user_pseudo_id::VARCHAR)`
-        : 'user_pseudo_id::VARCHAR';
+      const uid = have.includes('user_id') ? `nullif(user_id::VARCHAR, '')` : 'NULL';
       const cats = ['item_category', 'item_category2', 'item_category3', 'item_category4', 'item_category5'].filter(
         (x) => fields.has(x),
       );
-      parts.push(`SELECT ${uid} AS usr, it.item_id::VARCHAR AS item, event_name::VARCHAR AS ename,
+      parts.push(`SELECT user_pseudo_id::VARCHAR AS anon, ${uid} AS uid, it.item_id::VARCHAR AS item, event_name::VARCHAR AS ename,
         event_timestamp::DOUBLE / 1e6 AS ts, ${f('item_name')} AS title,
         ${cats.length ? `nullif(concat_ws(' > ', ${cats.map((x) => `nullif(it.${x}::VARCHAR, '')`).join(', ')}), '')` : 'NULL'} AS category,
         ${f('item_brand')} AS brand, ${f('price', 'DOUBLE')} AS price, ${ord} AS ord, pos
@@ -94,7 +92,7 @@ async function eventsSql(c: DuckDBConnection, from: Source, files: string[]): Pr
       need(file, have, ['Name', 'Email', 'Created at', 'Lineitem name']);
       const sku = have.includes('Lineitem sku') ? `nullif(trim("Lineitem sku"), '')` : 'NULL';
       const opt = (x: string) => (have.includes(x) ? ident(x) : 'NULL');
-      parts.push(`SELECT max(nullif(Email, '')) OVER (PARTITION BY Name) AS usr,
+      parts.push(`SELECT max(nullif(Email, '')) OVER (PARTITION BY Name) AS anon, NULL AS uid,
         coalesce(${sku}, trim("Lineitem name")) AS item, 'purchase' AS ename,
         epoch(max(try_strptime(nullif("Created at", ''), ['%Y-%m-%d %H:%M:%S %z', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S%z']))
           OVER (PARTITION BY Name)) AS ts,
@@ -103,10 +101,8 @@ async function eventsSql(c: DuckDBConnection, from: Source, files: string[]): Pr
     } else {
       need(file, have, ['timestamp', 'product_id', 'anonymous_id']);
       const opt = (x: string) => (have.includes(x) ? `${ident(x)}::VARCHAR` : 'NULL');
-      const uid = have.includes('user_id')
-        ? `coalesce(nullif(user_id::VARCHAR, ''), anonymous_id::VARCHAR)`
-        : 'anonymous_id::VARCHAR';
-      parts.push(`SELECT ${uid} AS usr, product_id::VARCHAR AS item, ${q(segmentEvent(file))} AS ename,
+      const uid = have.includes('user_id') ? `nullif(user_id::VARCHAR, '')` : 'NULL';
+      parts.push(`SELECT anonymous_id::VARCHAR AS anon, ${uid} AS uid, product_id::VARCHAR AS item, ${q(segmentEvent(file))} AS ename,
         epoch(timestamp::TIMESTAMPTZ) AS ts, ${opt('name')} AS title, ${opt('category')} AS category,
         ${opt('brand')} AS brand, try_cast(${opt('price')} AS DOUBLE) AS price, ${ord} AS ord, 0 AS pos FROM ${src}`);
     }
@@ -172,8 +168,11 @@ export async function normalizeExport(
     await c.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
     const names = Object.entries(typeNames()).map(([k, v]) => `(${q(k)}, ${v})`);
     await c.run(`CREATE TEMP TABLE types(ename VARCHAR, code INTEGER); INSERT INTO types VALUES ${names.join(', ')}`);
-    await c.run(`CREATE TEMP VIEW ev AS SELECT e.*, t.code FROM (${await eventsSql(c, from, files)}) e
-      LEFT JOIN types t ON lower(trim(e.ename)) = t.ename`);
+    // The shopper: their account (user_id) where the shop has it, on the events before they signed in too
+    // (the same device id signed in at some point, in any file), else the device's id.
+    await c.run(`CREATE TEMP VIEW ev AS SELECT e.* EXCLUDE (anon, uid),
+      coalesce(e.uid, max(e.uid) OVER (PARTITION BY e.anon), e.anon) AS usr, t.code
+      FROM (${await eventsSql(c, from, files)}) e LEFT JOIN types t ON lower(trim(e.ename)) = t.ename`);
     const skipped: Record<string, number> = {};
     for (const r of (
       await c.runAndReadAll(`SELECT CASE WHEN code IS NULL THEN 'event "' || ename || '"'
