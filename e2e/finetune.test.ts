@@ -1,21 +1,12 @@
 /** On-device fine-tuning in a real Chromium: the worker, the guard, persistence by model version, forget(). */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright';
-import { launch, serve, watchedPage } from './helpers.js';
+import type { Page } from 'playwright';
+import { browserAndServer, watchedPage } from './helpers.js';
 
-let browser: Browser;
-let srv: Awaited<ReturnType<typeof serve>>;
-before(async () => {
-  srv = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+const env = browserAndServer();
 
-const BLANK = () => srv.url + '/e2e/.fixture/blank.html';
+const BLANK = () => env.url + '/e2e/.fixture/blank.html';
 const storedAdaptation = (page: Page) =>
   page.evaluate(
     () =>
@@ -82,7 +73,7 @@ const trackAll = (page: Page, ids = SHOPPER) =>
   }, ids);
 
 test('fine-tuning on: the worker adapts after enough events; the update is stored, restored after a reload, removed by forget()', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page, errors } = await watchedPage(ctx);
   const workers: string[] = [];
   page.on('worker', (w) => workers.push(w.url()));
@@ -144,7 +135,7 @@ test('fine-tuning on: the worker adapts after enough events; the update is store
 });
 
 test('a poisoned update (non-finite) is discarded; a corrupt or other-version stored adaptation is dropped', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page, errors } = await watchedPage(ctx);
   await page.goto(BLANK());
   // Invalid options are a clear error at creation.
@@ -227,7 +218,7 @@ test('a poisoned update (non-finite) is discarded; a corrupt or other-version st
 });
 
 test('fine-tuning off (the default): no worker starts', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page, errors, requests } = await watchedPage(ctx);
   const workers: string[] = [];
   page.on('worker', (w) => workers.push(w.url()));
@@ -245,7 +236,7 @@ test('fine-tuning off (the default): no worker starts', async () => {
 });
 
 test('a fine-tuning worker that cannot start: a clear error, rankings unaffected, and no retry after three failures', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   await ctx.route('**/adapt-worker.js', (r) => r.abort());
   const { page, errors } = await watchedPage(ctx);
   await page.goto(BLANK());
@@ -272,7 +263,7 @@ test('a fine-tuning worker that cannot start: a clear error, rankings unaffected
 });
 
 test("forget() in another tab drops this tab's adaptation too", async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const a = await watchedPage(ctx),
     b = await watchedPage(ctx);
   await a.page.goto(BLANK());

@@ -1,7 +1,30 @@
 /** The e2e tests' helpers; launching Chromium and serving the project live in scripts/lib/browser.ts (the benchmarks use them too). */
-import type { BrowserContext, Page } from 'playwright';
+import { before, after } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright';
+import { launch, serve } from '../scripts/lib/browser.js';
 
 export { CHROMIUM, GPU_FLAGS, launch, serve } from '../scripts/lib/browser.js';
+
+/** One Chromium and one server of the project for a test file: started before its tests, closed after them. */
+export function browserAndServer(): { readonly browser: Browser; readonly url: string } {
+  let browser: Browser | undefined, srv: Awaited<ReturnType<typeof serve>> | undefined;
+  before(async () => {
+    srv = await serve();
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    await srv?.close();
+  });
+  return {
+    get browser() {
+      return browser!;
+    },
+    get url() {
+      return srv!.url;
+    },
+  };
+}
 export { contentType } from '../scripts/serve.js';
 
 /** A page that records console errors, uncaught exceptions and every request URL. */

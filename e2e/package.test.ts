@@ -112,6 +112,15 @@ function npm(dir: string, args: string[]) {
   assert.equal(r.status, 0, `npm ${args.join(' ')}: ${r.stdout}${r.stderr}`);
 }
 
+/** A throwaway project under the work folder with the tarball and `deps` installed: its path. */
+function project(name: string, deps: string[]): string {
+  const dir = path.join(work, name);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
+  npm(dir, ['install', tarball, ...deps]);
+  return dir;
+}
+
 /** Runs the built app (`out`, served as http://app.test/) with the shipped model at /models/, returns what the example left. */
 async function runApp(out: string, finetune = false) {
   const ctx = await browser.newContext();
@@ -187,13 +196,8 @@ test(
   'installed from the tarball into an esbuild app: the README example personalizes, one tfjs-core',
   { skip: !built && 'run npm run build first' },
   async () => {
-    const app = path.join(work, 'esbuild-app');
-    fs.mkdirSync(path.join(app, 'public'), { recursive: true });
-    fs.writeFileSync(
-      path.join(app, 'package.json'),
-      JSON.stringify({ name: 'esbuild-app', private: true, type: 'module' }),
-    );
-    npm(app, ['install', tarball, `esbuild@${ESBUILD}`]);
+    const app = project('esbuild-app', [`esbuild@${ESBUILD}`]);
+    fs.mkdirSync(path.join(app, 'public'));
     // The trainer's heavy dependencies are optional peers: an app for pages never downloads them.
     for (const heavy of ['@duckdb/node-api', '@tensorflow/tfjs'])
       assert.ok(!fs.existsSync(path.join(app, 'node_modules', heavy)), `${heavy} installed into a page app`);
@@ -218,13 +222,7 @@ test(
   'installed from the tarball into a Vite app: the README example personalizes, one tfjs-core, fine-tuning runs in the worker Vite bundled',
   { skip: !built && 'run npm run build first' },
   async () => {
-    const app = path.join(work, 'vite-app');
-    fs.mkdirSync(app);
-    fs.writeFileSync(
-      path.join(app, 'package.json'),
-      JSON.stringify({ name: 'vite-app', private: true, type: 'module' }),
-    );
-    npm(app, ['install', tarball, `vite@${VITE}`]);
+    const app = project('vite-app', [`vite@${VITE}`]);
     fs.writeFileSync(path.join(app, 'app.js'), appCode);
     fs.writeFileSync(
       path.join(app, 'index.html'),
@@ -347,13 +345,7 @@ test(
   "installed from the tarball in a fresh directory: README's three commands per source (GA4, Shopify, Segment) run as written and end in a model card with its verdict",
   { skip: !built && 'run npm run build first' },
   async () => {
-    const dir = path.join(work, 'trainer');
-    fs.mkdirSync(dir);
-    fs.writeFileSync(
-      path.join(dir, 'package.json'),
-      JSON.stringify({ name: 'trainer', private: true, type: 'module' }),
-    );
-    npm(dir, ['install', tarball, '@tensorflow/tfjs@^4.22.0', '@duckdb/node-api@^1.5.6-r.1']);
+    const dir = project('trainer', ['@tensorflow/tfjs@^4.22.0', '@duckdb/node-api@^1.5.6-r.1']);
     await writeExports(dir);
     const blocks = [...README.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]);
     assert.equal(blocks.length, 3, 'GA4, Shopify, Segment');
@@ -378,10 +370,7 @@ test(
     assert.equal(ev.status, 0, ev.stdout + ev.stderr);
     assert.match(ev.stdout, /model \/ best baseline/);
     // A missing optional peer is named, with the command that installs it.
-    const bare = path.join(work, 'bare');
-    fs.mkdirSync(bare);
-    fs.writeFileSync(path.join(bare, 'package.json'), JSON.stringify({ name: 'bare', private: true, type: 'module' }));
-    npm(bare, ['install', tarball]);
+    const bare = project('bare', []);
     const r = spawnSync('npx', ['--no-install', 'shelfwise', 'data', '--from', 'ga4', 'x.parquet', '--name', 'x'], {
       cwd: bare,
       encoding: 'utf8',

@@ -3,23 +3,14 @@
  * single-page shop that replaces its grid on every route, consent withdrawn, links that navigate at once,
  * typos in data-holdout, the script included twice, and a recommender used after dispose().
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import type { Browser, Page } from 'playwright';
+import type { Page } from 'playwright';
 import { chromium } from 'playwright';
-import { CHROMIUM, launch, serve, watchedPage } from './helpers.js';
+import { browserAndServer, CHROMIUM, watchedPage } from './helpers.js';
 
-let browser: Browser;
-let srv: Awaited<ReturnType<typeof serve>>;
-before(async () => {
-  srv = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+const env = browserAndServer();
 
 const MODEL = '/e2e/.fixture/model/model.json';
 const sku = (i: number) => `SKU-${String((i % 200) + 1).padStart(3, '0')}`;
@@ -41,7 +32,7 @@ ${STUB}${head}</head><body>${body}</body></html>`;
 /** Serves `html` at /pages/<name>.html for this context. */
 async function at(p: Page, name: string, html: string): Promise<string> {
   await p.route(`**/pages/${name}.html*`, (r) => r.fulfill({ contentType: 'text/html', body: html }));
-  return `${srv.url}/pages/${name}.html`;
+  return `${env.url}/pages/${name}.html`;
 }
 const ready = (p: Page) =>
   p
@@ -65,7 +56,7 @@ const stored = (p: Page) =>
   );
 
 test('a 1,000-product grid: a click animates only the products that are seen, not every one that moves', async () => {
-  const ctx = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+  const ctx = await env.browser.newContext({ viewport: { width: 1000, height: 800 } });
   const { page: p, errors } = await watchedPage(ctx);
   await p.goto(await at(p, 'big', page(`<ul data-shelfwise-grid>${cards(1000)}</ul>`)));
   assert.equal(await ready(p), true);
@@ -92,7 +83,7 @@ test('a 1,000-product grid: a click animates only the products that are seen, no
 });
 
 test('a 1,000-product grid: a click orders the products in reach, the rest as the shopper scrolls to them', async () => {
-  const ctx = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+  const ctx = await env.browser.newContext({ viewport: { width: 1000, height: 800 } });
   const { page: p, errors } = await watchedPage(ctx);
   // 1,000 distinct products the shipped model knows.
   const known = (JSON.parse(fs.readFileSync('models/online-retail/vocab.json', 'utf8')) as { ids: string[] }).ids.slice(
@@ -152,7 +143,7 @@ test('a 1,000-product grid: a click orders the products in reach, the rest as th
 });
 
 test('a single-page shop that replaces its grid on 50 route changes: one ranking per click, old grids unbound', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page: p, errors } = await watchedPage(ctx);
   // Counts the page's live MutationObservers and its window/document listeners (added minus removed).
   await p.addInitScript(() => {
@@ -221,7 +212,7 @@ test('a single-page shop that replaces its grid on 50 route changes: one ranking
 });
 
 test('forget() with consent withdrawn erases what earlier pages stored, the experiment draw included', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page: p, errors } = await watchedPage(ctx);
   const body = `<ul data-shelfwise-grid>${cards(8)}</ul>`;
   await p.goto(await at(p, 'consent', page(body, tag('data-experiment="exp" data-holdout="0.5"'))));
@@ -263,7 +254,7 @@ test('forget() with consent withdrawn erases what earlier pages stored, the expe
 });
 
 test('links that open the next page at once: at least 9 of 10 clicks are stored, on each navigation kind', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page: p } = await watchedPage(ctx);
   // Each product opens the next page at once (about:blank: no network in between): a link, a form submit,
   // a script navigation. The next page with the tag stores what the list pages could not finish.
@@ -301,7 +292,7 @@ test('links that open the next page at once: at least 9 of 10 clicks are stored,
 });
 
 test('data-holdout typos: "20%" is a share; "abc", "" and -1 run personalized without the experiment, reported once', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page: p } = await watchedPage(ctx);
   const warnings: string[] = [];
   p.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
@@ -328,7 +319,7 @@ test('data-holdout typos: "20%" is a share; "abc", "" and -1 run personalized wi
 });
 
 test('a heavy page whose load comes at 3 s: a grid with a hold shows its first ranking before load, no model_not_ready', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page: p, errors } = await watchedPage(ctx);
   // An image that takes 3 s holds the page's load event back.
   await p.route('**/slow.png', async (r) => {
@@ -354,7 +345,7 @@ new MutationObserver(()=>{const g=document.querySelector('[data-shelfwise-grid]'
 });
 
 test('the script included twice runs once: one model download, one recommender, each GA4 event stored once', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page: p, requests, errors } = await watchedPage(ctx);
   const html = page(`<ul data-shelfwise-grid>${cards(8)}</ul>`, `<script>window.dataLayer=[]</script>${tag()}${tag()}`);
   await p.goto(await at(p, 'twice', html));
@@ -371,9 +362,9 @@ test('the script included twice runs once: one model download, one recommender, 
 });
 
 test('after dispose(): track, forget and bindGrid fail with code disposed; rank returns the merchant order', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page: p, errors } = await watchedPage(ctx);
-  await p.goto(srv.url + '/e2e/.fixture/blank.html');
+  await p.goto(env.url + '/e2e/.fixture/blank.html');
   const r = await p.evaluate(async (MODEL) => {
     const { createRecommender } = await import('/dist/esm/index.js' as string);
     const rec = await createRecommender({ model: MODEL, backend: 'cpu', consent: false });
@@ -399,7 +390,7 @@ test('after dispose(): track, forget and bindGrid fail with code disposed; rank 
 });
 
 test('markup edge cases: a promo tile keeps its slot, a duplicate id keeps its slot and the rest follows the ranking, a grid bound twice records a click once', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page: p, errors } = await watchedPage(ctx);
   const items = Array.from({ length: 24 }, (_, i) => `<li data-shelfwise-item="${sku(i)}">${sku(i)}</li>`);
   items.splice(5, 0, '<li class="promo">promo</li>');
@@ -473,11 +464,11 @@ test("another tab's events do not evict a page from the back/forward cache", asy
     await other.route('**/pages/*.html*', (r) =>
       r.fulfill({ contentType: 'text/html', body: page(`<ul data-shelfwise-grid>${cards(8)}</ul>`) }),
     );
-    await p.goto(`${srv.url}/pages/a.html`);
+    await p.goto(`${env.url}/pages/a.html`);
     assert.equal(await ready(p), true);
     await p.evaluate(() => ((window as any).mark = 42));
-    await p.goto(`${srv.url}/e2e/.fixture/blank.html`);
-    await other.goto(`${srv.url}/pages/b.html`);
+    await p.goto(`${env.url}/e2e/.fixture/blank.html`);
+    await other.goto(`${env.url}/pages/b.html`);
     await ready(other);
     for (const i of [1, 2, 3])
       await other.evaluate((id) => (window as any).shelfwise.recommender.track({ type: 'view', itemId: id }), sku(i));

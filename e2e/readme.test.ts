@@ -4,12 +4,11 @@
  * resolved by an import map, as a bundler would); both must personalize: the model's scores, not the
  * merchant's order. Also docs/merchandising.md's A/B holdout tag and docs/installing.md's CSP.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser } from 'playwright';
-import { contentType, launch, serve, watchedPage } from './helpers.js';
+import { browserAndServer, contentType, launch, serve, watchedPage } from './helpers.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const doc = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -22,19 +21,10 @@ const ids = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail/voc
 ) as string[];
 const grid = `<ul id="grid" data-shelfwise-grid>${ids.map((id) => `<li data-shelfwise-item="${id}">${id}</li>`).join('')}</ul>`;
 
-let browser: Browser;
-let srv: Awaited<ReturnType<typeof serve>>;
-before(async () => {
-  srv = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+const env = browserAndServer();
 
 test('README: the ES module example personalizes on its first rank() call', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page, errors } = await watchedPage(ctx);
   const code = block('js');
   assert.match(code, /from 'shelfwise'/);
@@ -49,7 +39,7 @@ window.readme = { ranked, binding, rec };
 </script></body></html>`,
     }),
   );
-  await page.goto(srv.url + '/readme-esm.html');
+  await page.goto(env.url + '/readme-esm.html');
   await page.waitForFunction(() => (window as any).readme, null, { timeout: 60_000 });
   const ranked = await page.evaluate(() => (window as any).readme.ranked);
   assert.equal(ranked.length, 3);
@@ -78,7 +68,7 @@ async function routeShelfwise(page: import('playwright').Page) {
 }
 
 test('README: the script tag, served at the paths it shows, binds the grid and personalizes it', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page, errors } = await watchedPage(ctx);
   const tag = block('html');
   assert.match(tag, /src="\/shelfwise\/shelfwise.js"/);
@@ -91,7 +81,7 @@ test('README: the script tag, served at the paths it shows, binds the grid and p
       body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">${tag}</head><body>${markup}${grid}</body></html>`,
     }),
   );
-  await page.goto(srv.url + '/readme-tag.html');
+  await page.goto(env.url + '/readme-tag.html');
   await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
   assert.equal(await page.evaluate(() => (window as any).shelfwise.recommender.ready), true);
   // The README's grid markup: its add-to-cart button records add_to_cart, a click in a product records click.
@@ -126,9 +116,9 @@ test('README: the script tag, served at the paths it shows, binds the grid and p
 });
 
 test('auto skips a software-rendered GPU (SwiftShader here) for wasm, and says why', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page, errors } = await watchedPage(ctx);
-  await page.goto(srv.url + '/e2e/.fixture/blank.html');
+  await page.goto(env.url + '/e2e/.fixture/blank.html');
   const m = await page.evaluate(async () => {
     const { createRecommender } = await import('/dist/esm/index.js' as string);
     const rec = await createRecommender({ model: '/e2e/.fixture/model/model.json', consent: false });
@@ -164,7 +154,7 @@ for (const [name, policy, backend, expect] of [
   ],
 ] as const) {
   test(`Content-Security-Policy: ${name}`, async () => {
-    const ctx = await browser.newContext();
+    const ctx = await env.browser.newContext();
     const { page, errors } = await watchedPage(ctx);
     await page.route('**/csp.html', (r) =>
       r.fulfill({
@@ -173,7 +163,7 @@ for (const [name, policy, backend, expect] of [
         body: cspPage(policy, backend),
       }),
     );
-    await page.goto(srv.url + '/csp.html');
+    await page.goto(env.url + '/csp.html');
     await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
     await page.evaluate(() => (window as any).shelfwise.recommender.ready);
     const got = await page.evaluate(() => ({
@@ -195,7 +185,7 @@ for (const [name, policy, backend, expect] of [
 }
 
 test('README: the A/B holdout tag, as written, draws an arm and announces it once', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page, errors } = await watchedPage(ctx);
   const tag = block('html', 0, 'docs/merchandising.md');
   assert.match(tag, /data-experiment="grid-2026-12" data-holdout="0.2"/);
@@ -208,7 +198,7 @@ test('README: the A/B holdout tag, as written, draws an arm and announces it onc
       body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">${stub}${tag}</head><body>${grid}</body></html>`,
     }),
   );
-  await page.goto(srv.url + '/readme-ab.html');
+  await page.goto(env.url + '/readme-ab.html');
   await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
   const exp = await page.evaluate(() => (window as any).shelfwise.recommender.experiment);
   assert.equal(exp.name, 'grid-2026-12');
@@ -246,7 +236,7 @@ test('the script tag served from another origin (as from a CDN, with CORS) loads
 <script async src="${cdn.url}/dist/shelfwise.js" integrity="${sri}" crossorigin="anonymous" data-model="/models/online-retail/model.json"></script></head><body>${grid}</body></html>`,
     }),
   );
-  await page.goto(srv.url + '/cdn-page.html');
+  await page.goto(env.url + '/cdn-page.html');
   await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
   assert.equal(await page.evaluate(() => (window as any).shelfwise.recommender.ready), true);
   assert.equal(await page.evaluate(() => (window as any).shelfwise.recommender.backend), 'wasm');

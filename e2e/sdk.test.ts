@@ -1,24 +1,15 @@
 /** The SDK in a real Chromium, on a fixture shop page that uses only the script tag and the markup contract. */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright';
+import type { Page } from 'playwright';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { launch, serve, watchedPage, gridOrder } from './helpers.js';
+import { browserAndServer, launch, watchedPage, gridOrder } from './helpers.js';
 
-let browser: Browser;
-let srv: Awaited<ReturnType<typeof serve>>;
-before(async () => {
-  srv = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+const env = browserAndServer();
 
-const SHOP = () => srv.url + '/e2e/.fixture/shop.html';
+const SHOP = () => env.url + '/e2e/.fixture/shop.html';
 const rec = (page: Page) =>
   page
     .waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 })
@@ -58,7 +49,7 @@ async function waitForOrderChange(page: Page, before: string[]) {
 }
 
 test('clicks and cart buttons → events in IndexedDB → grid reorders; reload keeps events and order; only SDK and model requests', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page, errors, requests } = await watchedPage(ctx);
   await page.goto(SHOP());
   assert.equal(await rec(page), true);
@@ -92,7 +83,7 @@ test('clicks and cart buttons → events in IndexedDB → grid reorders; reload 
     { timeout: 30_000 },
   );
   assert.equal((await storedEvents(page)).length, 2);
-  const allowed = [`${srv.url}/e2e/.fixture/shop.html`, `${srv.url}/dist/`, `${srv.url}/e2e/.fixture/model/`];
+  const allowed = [`${env.url}/e2e/.fixture/shop.html`, `${env.url}/dist/`, `${env.url}/e2e/.fixture/model/`];
   for (const r of requests)
     assert.ok(
       allowed.some((a) => r.startsWith(a)),
@@ -103,7 +94,7 @@ test('clicks and cart buttons → events in IndexedDB → grid reorders; reload 
 });
 
 test('GA4 dataLayer pushes and queued snippet calls are recorded', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page, errors } = await watchedPage(ctx);
   await page.addInitScript(() => {
     (window as any).dataLayer = [
@@ -128,7 +119,7 @@ test('GA4 dataLayer pushes and queued snippet calls are recorded', async () => {
 });
 
 test('Segment analytics.js track calls are recorded through analytics.on', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page, errors } = await watchedPage(ctx);
   // A minimal analytics.js stand-in: on('track', cb) registers cb; track(name, props) calls it, as analytics.js does.
   await page.addInitScript(() => {
@@ -158,9 +149,9 @@ test('Segment analytics.js track calls are recorded through analytics.on', async
 test('webgpu, webgl, wasm and cpu give the same top 10 for a fixed history', async () => {
   const results: Record<string, { ids: string[]; scores: number[] }> = {};
   for (const backend of ['webgpu', 'webgl', 'wasm', 'cpu']) {
-    const ctx = await browser.newContext();
+    const ctx = await env.browser.newContext();
     const { page, errors } = await watchedPage(ctx);
-    await page.goto(srv.url + '/e2e/.fixture/blank.html');
+    await page.goto(env.url + '/e2e/.fixture/blank.html');
     const r = await page.evaluate(async (b) => {
       const { createRecommender } = await import('/dist/esm/index.js' as string);
       const errs: string[] = [];
@@ -196,7 +187,7 @@ test('webgpu, webgl, wasm and cpu give the same top 10 for a fixed history', asy
 });
 
 test('IndexedDB unavailable → memory store, the shop keeps working, no page error', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page, errors } = await watchedPage(ctx);
   await page.addInitScript(() => {
     Object.defineProperty(window, 'indexedDB', {
@@ -225,7 +216,7 @@ test('IndexedDB unavailable → memory store, the shop keeps working, no page er
 
 for (const kind of ['404', 'truncated shard', 'not JSON', 'shape mismatch']) {
   test(`model ${kind} → merchant order kept, onError called, nothing uncaught`, async () => {
-    const ctx = await browser.newContext();
+    const ctx = await env.browser.newContext();
     const { page, errors } = await watchedPage(ctx);
     if (kind === '404') await page.route('**/model/model.json', (r) => r.fulfill({ status: 404, body: 'nope' }));
     if (kind === 'not JSON')
@@ -284,7 +275,7 @@ test('an explicit backend that cannot start is a clear error; the page keeps wor
   t.after(() => b2.close());
   const ctx = await b2.newContext();
   const { page, errors } = await watchedPage(ctx);
-  await page.goto(srv.url + '/e2e/.fixture/blank.html');
+  await page.goto(env.url + '/e2e/.fixture/blank.html');
   const r = await page.evaluate(async () => {
     const { createRecommender } = await import('/dist/esm/index.js' as string);
     const errs: string[] = [];
@@ -307,7 +298,7 @@ test('an explicit backend that cannot start is a clear error; the page keeps wor
 });
 
 test("two tabs recording at once lose no event; each ranks with the other's events", async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const a = await watchedPage(ctx),
     b = await watchedPage(ctx);
   await a.page.goto(SHOP());
@@ -335,7 +326,7 @@ test("two tabs recording at once lose no event; each ranks with the other's even
 });
 
 test('forget() empties storage; consent false stores nothing', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page, errors } = await watchedPage(ctx);
   await page.goto(SHOP());
   await rec(page);
@@ -345,7 +336,7 @@ test('forget() empties storage; consent false stores nothing', async () => {
   await page.evaluate(() => new Promise((r) => (window as any).shelfwise('forget', r)));
   assert.equal((await storedEvents(page)).length, 0);
   assert.equal(await page.evaluate(async () => (await (window as any).shelfwise.recommender.history()).length), 0);
-  await page.goto(srv.url + '/e2e/.fixture/blank.html');
+  await page.goto(env.url + '/e2e/.fixture/blank.html');
   const kind = await page.evaluate(async () => {
     const { createRecommender } = await import('/dist/esm/index.js' as string);
     const rec = await createRecommender({ model: '/e2e/.fixture/model/model.json', consent: false, backend: 'cpu' });
@@ -359,7 +350,7 @@ test('forget() empties storage; consent false stores nothing', async () => {
 });
 
 test('forget() with another tab holding the database (ignoring versionchange) settles at once, erases everything, and the other tabs keep storing', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const a = await watchedPage(ctx),
     b = await watchedPage(ctx),
     holder = await watchedPage(ctx);
@@ -368,7 +359,7 @@ test('forget() with another tab holding the database (ignoring versionchange) se
   await rec(a.page);
   await rec(b.page);
   // An older tab with its own connection that never closes it.
-  await holder.page.goto(srv.url + '/e2e/.fixture/blank.html');
+  await holder.page.goto(env.url + '/e2e/.fixture/blank.html');
   await holder.page.evaluate(
     () =>
       new Promise<void>((res) => {
@@ -405,7 +396,7 @@ test('forget() with another tab holding the database (ignoring versionchange) se
 });
 
 test('script tag: a missing model arrives as model_not_found (the code survives across the two bundles)', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page } = await watchedPage(ctx);
   await page.route('**/missing-model.html', (r) =>
     r.fulfill({
@@ -415,7 +406,7 @@ test('script tag: a missing model arrives as model_not_found (the code survives 
 <script async src="/dist/shelfwise.js" data-model="/models/nowhere/model.json"></script></head><body><ul data-shelfwise-grid><li data-shelfwise-item="a">a</li></ul></body></html>`,
     }),
   );
-  await page.goto(srv.url + '/missing-model.html');
+  await page.goto(env.url + '/missing-model.html');
   await page.waitForFunction(() => (window as any).codes.length > 0, null, { timeout: 30_000 });
   assert.equal(await page.evaluate(() => (window as any).codes[0]), 'model_not_found');
   await ctx.close();
@@ -423,7 +414,7 @@ test('script tag: a missing model arrives as model_not_found (the code survives 
 
 /** A recommender on the fixture model in a fresh page, with `opts`; resolves with its ready state, backend and error codes. */
 async function loadWith(page: Page, opts: Record<string, unknown>) {
-  await page.goto(srv.url + '/e2e/.fixture/blank.html');
+  await page.goto(env.url + '/e2e/.fixture/blank.html');
   return page.evaluate(async (o) => {
     const codes: string[] = [];
     const { createRecommender } = await import('/dist/esm/index.js' as string);
@@ -441,7 +432,7 @@ async function loadWith(page: Page, opts: Record<string, unknown>) {
 }
 
 test('model integrity: a tampered weights file (same size), a path to another origin, a wrong SRI hash are refused; the page keeps working', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page } = await watchedPage(ctx);
   const fixture = path.resolve(path.dirname(new URL(import.meta.url).pathname), '.fixture/model');
   // Tampered: one byte flipped in weights.bin.
@@ -484,7 +475,7 @@ test('model integrity: a tampered weights file (same size), a path to another or
 });
 
 test('a Cache API that refuses writes (a full quota) leaves the model loading from the network', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page, errors } = await watchedPage(ctx);
   await page.addInitScript(() => {
     Cache.prototype.put = () => Promise.reject(new DOMException('quota', 'QuotaExceededError'));
@@ -503,13 +494,13 @@ window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push
 <body><ul data-shelfwise-grid>${Array.from({ length: 8 }, (_, i) => `<li data-shelfwise-item="SKU-00${i}">${i}</li>`).join('')}</ul></body></html>`;
 
 test('A/B from the script tag: control keeps the merchant order and fetches no model or tfjs; exposure is announced once; the URL override and a hostile holdout', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page, requests, errors } = await watchedPage(ctx);
   await page.route('**/ab.html*', (r) =>
     r.fulfill({ contentType: 'text/html', body: abPage(new URL(r.request().url()).searchParams.get('attrs') ?? '') }),
   );
   const open = async (attrs: string, query = '') => {
-    await page.goto(`${srv.url}/ab.html?attrs=${encodeURIComponent(attrs)}${query}`);
+    await page.goto(`${env.url}/ab.html?attrs=${encodeURIComponent(attrs)}${query}`);
     await page.waitForFunction(() => (window as any).shelfwise?.recommender || (window as any).codes.length, null, {
       timeout: 30_000,
     });
@@ -550,7 +541,7 @@ test('A/B from the script tag: control keeps the merchant order and fetches no m
 });
 
 test("a hostile dataLayer (a throwing getter, a Proxy) breaks neither the shop's push nor start-up; gtag.js push(arguments) is recorded", async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page, errors } = await watchedPage(ctx);
   await page.route('**/hostile.html', (r) =>
     r.fulfill({
@@ -567,7 +558,7 @@ function gtag(){dataLayer.push(arguments);}
 <script async src="/dist/shelfwise.js" data-model="/e2e/.fixture/model/model.json" data-backend="cpu"></script></head><body></body></html>`,
     }),
   );
-  await page.goto(srv.url + '/hostile.html');
+  await page.goto(env.url + '/hostile.html');
   await page.waitForFunction(() => (window as any).readyCalled, null, { timeout: 30_000 });
   const pushed = await page.evaluate(() => {
     const w = window as any;
@@ -607,13 +598,13 @@ function gtag(){dataLayer.push(arguments);}
 });
 
 test('distinct invalid events do not grow memory: messages carry a short prefix of the input, the console log is bounded', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page } = await watchedPage(ctx);
   const warnings: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'warning') warnings.push(m.text());
   });
-  await page.goto(srv.url + '/e2e/.fixture/blank.html');
+  await page.goto(env.url + '/e2e/.fixture/blank.html');
   const r = await page.evaluate(async () => {
     const { createRecommender } = await import('/dist/esm/index.js' as string);
     const lengths: number[] = [];
@@ -637,7 +628,7 @@ test('distinct invalid events do not grow memory: messages carry a short prefix 
 });
 
 test("A/B in Chromium: consent false pushes nothing to the shop's analytics; the stored draw survives a reload and forget() erases it", async () => {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const { page } = await watchedPage(ctx);
   // The stored experiment draw (null when there is none), read straight from IndexedDB.
   await page.addInitScript(() => {
@@ -653,7 +644,7 @@ test("A/B in Chromium: consent false pushes nothing to the shop's analytics; the
         };
       });
   });
-  await page.goto(srv.url + '/e2e/.fixture/blank.html');
+  await page.goto(env.url + '/e2e/.fixture/blank.html');
   const run = (consent: boolean) =>
     page.evaluate(async (c) => {
       (window as any).dataLayer = [];

@@ -4,12 +4,12 @@
  * that kind move above where the merchant's order has them (most of them, and by a tenth of the grid on
  * average); the highest of them says which click pulled it up (the visit part, src/model/visit.ts).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright';
-import { launch, serve, watchedPage } from './helpers.js';
+import type { Page } from 'playwright';
+import { browserAndServer, watchedPage } from './helpers.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const catalog = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail/catalog.json'), 'utf8')) as {
@@ -17,16 +17,7 @@ const catalog = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail
   titles: string[];
 };
 
-let browser: Browser;
-let srv: Awaited<ReturnType<typeof serve>>;
-before(async () => {
-  srv = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+const env = browserAndServer();
 
 /** The shop's grid: its 48 best sellers (the catalog's order is by sales), then the kind's other products. */
 function grid(kind: string): { ids: string[]; ofKind: string[] } {
@@ -54,10 +45,10 @@ async function routeShop(page: Page, ids: string[]): Promise<void> {
 for (const kind of ['LUNCH BAG', 'ALARM CLOCK', 'DOORMAT']) {
   test(`a new shopper clicks three products of one kind (${kind.toLowerCase()}): the others of that kind move up`, async () => {
     const { ids, ofKind } = grid(kind);
-    const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const ctx = await env.browser.newContext({ viewport: { width: 1200, height: 900 } });
     const { page, errors } = await watchedPage(ctx);
     await routeShop(page, ids);
-    await page.goto(srv.url + '/visit-shop.html');
+    await page.goto(env.url + '/visit-shop.html');
     await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
     assert.equal(await page.evaluate(() => (window as any).shelfwise.recommender.ready), true);
     const clicked = ofKind.slice(0, 3);
@@ -94,7 +85,7 @@ for (const kind of ['LUNCH BAG', 'ALARM CLOCK', 'DOORMAT']) {
 for (const bad of ['missing', 'corrupt'] as const) {
   test(`a ${bad} companions file: a console warning, the model ranks alone, nothing stored is lost`, async () => {
     const { ids, ofKind } = grid('LUNCH BAG');
-    const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const ctx = await env.browser.newContext({ viewport: { width: 1200, height: 900 } });
     const { page, errors, requests } = await watchedPage(ctx);
     const warnings: string[] = [];
     page.on('console', (m) => {
@@ -104,7 +95,7 @@ for (const bad of ['missing', 'corrupt'] as const) {
       bad === 'missing' ? r.fulfill({ status: 404, body: 'not found' }) : r.fulfill({ body: Buffer.alloc(4000, 7) }),
     );
     await routeShop(page, ids);
-    await page.goto(srv.url + '/visit-shop.html');
+    await page.goto(env.url + '/visit-shop.html');
     await page.waitForFunction(() => (window as any).shelfwise?.recommender, null, { timeout: 60_000 });
     assert.equal(await page.evaluate(() => (window as any).shelfwise.recommender.ready), true);
     for (const id of ofKind.slice(0, 3)) {
