@@ -14,7 +14,8 @@ import { updateSection } from './lib/benchmd.js';
 import { writeBenchPage, pct } from './lib/benchpage.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const MODEL = '/models/online-retail/model.json';
+// BENCH_MODEL: another model directory's model.json under the project (an A/B of two models in one run).
+const MODEL = process.env.BENCH_MODEL ?? '/models/online-retail/model.json';
 const vocab: { ids: string[] } = JSON.parse(
   fs.readFileSync(path.join(ROOT, 'models/online-retail/vocab.json'), 'utf8'),
 );

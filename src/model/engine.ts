@@ -9,17 +9,10 @@ import { forward, step, type KVCache, type Params } from './encoder.js';
 import { hasReturn, readType, type ModelConfig } from './config.js';
 import { returnCandidates } from './history.js';
 import { mixture, returnWeights, type ReturnWeights } from './mixture.js';
-import {
-  decodeCompanions,
-  logSoftmax,
-  mixVisit,
-  sessionStart,
-  visitDriver,
-  visitScores,
-  type Companions,
-  type VisitMeta,
-  type VisitScores,
-} from './visit.js';
+import type { Companions, VisitMeta, VisitScores } from './visit.js';
+
+/** The visit part's code, loaded with its file (after the first ranking), not before it. */
+type VisitPart = { c: Companions; mod: typeof import('./visit.js') };
 import { gapBuckets, packBatch, windowStart, type RowSeq } from './inputs.js';
 import { typeCode, type EventType } from './features.js';
 import { checkModelJson, checkVocab, contentVersion, decodeParams, type ModelJson, type Vocab } from './weights.js';
@@ -383,10 +376,10 @@ export class ModelRuntime {
   /** The return part's weights (null: a plain sequence model). */
   private readonly returnW: ReturnWeights | null;
   /** Fetches the visit part's companions file (set by load; null: the model has none). */
-  private visitFile: (() => Promise<Companions>) | null = null;
-  private visitLoad: Promise<Companions | null> | null = null;
+  private visitFile: (() => Promise<VisitPart>) | null = null;
+  private visitLoad: Promise<VisitPart | null> | null = null;
   private visitMeta: VisitMeta | null = null;
-  private visitCompanions: Companions | null = null;
+  private visitPart: VisitPart | null = null;
 
   constructor(
     readonly cfg: ModelConfig,
@@ -438,10 +431,10 @@ export class ModelRuntime {
     rt.visitMeta = vm ?? null;
     if (vm)
       rt.visitFile = async () => {
-        const b = await f.file(vm.path);
+        const [b, mod] = await Promise.all([f.file(vm.path), import('./visit.js')]);
         if (/^[0-9a-f]{8}$/.test(vm.version) && contentVersion(new Uint8Array(b)) !== vm.version)
           throw new Error(`${vm.path} does not match model.json's version ${vm.version}`);
-        return decodeCompanions(b, rt.cfg.vocabSize);
+        return { c: mod.decodeCompanions(b, rt.cfg.vocabSize), mod };
       };
     await rt.embed([]); // warm-up: compiles shaders / kernels once
     return rt;
@@ -659,11 +652,11 @@ export class ModelRuntime {
    * Starts fetching the visit part's companions (once); resolves to null when the model has none or the
    * file fails (the model then ranks alone: a clear warning, nothing else lost).
    */
-  prefetchVisit(): Promise<Companions | null> {
+  prefetchVisit(): Promise<VisitPart | null> {
     const get = this.visitFile;
     return (this.visitLoad ??= get
       ? get().then(
-          (c) => (this.visitCompanions = c),
+          (p) => (this.visitPart = p),
           (e) => {
             console.warn(
               `shelfwise: the visit part did not load, ranking with the model alone: ${(e as Error).message}`,
@@ -679,17 +672,18 @@ export class ModelRuntime {
     const meta = this.visitMeta;
     if (!meta) return null;
     const all = this.known(history);
-    const ts = all.map((k) => k.ts);
-    if (sessionStart(ts, ts.length, Date.now() / 1000) >= ts.length) return null;
-    const c = await this.prefetchVisit();
+    // No session under way (the last event 30 minutes or more ago, visit.ts's VISIT_GAP): the model alone.
+    const now = Date.now() / 1000;
+    if (!all.length || now - all[all.length - 1].ts >= 30 * 60) return null;
+    const p = await this.prefetchVisit();
     return (
-      c &&
-      visitScores(
-        c,
+      p &&
+      p.mod.visitScores(
+        p.c,
         meta,
         all.map((k) => k.row),
-        ts,
-        Date.now() / 1000,
+        all.map((k) => k.ts),
+        now,
         this.cfg.vocabSize,
       )
     );
@@ -697,8 +691,8 @@ export class ModelRuntime {
 
   /** The session item (an item id) whose companions give `row` its visit probability. */
   visitReason(v: VisitScores, row: number): string | null {
-    const c = this.visitCompanions;
-    const r = c ? visitDriver(c, v, row) : 0;
+    const p = this.visitPart;
+    const r = p ? p.mod.visitDriver(p.c, v, row) : 0;
     return r > 0 ? this.vocab.ids[r - 1] : null;
   }
 
@@ -717,8 +711,9 @@ export class ModelRuntime {
     const w = this.returnW,
       n = rows.length,
       byVisit = new Uint8Array(n),
-      vm = this.visitMeta;
-    if (!w && !(visit && vm))
+      vm = this.visitMeta,
+      vp = this.visitPart;
+    if (!w && !(visit && vm && vp))
       return {
         scores: this.score(emb.user, rows),
         source: Array.from(rows, () => 'discover' as const),
@@ -733,19 +728,28 @@ export class ModelRuntime {
     const ret = new Set<number>(); // rows the return part brought more mass to than the catalog (at most returnItems)
     if (m && cands)
       for (let k = 0; k < cands.rows.length; k++) if (m.fromReturn[k] > m.fromCatalog[k]) ret.add(cands.rows[k]);
-    let all_ = m ? m.scores : z;
-    if (visit && vm) {
-      const model = m ? Float32Array.from(all_) : logSoftmax(z);
-      all_ = mixVisit(Float32Array.from(model), visit, vm);
-      const l = visit.returning ? vm.lambdaReturning : vm.lambdaNew;
-      // A row the session's companions give more probability than the model does: the visit drove it.
-      for (let i = 0; i < n; i++) byVisit[i] = l * visit.p[rows[i]] > (1 - l) * Math.exp(model[rows[i]]) ? 1 : 0;
+    // The model's log probability of each candidate (a plain model's logits, normalized over the catalog).
+    const mix = visit && vm && vp;
+    let lse = 0;
+    if (mix && !m) {
+      let mx = -Infinity,
+        t = 0;
+      for (let i = 1; i < z.length; i++) if (z[i] > mx) mx = z[i];
+      for (let i = 1; i < z.length; i++) t += Math.exp(z[i] - mx);
+      lse = mx + Math.log(t);
     }
     const scores = new Float32Array(n),
       source = new Array<'return' | 'discover'>(n);
+    const l = mix ? vp.mod.lambdaOf(visit, vm) : 0;
     for (let i = 0; i < n; i++) {
-      scores[i] = all_[rows[i]];
-      source[i] = ret.has(rows[i]) && !byVisit[i] ? 'return' : 'discover';
+      const r = rows[i];
+      if (mix && r > 0) {
+        const model = m ? m.scores[r] : z[r] - lse;
+        scores[i] = vp.mod.mixOne(model, visit, r, l);
+        // A row the session's companions give more probability than the model does: the visit drove it.
+        byVisit[i] = (l * visit.p[r]) / visit.total > (1 - l) * Math.exp(model) ? 1 : 0;
+      } else scores[i] = m ? m.scores[r] : z[r];
+      source[i] = ret.has(r) && !byVisit[i] ? 'return' : 'discover';
     }
     return { scores, source, gate: m ? m.gate : null, byVisit };
   }

@@ -23,6 +23,20 @@ const comp: Companions = {
 };
 const meta: VisitMeta = { path: 'c.bin', version: 'x', decay: 0.5, lambdaNew: 0.8, lambdaReturning: 0.2 };
 
+test('only the newest 50 events of a long session vote', () => {
+  const items = Array.from({ length: 80 }, (_, i) => (i < 30 ? 1 : 4));
+  const v = visitScores(
+    comp,
+    meta,
+    items,
+    items.map((_, i) => i),
+    80,
+    V,
+  )!;
+  assert.equal(v.rows.length, 50);
+  assert.equal(v.p[2], 0, "row 1's companions: its events are older than the newest 50");
+});
+
 test('the session under way: gaps under 30 minutes, and none when the last event is older than that', () => {
   const ts = [0, 100_000, 100_600, 101_000];
   assert.equal(sessionStart(ts, 4, 101_100), 1);
@@ -36,8 +50,8 @@ test('the session votes for its companions, the newest event most; nothing befor
   const v = visitScores(comp, meta, [1, 4], [1000, 1010], 1020, V)!;
   // Row 4 (newest, weight 1) gives 5 one; row 1 (weight 0.5) gives 2 0.25 and 3 0.125.
   const total = 1 + 0.25 + 0.125;
-  assert.ok(Math.abs(v.p[5] - 1 / total) < 1e-9 && Math.abs(v.p[2] - 0.25 / total) < 1e-9);
-  assert.ok(Math.abs(v.p.reduce((a, b) => a + b, 0) - 1) < 1e-9);
+  assert.ok(Math.abs(v.p[5] / v.total - 1 / total) < 1e-9 && Math.abs(v.p[2] / v.total - 0.25 / total) < 1e-9);
+  assert.ok(Math.abs(v.p.reduce((a, b) => a + b, 0) / v.total - 1) < 1e-9);
   assert.equal(v.returning, false);
   assert.deepEqual(v.rows, [1, 4]);
   const r = visitScores(comp, meta, [4, 1], [0, 100_000], 100_010, V)!;

@@ -34,8 +34,9 @@ export interface Companions {
 }
 
 export interface VisitScores {
-  /** p_visit over every item row (sums to 1). */
+  /** The session's votes for every item row; p_visit(row) = p[row] / total. */
   p: Float64Array;
+  total: number;
   /** The session's item rows (oldest first) and their vote weights. */
   rows: number[];
   weights: number[];
@@ -55,7 +56,13 @@ export function sessionStart(ts: ArrayLike<number>, n: number, now = NaN, gap = 
   return a;
 }
 
-/** p_visit for a history's current session (rows 0 = unknown are skipped); null when no session item has companions. */
+/** The newest events of a session that vote (older ones weigh decay^50 or less: nothing). */
+export const VISIT_EVENTS = 50;
+
+/**
+ * p_visit for a history's current session, its newest VISIT_EVENTS events (rows 0 = unknown are skipped);
+ * null when no session item has companions.
+ */
 export function visitScores(
   c: Companions,
   meta: Pick<VisitMeta, 'decay'>,
@@ -71,7 +78,7 @@ export function visitScores(
     weights: number[] = [];
   let w = 1,
     total = 0;
-  for (let k = n - 1; k >= a; k--, w *= meta.decay) {
+  for (let k = n - 1; k >= Math.max(a, n - VISIT_EVENTS); k--, w *= meta.decay) {
     const r = items[k];
     if (r <= 0 || r + 1 >= c.start.length) continue;
     rows.unshift(r);
@@ -82,14 +89,21 @@ export function visitScores(
     }
   }
   if (!(total > 0)) return null;
-  for (let i = 0; i < V; i++) p[i] /= total;
-  return { p, rows, weights, returning: a > 0 };
+  return { p, total, rows, weights, returning: a > 0 };
+}
+
+/** λ for this shopper now: λ_returning with anything stored before the session, else λ_new. */
+export const lambdaOf = (v: VisitScores, meta: VisitMeta) => (v.returning ? meta.lambdaReturning : meta.lambdaNew);
+
+/** One row's score: the model's log probability `logp` with the visit part mixed in. */
+export function mixOne(logp: number, v: VisitScores, row: number, l: number): number {
+  return Math.log((1 - l) * Math.exp(logp) + (l * v.p[row]) / v.total + 1e-30);
 }
 
 /** The mixture's log probabilities `logp` (every row) with the visit part mixed in, in place. */
 export function mixVisit(logp: Float32Array, v: VisitScores, meta: VisitMeta): Float32Array {
-  const l = v.returning ? meta.lambdaReturning : meta.lambdaNew;
-  for (let i = 1; i < logp.length; i++) logp[i] = Math.log((1 - l) * Math.exp(logp[i]) + l * v.p[i] + 1e-30);
+  const l = lambdaOf(v, meta);
+  for (let i = 1; i < logp.length; i++) logp[i] = mixOne(logp[i], v, i, l);
   return logp;
 }
 
