@@ -4,6 +4,7 @@
  */
 import type { Seq } from './split.js';
 import type { ItemMeta } from './data.js';
+import { sessionStart as pageSessionStart, VISIT_GAP } from '../../src/model/visit.js';
 
 export interface Baseline {
   name: string;
@@ -11,18 +12,12 @@ export interface Baseline {
   score(hist: Int32Array, out: Float32Array, ts?: Float64Array): void;
 }
 
-/** 30 minutes: a longer gap between two events ends a session. */
-const SESSION_GAP = 30 * 60;
-
 /**
  * Index of the first event of the history's current session: the trailing events with gaps under 30
  * minutes between them (same instant included). Without timestamps the whole history is one session.
  */
 export function sessionStart(ts: ArrayLike<number> | undefined, n: number): number {
-  if (!ts) return 0;
-  let a = n - 1;
-  while (a > 0 && !(ts[a] - ts[a - 1] >= SESSION_GAP)) a--;
-  return Math.max(0, a);
+  return ts ? pageSessionStart(ts, n) : 0;
 }
 
 /** The sessions of the training sequences (see sessionStart), each as its distinct known items. */
@@ -31,7 +26,7 @@ function trainingSessions(train: Seq[]): Int32Array[] {
   for (const s of train) {
     let a = 0;
     for (let i = 1; i <= s.items.length; i++) {
-      if (i < s.items.length && !(s.ts[i] - s.ts[i - 1] >= SESSION_GAP)) continue;
+      if (i < s.items.length && !(s.ts[i] - s.ts[i - 1] >= VISIT_GAP)) continue;
       const set = new Set<number>();
       for (let j = a; j < i; j++) if (s.items[j] > 0) set.add(s.items[j]);
       if (set.size) out.push(Int32Array.from(set));

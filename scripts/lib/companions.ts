@@ -13,6 +13,7 @@ import {
   encodeCompanions,
   logSoftmax,
   mixVisit,
+  sessionStart,
   visitScores,
   VISIT_GAP,
   type Companions,
@@ -165,8 +166,7 @@ export function readVisitPart(dir: string, meta: VisitMeta | undefined, V: numbe
 
 /** A sequence without its last session (events after the last gap of 30 minutes or more). */
 function withoutLastSession(s: Seq): Seq {
-  let a = s.items.length - 1;
-  while (a > 0 && !(s.ts[a] - s.ts[a - 1] >= VISIT_GAP)) a--;
+  const a = sessionStart(s.ts, s.items.length);
   return { ...s, items: s.items.slice(0, a), types: s.types.slice(0, a), ts: s.ts.slice(0, a) };
 }
 

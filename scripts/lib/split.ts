@@ -2,6 +2,7 @@
  * Splits a normalized log into training sequences and validation/test examples, with items mapped to
  * embedding rows (row 0 = padding / unknown).
  */
+import { VISIT_GAP } from '../../src/model/visit.js';
 import { typeCode } from '../../src/model/features.js';
 import type { ItemMeta, Log } from './data.js';
 
@@ -90,7 +91,7 @@ export function leaveOneOut(log: Log, excludeSeen: boolean, session = false): Sp
     const from = (t: number) => {
       if (!session) return 0;
       let a = t;
-      while (a > 0 && u.ts[t] - u.ts[a - 1] >= 0 && u.ts[a] - u.ts[a - 1] < SESSION_GAP) a--;
+      while (a > 0 && u.ts[t] - u.ts[a - 1] >= 0 && u.ts[a] - u.ts[a - 1] < VISIT_GAP) a--;
       return a;
     };
     const example = (t: number): Example | null => {
@@ -122,9 +123,6 @@ export type TimeProtocol = 'item' | 'basket' | 'visit-new' | 'visit-returning';
 /** Every protocol: the time split's, and `session` for leave-one-out logs with timestamps. */
 export const PROTOCOLS = ['item', 'basket', 'visit-new', 'visit-returning', 'session'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
-
-/** The 30-minute gap that ends a session (the session protocol of leave-one-out logs with timestamps). */
-export const SESSION_GAP = 30 * 60;
 
 /** Seconds between the revealed events of a visit: one event per product, as the page records a visit. */
 export const VISIT_SPACING = 30;

@@ -1,4 +1,5 @@
 /** Training windows and batches: what each step of the trainer reads. */
+import { VISIT_GAP } from '../../src/model/visit.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import { hasReturn } from '../../src/model/config.js';
 import type { ReturnInputs, SeqInputs, Targets } from '../../src/model/encoder.js';
@@ -130,9 +131,6 @@ function windowOf(src: Seq, start: number, end: number, t: ReturnType<typeof win
   };
 }
 
-/** 30 minutes: a longer gap between two events ends a session (a visit). */
-const SESSION_GAP = 30 * 60;
-
 /**
  * A new shopper's visit, events [a, b) of `s` (a session after some history), as a window of its own:
  * events sharing a timestamp (a basket's lines) spread over the seconds a shopper takes between clicks
@@ -169,7 +167,7 @@ export function makeWindows(train: Seq[], maxLen: number, o: WindowOptions = {})
     if (!o.visitWindows) continue;
     for (let a = 0; a < n;) {
       let b = a + 1;
-      while (b < n && s.ts[b] - s.ts[b - 1] < SESSION_GAP) b++;
+      while (b < n && s.ts[b] - s.ts[b - 1] < VISIT_GAP) b++;
       let k = 0;
       for (let j = a; j < b; j++) if (s.items[j] > 0 && s.types[j] !== REMOVE) k++;
       if (a > 0 && k >= 2 && b - a <= maxLen) {
