@@ -82,21 +82,23 @@ export function modelLogProbs(params: Params, cfg: ModelConfig, examples: Exampl
   return out;
 }
 
-function ndcg(
+/** Validation NDCG@10 at each λ of LAMBDAS for one decay (the session's votes computed once per example). */
+function ndcgByLambda(
   c: Companions,
   examples: Example[],
   logp: Float32Array[],
   decay: number,
-  lambda: number,
   excludeSeen: boolean,
-): number {
-  const sum = new MetricSum();
-  const meta: VisitMeta = { path: '', version: '', decay, lambdaNew: lambda, lambdaReturning: lambda };
+): number[] {
+  const sums = LAMBDAS.map(() => new MetricSum());
   examples.forEach((ex, i) => {
-    const v = visitScores(c, meta, ex.items, ex.ts, ex.now ?? NaN, logp[i].length);
-    addExample(sum, v ? mixVisit(Float32Array.from(logp[i]), v, meta) : logp[i], ex, excludeSeen);
+    const v = visitScores(c, { decay }, ex.items, ex.ts, ex.now ?? NaN, logp[i].length);
+    LAMBDAS.forEach((l, k) => {
+      const meta: VisitMeta = { path: '', version: '', decay, lambdaNew: l, lambdaReturning: l };
+      addExample(sums[k], v ? mixVisit(Float32Array.from(logp[i]), v, meta) : logp[i], ex, excludeSeen);
+    });
   });
-  return sum.result()['ndcg@10'];
+  return sums.map((m) => m.result()['ndcg@10']);
 }
 
 const DECAYS = [0.3, 0.5, 0.8];
@@ -118,8 +120,8 @@ export function chooseVisit(
     lpR = modelLogProbs(params, cfg, sets.returning);
   let best: (Omit<VisitMeta, 'path' | 'version'> & { gain: number; valid: Record<string, number> }) | null = null;
   for (const decay of DECAYS) {
-    const f = LAMBDAS.map((l) => ndcg(c, sets.fresh, lpF, decay, l, sets.excludeSeen));
-    const r = LAMBDAS.map((l) => ndcg(c, sets.returning, lpR, decay, l, sets.excludeSeen));
+    const f = ndcgByLambda(c, sets.fresh, lpF, decay, sets.excludeSeen);
+    const r = ndcgByLambda(c, sets.returning, lpR, decay, sets.excludeSeen);
     const fi = f.indexOf(Math.max(...f)),
       ri = r.indexOf(Math.max(...r));
     const gain = (f[fi] / Math.max(f[0], 1e-9) + r[ri] / Math.max(r[0], 1e-9)) / 2;
