@@ -29,6 +29,24 @@ const common: esbuild.BuildOptions = {
   logLevel: 'warning',
   define: { 'process.env.NODE_ENV': '"production"' },
 };
+// The self-contained shapes leave out the wasm backend's multi-threaded glue (about 10 KB gzip before the first
+// ranking): engine.ts turns tfjs's threads off, since a page is rarely cross-origin isolated and the model's ops
+// are too small to gain from them. An app's bundler (dist/bundler) gets tfjs whole, as its own copy is.
+const noWasmThreads: esbuild.Plugin = {
+  name: 'no-wasm-threads',
+  setup(b) {
+    b.onResolve({ filter: /tfjs-backend-wasm-threaded-simd(\.worker)?\.js$/ }, (a) => ({
+      path: a.path,
+      namespace: 'no-wasm-threads',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'no-wasm-threads' }, (a) => ({
+      contents: a.path.endsWith('.worker.js')
+        ? "export const wasmWorkerContents = '';"
+        : "export default function () { throw new Error('shelfwise runs the wasm backend without threads'); }",
+      loader: 'js',
+    }));
+  },
+};
 // The ES module entries (both shapes): the page's entry, the lazily loaded runtime, the fine-tuning worker.
 const entries = { index: 'src/index.ts', runtime: 'src/model/runtime.ts', 'adapt-worker': 'src/model/adapt-worker.ts' };
 const esm = await esbuild.build({
@@ -39,6 +57,7 @@ const esm = await esbuild.build({
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   metafile: true,
+  plugins: [noWasmThreads],
 });
 // Not minified: the app's bundler minifies, and keeps the `new URL('…', import.meta.url)` forms it rewrites.
 await esbuild.build({

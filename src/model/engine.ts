@@ -29,6 +29,9 @@ const loaders: Record<BackendName, (wasm: WasmPaths) => Promise<unknown>> = {
   webgl: () => import('@tensorflow/tfjs-backend-webgl'),
   wasm: async (base) => {
     const w = await import('@tensorflow/tfjs-backend-wasm');
+    // One thread: the page is rarely cross-origin isolated, the model's ops are too small to gain from
+    // threads, and the self-contained builds leave the threaded glue out (build.ts).
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     w.setWasmPaths(base);
   },
   cpu: () => import('@tensorflow/tfjs-backend-cpu'),
