@@ -2,9 +2,9 @@
  * The baselines a shop would otherwise use, at textbook strength, fitted on the same training sequences
  * as the model. Each scores every item row for one history into `out` (row 0 unused).
  */
-import type { Seq } from './split.js';
+import { sameSession, type Seq } from './split.js';
 import type { ItemMeta } from './data.js';
-import { sessionStart as pageSessionStart, VISIT_GAP } from '../../src/model/visit.js';
+import { sessionStart as pageSessionStart } from '../../src/model/visit.js';
 
 export interface Baseline {
   name: string;
@@ -26,7 +26,7 @@ function trainingSessions(train: Seq[]): Int32Array[] {
   for (const s of train) {
     let a = 0;
     for (let i = 1; i <= s.items.length; i++) {
-      if (i < s.items.length && !(s.ts[i] - s.ts[i - 1] >= VISIT_GAP)) continue;
+      if (i < s.items.length && sameSession(s, i - 1, i)) continue;
       const set = new Set<number>();
       for (let j = a; j < i; j++) if (s.items[j] > 0) set.add(s.items[j]);
       if (set.size) out.push(Int32Array.from(set));

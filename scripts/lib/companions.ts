@@ -15,13 +15,12 @@ import {
   mixVisit,
   sessionStart,
   visitScores,
-  VISIT_GAP,
   type Companions,
   type VisitMeta,
 } from '../../src/model/visit.js';
 import { scoreExamples } from './evaluation.js';
 import { addExample, MetricSum } from './metrics.js';
-import type { Example, Protocol, Seq } from './split.js';
+import { sameSession, type Example, type Protocol, type Seq } from './split.js';
 import type { Log } from './data.js';
 import { makeSplit, remapSplit, type SplitFlags } from './modeldir.js';
 
@@ -52,7 +51,7 @@ export function fitCompanions(train: Seq[], V: number, k = COMPANIONS, window = 
     for (let i = 0; i < x.length; i++) {
       if (x[i] > 0) n[x[i]]++;
       for (let j = i + 1; j < Math.min(x.length, i + 1 + window); j++) {
-        if (s.ts[j] - s.ts[i] >= VISIT_GAP) break;
+        if (!sameSession(s, i, j)) break;
         if (x[i] === x[j] || x[i] <= 0 || x[j] <= 0) continue;
         bump(x[i], x[j]);
         bump(x[j], x[i]);

@@ -35,7 +35,8 @@ export interface ItemMeta {
 /** A normalized log: events grouped per user in time order (ties keep the source order). */
 export interface Log {
   name: string;
-  users: Array<{ user: string; items: string[]; types: number[]; ts: number[] }>;
+  /** `session`: the shop's session id per event where its export has them (NaN = unknown), see split.ts's sameSession. */
+  users: Array<{ user: string; items: string[]; types: number[]; ts: number[]; session?: number[] }>;
   meta: Map<string, ItemMeta>;
   notes: string[];
 }
@@ -355,7 +356,10 @@ export function writeLog(log: Log, dir = CACHE): string {
   const lines: string[] = [];
   for (const u of log.users)
     for (let i = 0; i < u.items.length; i++)
-      lines.push(`${u.user}\t${u.items[i]}\t${u.types[i]}\t${Number.isNaN(u.ts[i]) ? '' : u.ts[i]}`);
+      lines.push(
+        `${u.user}\t${u.items[i]}\t${u.types[i]}\t${Number.isNaN(u.ts[i]) ? '' : u.ts[i]}` +
+          (u.session ? `\t${Number.isNaN(u.session[i]) ? '' : u.session[i]}` : ''),
+      );
   fs.writeFileSync(file, lines.join('\n') + '\n');
   const clean = (x: string | undefined) => (x ?? '').replace(/[\t\n]/g, ' ');
   const metaLines = [...log.meta].map(
@@ -396,9 +400,12 @@ export function readLog(file: string): Log {
   const ids = new Map<string, string>();
   eachLine(file, (line) => {
     if (!line) return;
-    const [user, item, type, ts] = line.split('\t');
+    const [user, item, type, ts, session] = line.split('\t');
     let u = by.get(user);
     if (!u) by.set(user, (u = { user, items: [], types: [], ts: [] }));
+    // A fifth column: the shop's session id (a GA4 export's ga_session_id); empty = unknown.
+    if (session !== undefined) (u.session ??= u.items.map(() => NaN)).push(session === '' ? NaN : Number(session));
+    else u.session?.push(NaN);
     let id = ids.get(item);
     if (id === undefined) ids.set(item, (id = item));
     u.items.push(id);

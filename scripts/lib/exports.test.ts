@@ -7,6 +7,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { normalizeExport } from './exports.js';
 import { readLog } from './data.js';
+import { sameSession } from './split.js';
 import { typeCode } from '../../src/model/features.js';
 
 /** Three shoppers' baskets: [user, basket time (s), [item, name, price][]] in order. */
@@ -260,4 +261,42 @@ test("a shopper's events before they signed in join their account (GA4's user_ps
       ['dev2', ['C']],
     ],
   );
+});
+
+test("GA4's sessions come from ga_session_id: they cut where the shop's analytics cut, not at a 30-minute gap", async () => {
+  const dir = tmp();
+  const t = 1_300_000_000;
+  const ev = (s: number, id: string, sid?: number | string) => ({
+    event_name: 'view_item',
+    event_timestamp: s * 1e6,
+    user_pseudo_id: 'dev-1',
+    user_id: null,
+    ...(sid === undefined
+      ? {}
+      : {
+          event_params: [
+            { key: 'ga_session_id', value: typeof sid === 'number' ? { int_value: sid } : { string_value: sid } },
+          ],
+        }),
+    items: [{ item_id: id }],
+  });
+  // 10 minutes apart but a new GA4 session; then 40 minutes later within that session (a longer timeout);
+  // then an event without the parameter: the 30-minute rule decides for it.
+  const rows = [ev(t, 'A', 1), ev(t + 600, 'B', 2), ev(t + 3000, 'C', 2), ev(t + 3100, 'D')];
+  const json = path.join(dir, 'events_20110101.json');
+  fs.writeFileSync(json, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const r = await normalizeExport('ga4', [json], 'sessions', { dir: path.join(dir, 'out') });
+  const u = readLog(r.file).users[0];
+  assert.deepEqual(u.items, ['A', 'B', 'C', 'D']);
+  const s = { ts: u.ts, session: Float64Array.from(u.session!) };
+  assert.ok(Number.isNaN(s.session[3]));
+  assert.deepEqual(
+    [sameSession(s, 0, 1), sameSession(s, 1, 2), sameSession(s, 2, 3)],
+    [false, true, true],
+    'cut at the new ga_session_id only; the last event, 100 s later and without one, joins by the gap rule',
+  );
+  // A string ga_session_id (some exports write it so) reads the same way.
+  fs.writeFileSync(json, [ev(t, 'A', '7'), ev(t + 60, 'B', '8')].map((x) => JSON.stringify(x)).join('\n') + '\n');
+  const u2 = readLog((await normalizeExport('ga4', [json], 'sessions2', { dir: path.join(dir, 'out') })).file).users[0];
+  assert.equal(sameSession({ ts: u2.ts, session: Float64Array.from(u2.session!) }, 0, 1), false);
 });

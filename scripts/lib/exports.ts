@@ -83,7 +83,19 @@ async function eventsSql(c: DuckDBConnection, from: Source, files: string[]): Pr
       const cats = ['item_category', 'item_category2', 'item_category3', 'item_category4', 'item_category5'].filter(
         (x) => fields.has(x),
       );
+      // The GA4 session: ga_session_id among event_params (its start in seconds, unique per device), as one
+      // number per device and session.
+      const params = have.includes('event_params')
+        ? ((await columnTypes(c, reader(file))).get('event_params') ?? '')
+        : '';
+      const slots = ['int_value', 'string_value', 'double_value', 'float_value'].filter((x) =>
+        params.includes(`${x} `),
+      );
+      const sid = slots.length
+        ? `coalesce(${slots.map((x) => `list_filter(event_params, p -> p.key = 'ga_session_id')[1].value.${x}::VARCHAR`).join(', ')})`
+        : 'NULL';
       parts.push(`SELECT user_pseudo_id::VARCHAR AS anon, ${uid} AS uid, it.item_id::VARCHAR AS item, event_name::VARCHAR AS ename,
+        CASE WHEN ${sid} IS NULL THEN NULL ELSE (hash(user_pseudo_id::VARCHAR, ${sid}) >> 12)::BIGINT END AS sess,
         event_timestamp::DOUBLE / 1e6 AS ts, ${f('item_name')} AS title,
         ${cats.length ? `nullif(concat_ws(' > ', ${cats.map((x) => `nullif(it.${x}::VARCHAR, '')`).join(', ')}), '')` : 'NULL'} AS category,
         ${f('item_brand')} AS brand, ${f('price', 'DOUBLE')} AS price, ${ord} AS ord, pos
@@ -92,7 +104,7 @@ async function eventsSql(c: DuckDBConnection, from: Source, files: string[]): Pr
       need(file, have, ['Name', 'Email', 'Created at', 'Lineitem name']);
       const sku = have.includes('Lineitem sku') ? `nullif(trim("Lineitem sku"), '')` : 'NULL';
       const opt = (x: string) => (have.includes(x) ? ident(x) : 'NULL');
-      parts.push(`SELECT max(nullif(Email, '')) OVER (PARTITION BY Name) AS anon, NULL AS uid,
+      parts.push(`SELECT max(nullif(Email, '')) OVER (PARTITION BY Name) AS anon, NULL AS uid, NULL::BIGINT AS sess,
         coalesce(${sku}, trim("Lineitem name")) AS item, 'purchase' AS ename,
         epoch(max(try_strptime(nullif("Created at", ''), ['%Y-%m-%d %H:%M:%S %z', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S%z']))
           OVER (PARTITION BY Name)) AS ts,
@@ -102,7 +114,7 @@ async function eventsSql(c: DuckDBConnection, from: Source, files: string[]): Pr
       need(file, have, ['timestamp', 'product_id', 'anonymous_id']);
       const opt = (x: string) => (have.includes(x) ? `${ident(x)}::VARCHAR` : 'NULL');
       const uid = have.includes('user_id') ? `nullif(user_id::VARCHAR, '')` : 'NULL';
-      parts.push(`SELECT anonymous_id::VARCHAR AS anon, ${uid} AS uid, product_id::VARCHAR AS item, ${q(segmentEvent(file))} AS ename,
+      parts.push(`SELECT anonymous_id::VARCHAR AS anon, ${uid} AS uid, NULL::BIGINT AS sess, product_id::VARCHAR AS item, ${q(segmentEvent(file))} AS ename,
         epoch(timestamp::TIMESTAMPTZ) AS ts, ${opt('name')} AS title, ${opt('category')} AS category,
         ${opt('brand')} AS brand, try_cast(${opt('price')} AS DOUBLE) AS price, ${ord} AS ord, 0 AS pos FROM ${src}`);
     }
@@ -183,6 +195,8 @@ export async function normalizeExport(
       skipped[String(r[0])] = Number(r[1]);
     await c.run(`CREATE TEMP VIEW ok AS SELECT * FROM ev
       WHERE code IS NOT NULL AND usr IS NOT NULL AND usr <> '' AND item IS NOT NULL AND item <> '' AND ts IS NOT NULL`);
+    // The shop's sessions, where the export names them (GA4): a fifth column, else the 30-minute rule applies.
+    const sessions = Number((await c.runAndReadAll(`SELECT count(sess) FROM ok`)).getRows()[0][0]) > 0;
     const log = path.join(tmp, 'log.tsv'),
       items = path.join(tmp, 'items.tsv');
     const clean = (x: string) => `replace(replace(coalesce(${x}, ''), chr(9), ' '), chr(10), ' ')`;
@@ -190,7 +204,8 @@ export async function normalizeExport(
       c,
       'reading the events',
       `COPY (SELECT ${clean('usr')}, ${clean('item')}, code,
-      CASE WHEN ts = floor(ts) THEN CAST(ts::BIGINT AS VARCHAR) ELSE CAST(ts AS VARCHAR) END FROM ok ORDER BY usr, ts, ord, pos)
+      CASE WHEN ts = floor(ts) THEN CAST(ts::BIGINT AS VARCHAR) ELSE CAST(ts AS VARCHAR) END
+      ${sessions ? `, coalesce(CAST(sess AS VARCHAR), '')` : ''} FROM ok ORDER BY usr, ts, ord, pos)
       TO ${q(log)} (HEADER false, DELIMITER '\t', QUOTE '')`,
     );
     await c.run(`COPY (SELECT ${clean('item')}, ${clean('any_value(title)')}, round(avg(price), 2),

@@ -5,8 +5,7 @@
  * model's input and its output, so from the first step a visit's items point at their companions; training
  * then moves them where the sequence loss wants them. Items without a companion keep their random start.
  */
-import { VISIT_GAP } from '../../src/model/visit.js';
-import type { Seq } from './split.js';
+import { sameSession, type Seq } from './split.js';
 import { rng } from './windows.js';
 
 interface Sparse {
@@ -31,7 +30,7 @@ export function sessionCosine(train: Seq[], V: number): Sparse {
   for (const s of train) {
     let set = new Set<number>();
     for (let i = 0; i < s.items.length; i++) {
-      if (i > 0 && !(s.ts[i] - s.ts[i - 1] < VISIT_GAP)) {
+      if (i > 0 && !sameSession(s, i - 1, i)) {
         addSession(set);
         set = new Set();
       }

@@ -11,7 +11,22 @@ export interface Seq {
   items: Int32Array;
   types: Int32Array;
   ts: Float64Array;
+  /** The shop's session of each event (GA4's ga_session_id), where its export has them; NaN = unknown. */
+  session?: Float64Array;
 }
+
+/**
+ * Whether events a < b of a sequence are in one session: the same session id where the log has the shop's
+ * own (both known), else no gap of 30 minutes or more between them (visit.ts's VISIT_GAP; unknown times
+ * do not cut).
+ */
+export function sameSession(s: { ts: ArrayLike<number>; session?: ArrayLike<number> }, a: number, b: number): boolean {
+  const x = s.session?.[a],
+    y = s.session?.[b];
+  if (x !== undefined && y !== undefined && !Number.isNaN(x) && !Number.isNaN(y)) return x === y;
+  return !(s.ts[b] - s.ts[a] >= VISIT_GAP);
+}
+
 /**
  * History (input) and the item to predict; target 0 = an item outside the vocabulary (always a miss).
  * With the basket protocol, `basket` holds every item of the basket to predict (0 = outside the
@@ -52,8 +67,10 @@ export interface Split {
 const PURCHASE = typeCode('purchase');
 const REMOVE = typeCode('remove_from_cart');
 
-function toSeq(user: string, rows: number[], types: number[], ts: number[]): Seq {
-  return { user, items: Int32Array.from(rows), types: Int32Array.from(types), ts: Float64Array.from(ts) };
+function toSeq(user: string, rows: number[], types: number[], ts: number[], session?: number[]): Seq {
+  const s: Seq = { user, items: Int32Array.from(rows), types: Int32Array.from(types), ts: Float64Array.from(ts) };
+  if (session) s.session = Float64Array.from(session);
+  return s;
 }
 
 function buildVocab(lists: string[][], minCount: number): { vocab: string[]; row: Map<string, number> } {
@@ -82,16 +99,18 @@ export function leaveOneOut(log: Log, excludeSeen: boolean, session = false): Sp
     const rows = u.items.map((i) => row.get(i) ?? 0);
     const n = rows.length;
     if (n < 3) {
-      if (n >= 2) train.push(toSeq(u.user, rows, u.types, u.ts));
+      if (n >= 2) train.push(toSeq(u.user, rows, u.types, u.ts, u.session));
       continue;
     }
-    train.push(toSeq(u.user, rows.slice(0, n - 2), u.types.slice(0, n - 2), u.ts.slice(0, n - 2)));
-    // The session protocol reads only the target's own session: the events before it with gaps under 30
-    // minutes, back from the target (a user whose target opens a session has nothing to read and is left out).
+    train.push(
+      toSeq(u.user, rows.slice(0, n - 2), u.types.slice(0, n - 2), u.ts.slice(0, n - 2), u.session?.slice(0, n - 2)),
+    );
+    // The session protocol reads only the target's own session (sameSession), back from the target (a user
+    // whose target opens a session has nothing to read and is left out).
     const from = (t: number) => {
       if (!session) return 0;
       let a = t;
-      while (a > 0 && u.ts[t] - u.ts[a - 1] >= 0 && u.ts[a] - u.ts[a - 1] < VISIT_GAP) a--;
+      while (a > 0 && u.ts[t] - u.ts[a - 1] >= 0 && sameSession(u, a - 1, a)) a--;
       return a;
     };
     const example = (t: number): Example | null => {
@@ -109,7 +128,7 @@ export function leaveOneOut(log: Log, excludeSeen: boolean, session = false): Sp
     if (te) test.push(te);
   }
   const protocol = session
-    ? "leave-one-out, the target's own session as the only input (gaps under 30 minutes), full ranking"
+    ? `leave-one-out, the target's own session as the only input (${log.users.some((u) => u.session) ? "the shop's session ids" : 'gaps under 30 minutes'}), full ranking`
     : 'leave-one-out, full ranking';
   return { dataset: log.name, protocol, vocab, train, valid, test, excludeSeen, visit: session };
 }
@@ -195,6 +214,7 @@ export function timeSplit(
         idx.map((i) => rows[i]),
         idx.map((i) => u.types[i]),
         idx.map((i) => u.ts[i]),
+        u.session && idx.map((i) => u.session![i]),
       );
     };
     // The purchases of the basket that starts at event `a` (same timestamp), and the first of them.

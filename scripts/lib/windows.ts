@@ -1,5 +1,4 @@
 /** Training windows and batches: what each step of the trainer reads. */
-import { VISIT_GAP } from '../../src/model/visit.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import { hasReturn } from '../../src/model/config.js';
 import type { ReturnInputs, SeqInputs, Targets } from '../../src/model/encoder.js';
@@ -11,7 +10,7 @@ import {
   type ReturnCandidates,
 } from '../../src/model/history.js';
 import { packBatch, type RowSeq } from '../../src/model/inputs.js';
-import { REMOVE, type Seq } from './split.js';
+import { REMOVE, sameSession, type Seq } from './split.js';
 
 /**
  * A training window: up to maxLen events of one sequence (`src`, from index `start`) and what they predict:
@@ -167,7 +166,7 @@ export function makeWindows(train: Seq[], maxLen: number, o: WindowOptions = {})
     if (!o.visitWindows) continue;
     for (let a = 0; a < n;) {
       let b = a + 1;
-      while (b < n && s.ts[b] - s.ts[b - 1] < VISIT_GAP) b++;
+      while (b < n && sameSession(s, b - 1, b)) b++;
       let k = 0;
       for (let j = a; j < b; j++) if (s.items[j] > 0 && s.types[j] !== REMOVE) k++;
       if (a > 0 && k >= 2 && b - a <= maxLen) {
