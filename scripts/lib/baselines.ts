@@ -3,6 +3,7 @@
  * as the model. Each scores every item row for one history into `out` (row 0 unused).
  */
 import { sameSession, type Seq } from './split.js';
+import { contentTokens } from '../../src/model/content.js';
 import type { ItemMeta } from './data.js';
 import { sessionStart as pageSessionStart } from '../../src/model/visit.js';
 
@@ -226,23 +227,6 @@ export function togetherAndAgain(train: Seq[], V: number): Baseline {
       for (const it of hist) if (it > 0) out[it] += 1;
     },
   };
-}
-
-/**
- * An item's content as tokens: each level of its category path (so "a > b" shares "a" with "a > c"), its
- * brand, and the words of its title (3+ letters, lower case, at most 12).
- */
-export function contentTokens(m: ItemMeta | undefined): string[] {
-  if (!m) return [];
-  const out: string[] = [];
-  if (m.category) {
-    const levels = m.category.split(' > ');
-    levels.forEach((_, i) => out.push('c:' + levels.slice(0, i + 1).join('>')));
-  }
-  if (m.brand) out.push('b:' + m.brand);
-  const words = (m.title ?? '').toLowerCase().match(/[a-z]{3,}/g) ?? [];
-  for (const w of [...new Set(words)].slice(0, 12)) out.push('w:' + w);
-  return out;
 }
 
 /**

@@ -168,7 +168,13 @@ export function readVisitPart(dir: string, meta: VisitMeta | undefined, V: numbe
 /** A sequence without its last session (events after the last gap of 30 minutes or more). */
 function withoutLastSession(s: Seq): Seq {
   const a = sessionStart(s.ts, s.items.length);
-  return { ...s, items: s.items.slice(0, a), types: s.types.slice(0, a), ts: s.ts.slice(0, a) };
+  return {
+    ...s,
+    items: s.items.slice(0, a),
+    types: s.types.slice(0, a),
+    ts: s.ts.slice(0, a),
+    ...(s.session ? { session: s.session.slice(0, a) } : {}),
+  };
 }
 
 /**

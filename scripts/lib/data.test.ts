@@ -9,7 +9,8 @@ import {
   parseUserItemLines,
   parseDunnhumby,
 } from './data.js';
-import { contentKnn, contentTokens } from './baselines.js';
+import { contentKnn } from './baselines.js';
+import { contentTokens } from '../../src/model/content.js';
 import { leaveOneOut, timeSplit } from './split.js';
 import { typeCode } from '../../src/model/features.js';
 

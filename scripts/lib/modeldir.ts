@@ -109,6 +109,7 @@ export function remapSplit(split: Split, vocab: string[]): Split {
       items: Int32Array.from(keep, (i) => map[s.items[i]]),
       types: Int32Array.from(keep, (i) => s.types[i]),
       ts: Float64Array.from(keep, (i) => s.ts[i]),
+      ...(s.session ? { session: Float64Array.from(keep, (i) => s.session![i]) } : {}),
     };
   };
   const ex = (e: Example): Example => ({
