@@ -509,6 +509,30 @@ export function parseDunnhumby(productCsv: string, txCsv: string): Log {
 }
 
 /** Parses a named public data set from ../shared/data. */
+/** MovieLens-1M's content: each item's film title (without its year) and its genres as categories. */
+export function movieLensContent(itemMap: string, movies: string): Map<string, ItemMeta> {
+  const film = new Map<string, { title: string; genres: string }>();
+  for (const line of movies.split('\n')) {
+    const [id, title, genres] = line.trim().split('::');
+    if (id && title) film.set(id, { title: title.replace(/\s*\(\d{4}\)\s*$/, ''), genres: genres ?? '' });
+  }
+  const meta = new Map<string, ItemMeta>();
+  for (const line of itemMap.split('\n').slice(1)) {
+    const [item, movie] = line.trim().split('\t');
+    const f = movie ? film.get(movie) : undefined;
+    if (item && f) meta.set(item, { title: f.title, category: f.genres || undefined });
+  }
+  return meta;
+}
+
+/** Amazon Beauty's content: each item's attribute ids (its Amazon categories and brand, ids only) as categories. */
+export function beautyContent(json: string): Map<string, ItemMeta> {
+  const meta = new Map<string, ItemMeta>();
+  for (const [item, attrs] of Object.entries(JSON.parse(json) as Record<string, number[]>))
+    if (Array.isArray(attrs) && attrs.length) meta.set(item, { category: attrs.map((a) => `a${a}`).join('|') });
+  return meta;
+}
+
 export function parseNamed(name: string): Log {
   switch (name) {
     case 'online-retail':
@@ -516,10 +540,19 @@ export function parseNamed(name: string): Log {
         readText(path.join(SHARED, 'online-retail/online_retail_II_2009-2010.csv.gz')),
         readText(path.join(SHARED, 'online-retail/online_retail_2010-2011.csv.gz')),
       ]);
-    case 'ml-1m':
-      return parseUserItemLines('ml-1m', readText(path.join(SHARED, 'ml-1m/ml-1m.txt.gz')));
-    case 'beauty':
-      return parseUserItemLines('beauty', readText(path.join(SHARED, 'amazon-beauty/Beauty.txt.gz')));
+    case 'ml-1m': {
+      const log = parseUserItemLines('ml-1m', readText(path.join(SHARED, 'ml-1m/ml-1m.txt.gz')));
+      log.meta = movieLensContent(
+        readText(path.join(SHARED, 'ml-1m/ml-1m_itemmap.tsv')),
+        fs.readFileSync(path.join(SHARED, 'ml-1m/movies.dat'), 'latin1'),
+      );
+      return log;
+    }
+    case 'beauty': {
+      const log = parseUserItemLines('beauty', readText(path.join(SHARED, 'amazon-beauty/Beauty.txt.gz')));
+      log.meta = beautyContent(readText(path.join(SHARED, 'amazon-beauty/Beauty_item2attributes.json.gz')));
+      return log;
+    }
     case 'taobao':
       return parseTaobao(readText(path.join(SHARED, 'taobao-userbehavior-head/UserBehavior_head.csv.gz')));
     case 'dunnhumby':

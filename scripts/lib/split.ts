@@ -130,7 +130,7 @@ export function leaveOneOut(log: Log, excludeSeen: boolean, session = false): Sp
   const protocol = session
     ? `leave-one-out, the target's own session as the only input (${log.users.some((u) => u.session) ? "the shop's session ids" : 'gaps under 30 minutes'}), full ranking`
     : 'leave-one-out, full ranking';
-  return { dataset: log.name, protocol, vocab, train, valid, test, excludeSeen, visit: session };
+  return { dataset: log.name, protocol, vocab, train, valid, test, excludeSeen, visit: session, meta: log.meta };
 }
 
 /**
