@@ -444,6 +444,31 @@ test('markup edge cases: a promo tile keeps its slot, a duplicate id keeps its s
   await ctx.close();
 });
 
+test("a product's content in the markup (title, category, brand, price) is stored with its click and its cart action", async () => {
+  const ctx = await env.browser.newContext();
+  const { page: p, errors } = await watchedPage(ctx);
+  const card = (i: number, attrs: string) =>
+    `<li data-shelfwise-item="${sku(i)}" ${attrs}>${sku(i)} <button data-shelfwise-action="add_to_cart">add</button></li>`;
+  const html = page(
+    `<ul data-shelfwise-grid>${card(0, 'data-shelfwise-title="Lunch bag red spotty" data-shelfwise-category="Bags > Lunch" data-shelfwise-brand="Regency" data-shelfwise-price="1.65"')}${card(1, 'data-shelfwise-title="Door mat" data-shelfwise-price="£7.95"')}${card(2, '')}</ul>`,
+  );
+  await p.goto(await at(p, 'content', html));
+  assert.equal(await ready(p), true);
+  await p.click(`li[data-shelfwise-item="${sku(0)}"]`, { position: { x: 2, y: 2 } });
+  await p.click(`li[data-shelfwise-item="${sku(1)}"] button`);
+  await p.click(`li[data-shelfwise-item="${sku(2)}"]`, { position: { x: 2, y: 2 } });
+  await p.waitForFunction(async () => (await (window as any).shelfwise.recommender.history()).length >= 3);
+  const events = (await stored(p)).map((e) => [e.type, e.itemId, e.content]);
+  assert.deepEqual(events, [
+    ['click', sku(0), { title: 'Lunch bag red spotty', category: 'Bags > Lunch', brand: 'Regency', price: 1.65 }],
+    // A price that is not a plain number is left out; the click is kept.
+    ['add_to_cart', sku(1), { title: 'Door mat' }],
+    ['click', sku(2), undefined],
+  ]);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
 test("another tab's events do not evict a page from the back/forward cache", async () => {
   // Playwright turns the back/forward cache off by default; this browser keeps it on.
   const { chromium } = await import('playwright');

@@ -2,6 +2,16 @@
 
 const ACTIONS = new Set(['add_to_cart', 'remove_from_cart', 'purchase']);
 
+/** A click or action with the product's content from its markup (`data-shelfwise-title|category|brand|price`). */
+export interface TrackedClick {
+  type: string;
+  itemId: string;
+  title?: string;
+  category?: string;
+  brand?: string;
+  price?: number;
+}
+
 export interface Capture {
   /** The product clicked since the last call, if any (it keeps its slot in the next reorder). */
   takeClicked(): string | undefined;
@@ -10,7 +20,7 @@ export interface Capture {
 
 export function captureClicks(
   container: Element,
-  track: (e: { type: string; itemId: string }) => Promise<void>,
+  track: (e: TrackedClick) => Promise<void>,
   report: (e: unknown) => void,
   onInteract: () => void,
 ): Capture {
@@ -27,7 +37,18 @@ export function captureClicks(
         actionEl && item.contains(actionEl) ? (actionEl.getAttribute('data-shelfwise-action') ?? '') : 'click';
       if (action !== 'click' && !ACTIONS.has(action)) return;
       clicked = id;
-      track({ type: action, itemId: id }).catch(() => {
+      const a = (n: string) => item.getAttribute('data-shelfwise-' + n) ?? undefined;
+      // A price that is not a plain number (a currency sign, a range) is left out rather than losing the click.
+      const price = Number(a('price') ?? NaN);
+      const e: TrackedClick = {
+        type: action,
+        itemId: id,
+        title: a('title'),
+        category: a('category'),
+        brand: a('brand'),
+      };
+      if (Number.isFinite(price) && price >= 0) e.price = price;
+      track(e).catch(() => {
         /* reported by track */
       });
     } catch (e) {

@@ -12,7 +12,7 @@
  * `reorder: 'deferred'`, elements in the viewport and the one just clicked keep their place.
  */
 import type { Candidate, RankOptions, Ranked } from '../rank/index.js';
-import { captureClicks, type Capture } from './capture.js';
+import { captureClicks, type Capture, type TrackedClick } from './capture.js';
 import { MerchantOrder, products } from './products.js';
 import { reorder } from './reorder.js';
 
@@ -43,7 +43,7 @@ export interface GridBinding {
 }
 
 interface Host {
-  track(e: { type: string; itemId: string }): Promise<void>;
+  track(e: TrackedClick): Promise<void>;
   rank(c: Candidate[], o?: RankOptions): Promise<Ranked[]>;
 }
 

@@ -48,6 +48,43 @@ test('GA4 and Segment events map onto shelfwise events', () => {
   assert.throws(() => normalizeInput({ event: 'page_view' }), /unknown event "page_view"/);
 });
 
+test("a product's content travels with its event: shelfwise fields, GA4 items, Segment properties", () => {
+  assert.deepEqual(
+    validateEvent({ type: 'view', itemId: 'A', ts: 1, title: ' Lunch bag ', category: 'Bags > Lunch', price: '3.5' }),
+    { type: 'view', itemId: 'A', ts: 1, content: { title: 'Lunch bag', category: 'Bags > Lunch', price: 3.5 } },
+  );
+  const [ga4] = normalizeInput({
+    event: 'view_item',
+    ecommerce: {
+      items: [
+        {
+          item_id: 'A',
+          item_name: 'Lunch bag',
+          item_category: 'Bags',
+          item_category2: 'Lunch',
+          item_brand: 'X',
+          price: 3.5,
+        },
+      ],
+    },
+  });
+  assert.deepEqual(ga4.content, { title: 'Lunch bag', category: 'Bags > Lunch', brand: 'X', price: 3.5 });
+  const [seg] = normalizeInput({
+    event: 'Product Viewed',
+    properties: { product_id: 'A', name: 'Mug', brand: 'Y', price: 2 },
+  });
+  assert.deepEqual(seg.content, { title: 'Mug', brand: 'Y', price: 2 });
+  // What a page sends wrongly in GA4 or Segment is left out, the event kept; the shelfwise format says why.
+  const [messy] = normalizeInput({
+    event: 'view_item',
+    ecommerce: { items: [{ item_id: 'A', item_name: {}, price: 'n/a' }] },
+  });
+  assert.deepEqual(messy, { type: 'view', itemId: 'A', ts: messy.ts });
+  assert.throws(() => validateEvent({ type: 'view', itemId: 'A', title: {} }), /title must be a string, got object/);
+  assert.throws(() => validateEvent({ type: 'view', itemId: 'A', price: -1 }), /price must be a finite number/);
+  assert.equal(validateEvent({ type: 'view', itemId: 'A', title: 'x'.repeat(300) }).content?.title?.length, 256);
+});
+
 test('IndexedDB store: capped to the most recent events, in order; clear empties it', async () => {
   const s = await IdbStore.open(5);
   await s.clear();

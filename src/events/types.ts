@@ -17,6 +17,16 @@ export interface ShelfwiseEvent {
   ts: number;
   /** Search terms, for `search`. */
   query?: string;
+  /** The product's content as the page showed it (title, category path, brand, price), where it was given. */
+  content?: ProductContent;
+}
+
+/** A product's content: strings of at most 256 characters, a finite price of at least 0. */
+export interface ProductContent {
+  title?: string;
+  category?: string;
+  brand?: string;
+  price?: number;
 }
 
 /** What `track()` accepts: a shelfwise event (ts optional), a GA4 event or a Segment-style event. */

@@ -1,4 +1,4 @@
-import { EVENT_TYPES, ShelfwiseError, type EventType, type ShelfwiseEvent } from './types.js';
+import { EVENT_TYPES, ShelfwiseError, type EventType, type ProductContent, type ShelfwiseEvent } from './types.js';
 
 const MAX_ID = 256;
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
@@ -26,8 +26,31 @@ function checkItemId(id: unknown, what = 'itemId'): string {
   return id;
 }
 
+/**
+ * A product's content from `src` (title, category, brand, price under the names `names` gives, in that
+ * order): strings (a number as a title or category too) trimmed to 256 characters, a price a finite number
+ * or numeric string of at least 0. `strict`: a field of another type is an invalid event (the shelfwise
+ * format); otherwise (GA4, Segment: pages send what they have) it is left out.
+ */
+function readContent(src: Record<string, unknown>, names: string[], strict: boolean): ProductContent | undefined {
+  const c: ProductContent = {};
+  ['title', 'category', 'brand'].forEach((k, i) => {
+    const v = src[names[i]];
+    if (v === undefined || v === null || v === '') return;
+    if (typeof v === 'string' || typeof v === 'number') c[k as 'title'] = String(v).trim().slice(0, MAX_ID);
+    else if (strict) invalid(`${names[i]} must be a string, got ${typeof v}`);
+  });
+  const p = src[names[3]];
+  if (p !== undefined && p !== null && p !== '') {
+    const n = typeof p === 'number' || typeof p === 'string' ? Number(p) : NaN;
+    if (Number.isFinite(n) && n >= 0) c.price = n;
+    else if (strict) invalid(`price must be a finite number of at least 0, got ${quote(p)}`);
+  }
+  return Object.keys(c).length ? c : undefined;
+}
+
 /** Validates and normalizes one shelfwise-format event; throws a ShelfwiseError naming the problem. */
-export function validateEvent(input: unknown, now = Date.now()): ShelfwiseEvent {
+export function validateEvent(input: unknown, now = Date.now(), mapped?: ProductContent): ShelfwiseEvent {
   if (!input || typeof input !== 'object' || Array.isArray(input)) invalid('not an object');
   checkKeys(input);
   const o = input as Record<string, unknown>;
@@ -51,7 +74,11 @@ export function validateEvent(input: unknown, now = Date.now()): ShelfwiseEvent 
     if (o.itemId !== undefined) e.itemId = checkItemId(o.itemId);
     return e;
   }
-  return { type: type as EventType, itemId: checkItemId(o.itemId), ts };
+  const e: ShelfwiseEvent = { type: type as EventType, itemId: checkItemId(o.itemId), ts };
+  // Content: the fields beside itemId (the shelfwise format), or what a GA4 / Segment item carried.
+  const content = mapped ?? readContent(o, ['title', 'category', 'brand', 'price'], true);
+  if (content) e.content = content;
+  return e;
 }
 
 const GA4: Record<string, EventType> = {
@@ -107,7 +134,13 @@ export function normalizeInput(input: unknown, now = Date.now()): ShelfwiseEvent
     return (items as unknown[]).map((it, i) => {
       if (!it || typeof it !== 'object') invalid(`GA4 ${name}: items[${i}] is not an object`);
       checkKeys(it);
-      return validateEvent({ type, itemId: (it as { item_id?: unknown }).item_id, ts }, now);
+      const x = it as Record<string, unknown>;
+      const cat = ['', '2', '3', '4', '5']
+        .map((k) => x['item_category' + k])
+        .filter((v) => typeof v === 'string' && v.trim())
+        .join(' > ');
+      const content = readContent({ ...x, cat }, ['item_name', 'cat', 'item_brand', 'price'], false);
+      return validateEvent({ type, itemId: x.item_id, ts }, now, content);
     });
   }
   const p = o.properties as Record<string, unknown> | undefined;
@@ -119,8 +152,11 @@ export function normalizeInput(input: unknown, now = Date.now()): ShelfwiseEvent
     return (p.products as unknown[]).map((it, i) => {
       if (!it || typeof it !== 'object') invalid(`Segment ${name}: products[${i}] is not an object`);
       checkKeys(it);
-      return validateEvent({ type, itemId: (it as Record<string, unknown>).product_id, ts }, now);
+      const x = it as Record<string, unknown>;
+      return validateEvent({ type, itemId: x.product_id, ts }, now, segmentContent(x));
     });
   }
-  return [validateEvent({ type, itemId: p.product_id, ts }, now)];
+  return [validateEvent({ type, itemId: p.product_id, ts }, now, segmentContent(p))];
 }
+
+const segmentContent = (x: Record<string, unknown>) => readContent(x, ['name', 'category', 'brand', 'price'], false);
