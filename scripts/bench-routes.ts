@@ -5,10 +5,14 @@
  * purchases, order fields on each order's first line only), Segment (order_completed.csv and
  * product_removed.csv) and a flat CSV (--from csv). Each is normalized again and compared, shopper by
  * shopper, with the shared log (Shopify: its purchases, the only lines an orders export has).
+ * With `--train`, the default recipe (`npm run train -- --dataset <log> --cutoff 2011-09-01`) then trains
+ * on the shared log and on each route's log, and the model's NDCG@10 against the best baseline is printed
+ * per protocol: the same quality through every route.
  * Writes into .cache/exports/; generated, never committed.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadLog, parseCsvLog, readLog, readText, writeLog, ROOT, type Log } from './lib/data.js';
 import { normalizeExport } from './lib/exports.js';
@@ -117,3 +121,58 @@ same(
   'flat CSV (--from csv)',
   (performance.now() - t0) / 1000,
 );
+
+if (process.argv.includes('--train')) {
+  // The default recipe on each log, one after the other (each uses the machine's cores).
+  const logs: Array<[string, string]> = [
+    ['the shared log', path.join(ROOT, '.cache/data/online-retail.tsv')],
+    ['GA4, Parquet', path.join(out, 'or-ga4.tsv')],
+    ['Shopify orders CSV (purchases)', path.join(out, 'or-shopify.tsv')],
+    ['Segment tables', path.join(out, 'or-segment.tsv')],
+    ['flat CSV (--from csv)', path.join(out, 'or-csv.tsv')],
+  ];
+  const rows: string[] = [];
+  for (const [label, file] of logs) {
+    const name = path.basename(file, '.tsv');
+    const json = path.join(dir, `train-${name}.json`);
+    const t0 = performance.now();
+    execFileSync(
+      'npx',
+      [
+        'tsx',
+        'scripts/train.ts',
+        '--dataset',
+        file,
+        '--cutoff',
+        '2011-09-01',
+        '--out',
+        path.join(dir, 'models', name),
+        '--json',
+        json,
+        '--no-card',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    const r = JSON.parse(fs.readFileSync(json, 'utf8')) as {
+      protocols: Record<
+        string,
+        { model: Record<string, number>; bestBaseline: string; baseline: Record<string, number>; ratio: number }
+      >;
+    };
+    const cell = (p: string) => {
+      const x = r.protocols[p];
+      return x
+        ? `${x.model['ndcg@10'].toFixed(4)} / ${x.bestBaseline} ${x.baseline['ndcg@10'].toFixed(4)}: ${x.ratio.toFixed(3)}×`
+        : '';
+    };
+    rows.push(
+      `| ${label} | ${cell('item')} | ${cell('basket')} | ${cell('visit-new')} | ${cell('visit-returning')} | ${((performance.now() - t0) / 60000).toFixed(1)} |`,
+    );
+    console.log(rows[rows.length - 1]);
+  }
+  console.log(
+    '\n| log | next purchase: model / best baseline | next basket | visit, new shopper | visit, returning | minutes |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(r);
+}

@@ -50,7 +50,7 @@ if (a.finetune) {
   console.log(`fine-tuning kept for ${(100 * f.kept).toFixed(1)}% of users (guard on each user's most recent event)`);
   extra = { finetuned: f };
 }
-const report = evaluateAll(m.params, m.cfg, split, extra, m.visit);
+const report = evaluateAll(m.params, m.cfg, split, extra, m.visit, m.content);
 console.log(
   `backend ${backend}, model ${a.model} (version ${m.version}), ${((performance.now() - t0) / 1000).toFixed(1)} s\n${table(report)}`,
 );

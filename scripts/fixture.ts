@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import { defaultConfig } from '../src/model/config.js';
 import { initParams } from '../src/model/encoder.js';
 import { initBackend } from './lib/backend.js';
-import { saveModelDir, disposeParams } from './lib/modeldir.js';
+import { saveModelDir, disposeParams, loadModelDir } from './lib/modeldir.js';
+import { contentIndex, writeContentPart } from './lib/content.js';
 import { num, parseFlags } from './lib/flags.js';
 
 export async function makeFixture(dir: string, items = 200, products = 24): Promise<void> {
@@ -57,6 +58,40 @@ ${cards}
   );
 }
 
+/**
+ * e2e/.fixture/content-model/: the shipped Online Retail model with a content part whose token vectors are
+ * the mean rows of the products carrying each token (the page's mechanism under test, not a trained part:
+ * `npm run train -- --content` trains one).
+ */
+export function makeContentFixture(dir: string, shipped: string): void {
+  const out = path.join(dir, 'content-model');
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.mkdirSync(out, { recursive: true });
+  for (const f of fs.readdirSync(shipped))
+    if (!f.endsWith('.md')) fs.copyFileSync(path.join(shipped, f), path.join(out, f));
+  const m = loadModelDir(out);
+  const cat = JSON.parse(fs.readFileSync(path.join(out, 'catalog.json'), 'utf8')) as {
+    ids: string[];
+    titles: string[];
+  };
+  const meta = new Map(cat.ids.map((id, i) => [id, { title: cat.titles[i] }]));
+  const c = contentIndex(m.vocab.ids, meta, 0)!;
+  const E = m.params.item_emb.dataSync() as Float32Array,
+    d = m.cfg.d,
+    K = c.tokens.length;
+  const sum = new Float32Array(K * d),
+    n = new Float32Array(K);
+  for (let r = 1; r < m.cfg.vocabSize; r++)
+    for (let q = c.start[r]; q < c.start[r + 1]; q++) {
+      const k = c.cols[q];
+      n[k]++;
+      for (let j = 0; j < d; j++) sum[k * d + j] += E[r * d + j];
+    }
+  for (let k = 0; k < K; k++) for (let j = 0; j < d; j++) sum[k * d + j] /= n[k];
+  writeContentPart(out, c.tokens, sum, d);
+  disposeParams(m.params);
+}
+
 if (path.resolve(process.argv[1] ?? '') === path.resolve(new URL(import.meta.url).pathname)) {
   const n = parseFlags('fixture', 'tsx scripts/fixture.ts [--items 200] [--products 24]', () => {
     const { values } = parseArgs({
@@ -67,5 +102,6 @@ if (path.resolve(process.argv[1] ?? '') === path.resolve(new URL(import.meta.url
   await initBackend('cpu');
   const dir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../e2e/.fixture');
   await makeFixture(dir, n[0], n[1]);
+  makeContentFixture(dir, path.resolve(dir, '../../models/online-retail'));
   console.log(`fixture model and shop page in ${dir}`);
 }

@@ -29,6 +29,7 @@ import {
 } from './lib/report.js';
 import { writeModelCard } from './lib/card.js';
 import { COMPANIONS, fitVisitPart, writeVisitPart } from './lib/companions.js';
+import { CONTENT_FILE, contentIndex, writeContentPart } from './lib/content.js';
 import type { Companions, VisitMeta } from '../src/model/visit.js';
 
 const USAGE = COMMANDS.train.usage;
@@ -72,6 +73,7 @@ const f = parseFlags('train', USAGE, () => {
     weigh: choice('weigh', a.weigh, ['batch', 'target'] as const),
     visit: num('visit', a.visit, { min: 0 }),
     visitWindows: !!a['visit-windows'],
+    content: num('content', a.content, { min: 0, below: 1 }),
     itemInit: choice('item-init', a['item-init'], ['random', 'cooccurrence'] as const)!,
     validAlso: (a['valid-also'] ?? '')
       .split(',')
@@ -142,6 +144,13 @@ console.log(`config ${JSON.stringify(cfg)}`);
 console.log(
   `training: Adam lr ${f.lr} β2 ${f.adamBeta2}, batch ${f.batch} (weighed by ${f.weigh}), ${sampled ? `sampled softmax (${sampled})` : 'full softmax'}${maskSeen ? ' without seen items' : ''}${f.labelSmoothing ? `, label smoothing ${f.labelSmoothing}` : ''}${f.weightDecay ? `, weight decay ${f.weightDecay}` : ''}, reduce on plateau ×${f.plateau}, patience ${f.patience}, at most ${f.epochs} epochs${f.minutes ? ` and ${f.minutes} min` : ''}, ${f.workers} thread(s)`,
 );
+const contentPart = f.content > 0 ? contentIndex(split.vocab, log.meta, f.content) : null;
+if (f.content > 0)
+  console.log(
+    contentPart
+      ? `content part: ${contentPart.tokens.length} tokens, ${(f.content * 100).toFixed(0)}% of the id vectors dropped per step`
+      : 'content part: the catalog has no content (titles, categories, brands, prices); trained without it',
+  );
 const r = await train(split, cfg, {
   epochs: f.epochs,
   batch: f.batch,
@@ -163,6 +172,7 @@ const r = await train(split, cfg, {
   visit: f.visit,
   visitWindows: f.visitWindows,
   itemInit: f.itemInit,
+  content: contentPart ?? undefined,
   alsoValid: f.validAlso.map((p) => {
     const s = remapSplit(
       makeSplit(log, { cutoff: f.cutoff, minCount: f.minCount, excludeSeen: f.excludeSeen, protocol: p }),
@@ -190,6 +200,12 @@ const splitFlags = { cutoff: f.cutoff, minCount: f.minCount, excludeSeen: f.excl
 for (const q of quants) {
   const dir = q === f.quantize ? out : path.join(ROOT, '.cache/models', path.basename(out) + '-' + q);
   let { bytes } = await saveModelDir(dir, r.params, cfg, vocab, q as 'float32');
+  // The content part's token vectors (float32 trained; uint8 in the file), for products added since.
+  if (contentPart) {
+    const w = r.params.content_w.dataSync() as Float32Array;
+    writeContentPart(dir, contentPart.tokens, w, cfg.d);
+    bytes += fs.statSync(path.join(dir, CONTENT_FILE)).size;
+  }
   // The visit part: fitted once (on the float32 weights), the same file beside every exported copy.
   if (!f['no-visit-part']) {
     if (visitFit === undefined) {
@@ -200,7 +216,7 @@ for (const q of quants) {
     if (visitFit) bytes += fs.statSync(path.join(dir, visitFit.meta.path)).size;
   }
   const m = loadModelDir(dir); // evaluate what was written, after quantization
-  reports[q] = { ...evaluateAll(m.params, m.cfg, split, {}, m.visit), bytes };
+  reports[q] = { ...evaluateAll(m.params, m.cfg, split, {}, m.visit, m.content), bytes };
   disposeParams(m.params);
   console.log(`\n${q} weights (${(bytes / 1024).toFixed(0)} KiB with vocabulary) → ${dir}\n${table(reports[q])}`);
 }
@@ -218,7 +234,7 @@ for (const p of reportedProtocols(timeSplit, hasTimes)) {
   const rep =
     p === (f.protocol ?? 'item')
       ? final
-      : evaluateAll(shipped.params, shipped.cfg, remapSplit(s, shipped.vocab.ids), {}, shipped.visit);
+      : evaluateAll(shipped.params, shipped.cfg, remapSplit(s, shipped.vocab.ids), {}, shipped.visit, shipped.content);
   protocols[p] = protocolLine(rep);
   console.log(
     `${p}: model ${rep.metrics.model['ndcg@10'].toFixed(4)}, ${protocols[p].bestBaseline} ${protocols[p].baseline['ndcg@10'].toFixed(4)}: ${protocols[p].ratio.toFixed(3)}×`,

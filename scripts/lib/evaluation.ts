@@ -42,6 +42,13 @@ export function userVectors(params: Params, cfg: ModelConfig, hist: RowSeq[], ba
   return out;
 }
 
+/** Products the model has no row for, at rows vocabSize, vocabSize + 1, …: their vectors from content (null: none). */
+export interface ColdItems {
+  vectors: Array<Float32Array | null>;
+  /** Added to each one's logit (a new product's prior). */
+  bias?: number;
+}
+
 /**
  * Scores of every item row for each example (catalog logits, or with the return part the log mixture
  * probability; with a visit part, the log probability with the session's companions mixed in), handed to
@@ -53,12 +60,22 @@ export function scoreExamples(
   examples: Example[],
   use: (ex: Example, scores: Float32Array, index: number) => void,
   visit: VisitPart | null = null,
+  cold: ColdItems | null = null,
 ): void {
   const B = 256;
   // The item table transposed once: a matmul with a transposed operand is several times slower on wasm.
-  const itemsT = tf.transpose(params.item_emb) as tf.Tensor2D;
+  // Products the model has no row for follow its rows, with their vectors from content (the content part).
+  const C = cold?.vectors.length ?? 0;
+  const itemsT = tf.tidy(() => {
+    const t = tf.transpose(params.item_emb) as tf.Tensor2D;
+    if (!C) return t;
+    const m = new Float32Array(C * cfg.d);
+    cold!.vectors.forEach((v, k) => v && m.set(v, k * cfg.d));
+    return tf.concat<tf.Tensor2D>([t, tf.transpose(tf.tensor2d(m, [C, cfg.d]))], 1);
+  });
+  const none = cold?.vectors.flatMap((v, k) => (v ? [] : [cfg.vocabSize + k])) ?? [];
   const rw = hasReturn(cfg) ? returnWeights(params, cfg) : null;
-  const V = cfg.vocabSize;
+  const V = cfg.vocabSize + C;
   // Similar lengths in each batch (see userVectors).
   const len = (i: number) => Math.min(examples[i].items.length, cfg.maxLen);
   const byLen = examples.map((_, i) => i).sort((a, b) => len(a) - len(b));
@@ -71,6 +88,8 @@ export function scoreExamples(
     scores.dispose();
     part.forEach((ex, b) => {
       const z = s.subarray(b * V, (b + 1) * V);
+      if (cold?.bias) for (let k = cfg.vocabSize; k < V; k++) z[k] += cold.bias;
+      for (const k of none) z[k] = -Infinity; // no content the part knows: ranked last
       let out = rw
         ? mixture(z, u.subarray(b * cfg.d, (b + 1) * cfg.d), returnCandidates(ex, cfg.returnItems!), rw).scores
         : z;
@@ -89,9 +108,10 @@ export function evaluateModel(
   examples: Example[],
   excludeSeen: boolean,
   visit: VisitPart | null = null,
+  cold: ColdItems | null = null,
 ): Metrics {
   const sum = new MetricSum();
-  scoreExamples(params, cfg, examples, (ex, s) => addExample(sum, s, ex, excludeSeen), visit);
+  scoreExamples(params, cfg, examples, (ex, s) => addExample(sum, s, ex, excludeSeen), visit, cold);
   return sum.result();
 }
 

@@ -114,6 +114,12 @@ const TRAIN = {
     value: 'W',
     help: "Targets inside a visit: up to 4 events inside each basket (events sharing a timestamp) also predict the rest of that basket, training the catalog part; they share the weight W, against 1 for the basket's next-basket target (0 = next basket only).",
   },
+  content: {
+    type: 'string',
+    default: '0',
+    value: 'SHARE',
+    help: "The content part: each product's row is its id vector plus the mean of its content tokens' vectors (title words, category levels, brand, price band), and each step drops the id vectors of this share of the products, so that a product added after training is ranked from its content (content.bin beside the model). 0 = off. Trains on one thread.",
+  },
   'visit-windows': {
     type: 'boolean',
     help: "Also train on each session after a shopper's first (gaps under 30 minutes) as a window of its own, without history: a new shopper's visit, its basket lines spread over the seconds a page visit takes.",

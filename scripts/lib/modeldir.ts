@@ -1,4 +1,6 @@
 /** Reading and writing model directories from Node, and the split each data set is evaluated on. */
+import { readContentPart } from './content.js';
+import type { ContentTable } from '../../src/model/content.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelConfig } from '../../src/model/config.js';
@@ -74,6 +76,7 @@ export function loadModelDir(dir: string): {
   vocab: Vocab;
   version: string;
   visit: VisitPart | null;
+  content: ContentTable | null;
 } {
   const json = checkModelJson(JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')));
   const shards = json.weightsManifest
@@ -86,7 +89,8 @@ export function loadModelDir(dir: string): {
   const params = decodeParams(json, shards);
   const vocab = checkVocab(JSON.parse(fs.readFileSync(path.join(dir, meta.vocab), 'utf8')), meta.config);
   const visit = readVisitPart(dir, meta.visit, meta.config.vocabSize);
-  return { params, cfg: meta.config, vocab, version: meta.version, visit };
+  const content = readContentPart(dir, meta.content, meta.config.d);
+  return { params, cfg: meta.config, vocab, version: meta.version, visit, content };
 }
 
 /** Re-expresses a split in another vocabulary's rows (items it lacks are dropped from inputs; such targets miss). */

@@ -5,6 +5,8 @@ import type { Metrics } from './metrics.js';
 import { allBaselines } from './baselines.js';
 import { evaluateBaseline, evaluateModel } from './evaluation.js';
 import type { VisitPart } from './companions.js';
+import { coldVectors } from './content.js';
+import type { ContentTable } from '../../src/model/content.js';
 
 export interface EvalReport {
   dataset: string;
@@ -24,8 +26,10 @@ export function evaluateAll(
   split: Split,
   extra: Record<string, Metrics> = {},
   visit: VisitPart | null = null,
+  content: ContentTable | null = null,
 ): EvalReport {
-  // Candidates: the vocabulary's rows and, after them, the catalog's cold products (the model scores none).
+  // Candidates: the vocabulary's rows and, after them, the catalog's cold products (the model scores them
+  // from their content where it has a content part, else none).
   const ids = [...split.vocab, ...(split.cold ?? [])];
   const W = ids.length + 1;
   const hasContent = !!split.meta && [...split.meta.values()].some((m) => m.title || m.category || m.brand);
@@ -33,8 +37,10 @@ export function evaluateAll(
   const coldTest = split.test.filter((e) => e.target > split.vocab.length);
   const cold: Record<string, Metrics> = {};
   if (params && cfg) {
-    metrics.model = evaluateModel(params, cfg, split.test, split.excludeSeen, visit);
-    if (coldTest.length) cold.model = evaluateModel(params, cfg, coldTest, split.excludeSeen, visit);
+    // With a content part, the products the model has no row for are scored from their content.
+    const c = content && split.cold?.length ? { vectors: coldVectors(content, split.cold, split.meta) } : null;
+    metrics.model = evaluateModel(params, cfg, split.test, split.excludeSeen, visit, c);
+    if (coldTest.length) cold.model = evaluateModel(params, cfg, coldTest, split.excludeSeen, visit, c);
   }
   Object.assign(metrics, extra);
   for (const bl of allBaselines(split.train, W, split.visit, hasContent ? { ids, meta: split.meta! } : undefined)) {

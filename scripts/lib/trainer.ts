@@ -20,6 +20,7 @@ import { evaluateBaseline, evaluateModel } from './evaluation.js';
 import { prefixed, saveCheckpoint } from './checkpoint.js';
 import { contentVersion } from '../../src/model/weights.js';
 import { flatParams, GradWorkers } from './grad-pool.js';
+import { dropMask, effectiveTable, type ContentIndex } from './content.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -82,6 +83,11 @@ export interface TrainOptions {
   visitWindows?: boolean;
   /** The item table's start: random, or the factorized co-occurrence of items in one session (item-init.ts). */
   itemInit?: 'random' | 'cooccurrence';
+  /**
+   * The content part (content.ts): each row of the item table is its id vector plus its content tokens'
+   * mean, a share of the id vectors dropped at each step. Trains on the main thread alone.
+   */
+  content?: ContentIndex;
   log?: (line: string) => void;
   quiet?: boolean;
 }
@@ -117,6 +123,7 @@ export async function trainStep(
   seed: number,
   lossOpts: StepLoss,
   perBatch?: number,
+  view?: (p: Params, seed: number) => Params,
 ): Promise<{ loss: number; flops: number }> {
   const W = 1 + (ws?.size ?? 0);
   const shares = Array.from({ length: W }, (_, k) => batch.filter((_, i) => i % W === k)).filter((s) => s.length > 0);
@@ -135,7 +142,12 @@ export async function trainStep(
       ws!.grads(k, { params: flat, inp: p.inp, targets: p.targets, seed: seed * W + k + 1, loss: lossOpts }),
     );
   const local = tf.variableGrads(
-    () => nextItemLoss(params, cfg, packed[0].inp, packed[0].targets, { ...lossOpts, training: true, seed: seed * W }),
+    () =>
+      nextItemLoss(view ? view(params, seed) : params, cfg, packed[0].inp, packed[0].targets, {
+        ...lossOpts,
+        training: true,
+        seed: seed * W,
+      }),
     names.map((k) => params[k]),
   );
   const localLoss = (await local.value.data())[0];
@@ -208,6 +220,26 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
     params[k] = tf.variable(v, true, k);
     v.dispose();
   }
+  const content = o.content;
+  if (content)
+    params.content_w = tf.variable(
+      tf.randomNormal([content.tokens.length, cfg.d], 0, 0.01, 'float32', o.seed),
+      true,
+      'content_w',
+    );
+  // The model as the softmax and the inputs see it: with the content part, ids plus content (a share of
+  // the ids dropped while training).
+  const view = content
+    ? (p: Params, seed: number | null): Params => ({
+        ...p,
+        item_emb: effectiveTable(
+          p.item_emb,
+          p.content_w,
+          content,
+          seed === null ? null : dropMask(content, cfg.vocabSize, seed),
+        ),
+      })
+    : null;
   const opt = tf.train.adam(o.lr, 0.9, o.adamBeta2 ?? 0.999);
   const windows = makeWindows(split.train, cfg.maxLen, {
     visit: o.visit,
@@ -236,7 +268,9 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   // What the run trains on: the vocabulary and every training sequence's length and first and last item.
   const dataKey = contentVersion(
     new TextEncoder().encode(
-      split.vocab.join('\n') + split.train.map((s) => `${s.items.length},${s.items[0]},${s.items.at(-1)}`).join(';'),
+      split.vocab.join('\n') +
+        split.train.map((s) => `${s.items.length},${s.items[0]},${s.items.at(-1)}`).join(';') +
+        (content ? `content ${content.tokens.length} ${content.drop}` : ''),
     ),
   );
   if (ckJson && fs.existsSync(ckJson)) {
@@ -277,9 +311,9 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   }
   const peak = matmulPeak(cfg.d, cfg.vocabSize);
   const shapes = paramShapes(cfg);
-  const names = shapes.map(([k]) => k);
+  const names = [...shapes.map(([k]) => k), ...(content ? ['content_w'] : [])];
   const decayed = shapes.filter(([, shape]) => shape.length === 2).map(([k]) => params[k]);
-  const workers = (o.workers ?? 1) > 1 ? await GradWorkers.start((o.workers ?? 1) - 1, cfg) : null;
+  const workers = (o.workers ?? 1) > 1 && !content ? await GradWorkers.start((o.workers ?? 1) - 1, cfg) : null;
   const t0 = performance.now(),
     seqs0 = seqs;
   const validSets = [
@@ -303,8 +337,10 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
       );
     return bl[0][1];
   });
-  const validate = (model: Params): { m: Metrics; score: number; note: string } => {
+  const validate = (m0: Params): { m: Metrics; score: number; note: string } => {
+    const model = view ? tf.tidy(() => view(m0, null)) : m0;
     const ms = validSets.map((v) => evaluateModel(model, cfg, v.examples, v.excludeSeen));
+    if (view) model.item_emb.dispose();
     if (ms.length === 1) return { m: ms[0], score: ms[0]['ndcg@10'], note: '' };
     const ratios = ms.map((m, i) => m['ndcg@10'] / Math.max(1e-9, yard[i]));
     const note = validSets
@@ -340,6 +376,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
           seed,
           { sampled: o.sampled, negatives: o.negatives, maskSeen: o.maskSeen, labelSmoothing: o.labelSmoothing },
           perBatch,
+          view ?? undefined,
         );
         if (o.weightDecay) {
           const keep = 1 - lr * o.weightDecay;
@@ -425,6 +462,12 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   const seconds = priorSeconds + (performance.now() - t0) / 1000; // all runs of this model, resumed ones included
   for (const v of [...Object.values(params), ...Object.values(emaW ?? {})]) v.dispose();
   opt.dispose();
+  // With the content part: the exported item table is ids plus content; content_w stays beside it.
+  if (view) {
+    const t = tf.tidy(() => view(bestParams, null).item_emb);
+    bestParams.item_emb.dispose();
+    bestParams.item_emb = t;
+  }
   return {
     params: bestParams,
     best,

@@ -32,10 +32,22 @@ export class MerchantOrder {
         return !seen.has(id) && !!seen.add(id);
       })
       .sort((a, b) => (a.__swIndex ?? 0) - (b.__swIndex ?? 0));
-    return els.map((e) => ({
-      id: e.getAttribute('data-shelfwise-item') ?? '',
-      category: e.getAttribute('data-shelfwise-category') ?? undefined,
-      available: !(e.hasAttribute('data-shelfwise-hidden') || e.getAttribute('data-shelfwise-stock') === '0'),
-    }));
+    return els.map((e) => {
+      const a = (n: string) => e.getAttribute('data-shelfwise-' + n) ?? undefined;
+      const c: Candidate = {
+        id: a('item') ?? '',
+        category: a('category'),
+        available: !(e.hasAttribute('data-shelfwise-hidden') || a('stock') === '0'),
+      };
+      const price = Number(a('price') ?? NaN);
+      if (a('title') || a('brand') || c.category)
+        c.content = {
+          title: a('title'),
+          category: c.category,
+          brand: a('brand'),
+          price: Number.isFinite(price) ? price : undefined,
+        };
+      return c;
+    });
   }
 }

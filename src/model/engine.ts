@@ -10,9 +10,11 @@ import { hasReturn, readType, type ModelConfig } from './config.js';
 import { returnCandidates } from './history.js';
 import { mixture, returnWeights, type ReturnWeights } from './mixture.js';
 import type { Companions, VisitMeta, VisitScores } from './visit.js';
+import type { Content, ContentTable } from './content.js';
 
 /** The visit part's code, loaded with its file (after the first ranking), not before it. */
 type VisitPart = { c: Companions; mod: typeof import('./visit.js') };
+type ContentPart = { t: ContentTable; mod: typeof import('./content.js') };
 import { gapBuckets, packBatch, windowStart, type RowSeq } from './inputs.js';
 import { typeCode, type EventType } from './features.js';
 import { checkModelJson, checkVocab, contentVersion, decodeParams, type ModelJson, type Vocab } from './weights.js';
@@ -383,6 +385,9 @@ export class ModelRuntime {
   private visitLoad: Promise<VisitPart | null> | null = null;
   private visitMeta: VisitMeta | null = null;
   private visitPart: VisitPart | null = null;
+  /** Fetches the content part's token vectors (null: the model has none). */
+  private contentFile: (() => Promise<ContentPart>) | null = null;
+  private contentLoad: Promise<ContentPart | null> | null = null;
 
   constructor(
     readonly cfg: ModelConfig,
@@ -438,6 +443,14 @@ export class ModelRuntime {
         if (/^[0-9a-f]{8}$/.test(vm.version) && contentVersion(new Uint8Array(b)) !== vm.version)
           throw new Error(`${vm.path} does not match model.json's version ${vm.version}`);
         return { c: mod.decodeCompanions(b, rt.cfg.vocabSize), mod };
+      };
+    const cm = f.json.userDefinedMetadata.shelfwise.content;
+    if (cm)
+      rt.contentFile = async () => {
+        const [b, mod] = await Promise.all([f.file(cm.path), import('./content.js')]);
+        if (/^[0-9a-f]{8}$/.test(cm.version) && contentVersion(new Uint8Array(b)) !== cm.version)
+          throw new Error(`${cm.path} does not match model.json's version ${cm.version}`);
+        return { t: mod.decodeContent(b, rt.cfg.d), mod };
       };
     await rt.embed([]); // warm-up: compiles shaders / kernels once
     return rt;
@@ -670,6 +683,29 @@ export class ModelRuntime {
       : Promise.resolve(null));
   }
 
+  /**
+   * Vectors of products the model has no row for, from their content (content.ts), each with the tokens it
+   * used; null for a product without a known token, and for all when the model has no content part or its
+   * file fails (a clear warning; those products then sit at `unknownPrior`, as before).
+   */
+  async contentVectors(contents: Array<Content | undefined>): Promise<Array<Float32Array | null>> {
+    const get = this.contentFile;
+    const p = await (this.contentLoad ??= get
+      ? get().catch((e) => {
+          console.warn(
+            `shelfwise: the content part did not load, new products keep their place: ${(e as Error).message}`,
+          );
+          return null;
+        })
+      : Promise.resolve(null));
+    return contents.map((c) => (p && c ? (p.mod.embedContent(p.t, c)?.v ?? null) : null));
+  }
+
+  /** Whether the model ranks products it has no row for from their content. */
+  get hasContent(): boolean {
+    return !!this.contentFile;
+  }
+
   /** The visit part's scores for this history now (its session under way), or null: no session, or no visit part. */
   async visitFor(history: ModelEvent[]): Promise<VisitScores | null> {
     const meta = this.visitMeta;
@@ -710,19 +746,34 @@ export class ModelRuntime {
     history: ModelEvent[],
     rows: ArrayLike<number>,
     visit: VisitScores | null = null,
-  ): { scores: Float32Array; source: Array<'return' | 'discover'>; gate: number | null; byVisit: Uint8Array } {
+  ): {
+    scores: Float32Array;
+    source: Array<'return' | 'discover'>;
+    gate: number | null;
+    byVisit: Uint8Array;
+    /** The score, on the same scale, of a product known by a vector from its content (contentVectors). */
+    cold: (v: Float32Array) => number;
+  } {
     const w = this.returnW,
       n = rows.length,
       byVisit = new Uint8Array(n),
       vm = this.visitMeta,
       vp = this.visitPart;
-    if (!w && !(visit && vm && vp))
+    const dot = (u: Float32Array, v: Float32Array) => {
+      let s = 0;
+      for (let j = 0; j < v.length; j++) s += u[j] * v[j];
+      return s;
+    };
+    if (!w && !(visit && vm && vp)) {
+      const user = this.biased(emb.user);
       return {
         scores: this.score(emb.user, rows),
         source: Array.from(rows, () => 'discover' as const),
         gate: null,
         byVisit,
+        cold: (v) => dot(user, v),
       };
+    }
     const all = this.known(history);
     const user = this.biased(emb.user);
     const z = emb.logits?.length === this.cfg.vocabSize ? this.withBias(emb.logits) : this.catalogLogits(user);
@@ -754,7 +805,21 @@ export class ModelRuntime {
       } else scores[i] = m ? m.scores[r] : z[r];
       source[i] = ret.has(r) && !byVisit[i] ? 'return' : 'discover';
     }
-    return { scores, source, gate: m ? m.gate : null, byVisit };
+    // A product known by content only: the catalog's share of it (none from the return part or the visit's
+    // companions, which know only the model's rows).
+    let lseCat = m ? NaN : lse;
+    const cold = (v: Float32Array) => {
+      if (Number.isNaN(lseCat)) {
+        let mx = -Infinity,
+          t = 0;
+        for (let i = 1; i < z.length; i++) if (z[i] > mx) mx = z[i];
+        for (let i = 1; i < z.length; i++) t += Math.exp(z[i] - mx);
+        lseCat = mx + Math.log(t);
+      }
+      const model = (m ? Math.log(1 - m.gate) : 0) + dot(user, v) - lseCat;
+      return mix ? Math.log((1 - l) * Math.exp(model) + 1e-30) : model;
+    };
+    return { scores, source, gate: m ? m.gate : null, byVisit, cold };
   }
 
   /** Catalog logits of the unbiased user vector, plus the adaptation's part (bias · each row, computed once per bias). */
@@ -813,17 +878,17 @@ export class ModelRuntime {
     return out;
   }
 
-  /** The history row that contributed most to a candidate: argmax over h of attention_h · <e_h, e_c>. */
-  reason(emb: Embedding, row: number): number {
+  /** The history row that contributed most to a candidate (its row, or its vector from content): argmax over h of attention_h · <e_h, e_c>. */
+  reason(emb: Embedding, row: number | Float32Array): number {
     const d = this.cfg.d,
       E = this.itemEmb;
+    const c = typeof row === 'number' ? E.subarray(row * d, row * d + d) : row;
     let best = -1,
       bestV = -Infinity;
     for (let h = 0; h < emb.rows.length; h++) {
       let s = 0;
-      const a = emb.rows[h] * d,
-        b = row * d;
-      for (let j = 0; j < d; j++) s += E[a + j] * E[b + j];
+      const a = emb.rows[h] * d;
+      for (let j = 0; j < d; j++) s += E[a + j] * c[j];
       const v = emb.attention[h] * s;
       if (v > bestV) {
         bestV = v;

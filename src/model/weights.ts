@@ -4,6 +4,7 @@
  * the item vocabulary file. Any framework that writes this manifest (tfjs, a Keras or PyTorch exporter)
  * can produce a model the SDK reads.
  */
+import type { ContentMeta } from './content.js';
 import type { VisitMeta } from './visit.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkConfig, MAX_PARAMS, type ModelConfig } from './config.js';
@@ -19,6 +20,8 @@ export interface ShelfwiseMeta {
   vocab: string;
   /** The visit part (visit.ts): its companions file, λ and decay. Absent: the model alone. */
   visit?: VisitMeta;
+  /** The content part's token vectors (content.ts), where the model was trained with it. */
+  content?: ContentMeta;
 }
 
 export interface WeightSpec {

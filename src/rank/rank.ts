@@ -6,6 +6,11 @@
 export interface Candidate {
   id: string;
   category?: string;
+  /**
+   * The product's content (title, category path, brand, price): a product the model has no row for (added
+   * after training) is ranked from it where the model has a content part.
+   */
+  content?: { title?: string; category?: string; brand?: string; price?: number };
   /** false = out of stock / hidden (moved to the end and flagged when `hideUnavailable`). */
   available?: boolean;
 }

@@ -85,6 +85,19 @@ export async function rankWithModel(
   if (!visit) setTimeout(() => void rt.prefetchVisit(), 0);
   const scores = new Array<number | null>(n);
   for (let i = 0; i < n; i++) scores[i] = rows[i] > 0 && hasHistory ? s.scores[i] : null;
+  // Products the model has no row for, with content: scored from it where the model has a content part.
+  const byContent = new Map<number, Float32Array>();
+  const fresh: number[] = [];
+  if (hasHistory && rt.hasContent) for (let i = 0; i < n; i++) if (!rows[i] && cands[i].content) fresh.push(i);
+  if (fresh.length) {
+    const vs = await rt.contentVectors(fresh.map((i) => cands[i].content));
+    fresh.forEach((i, k) => {
+      const v = vs[k];
+      if (!v) return;
+      byContent.set(i, v);
+      scores[i] = s.cold(v);
+    });
+  }
   const purchased = new Set<string>();
   for (const e of history) if (e.type === 'purchase' && e.itemId) purchased.add(e.itemId);
   const ranked = rankCandidates(cands, scores, [], hasHistory ? o : { ...o, blend: 0 }, purchased);
@@ -92,18 +105,24 @@ export async function rankWithModel(
   for (let i = 0; i < ranked.length; i++) {
     const r = ranked[i];
     if (r.score === null) continue;
-    r.source = s.source[r.defaultPosition];
+    const v = byContent.get(r.defaultPosition);
+    r.source = v ? 'discover' : s.source[r.defaultPosition];
     if (i >= EXPLAINED) continue;
     ranked[i] = explainOnRead(
       r,
-      visit && s.byVisit[r.defaultPosition]
-        ? () => rt.visitReason(visit, rows[r.defaultPosition])
-        : r.source === 'return'
-          ? () => returnReason(known, r.itemId, now)
-          : () => {
-              const h = rt.reason(emb, rows[r.defaultPosition]);
-              return h > 0 ? rt.vocab.ids[h - 1] : null;
-            },
+      v
+        ? () => {
+            const h = rt.reason(emb, v);
+            return h > 0 ? rt.vocab.ids[h - 1] : null;
+          }
+        : visit && s.byVisit[r.defaultPosition]
+          ? () => rt.visitReason(visit, rows[r.defaultPosition])
+          : r.source === 'return'
+            ? () => returnReason(known, r.itemId, now)
+            : () => {
+                const h = rt.reason(emb, rows[r.defaultPosition]);
+                return h > 0 ? rt.vocab.ids[h - 1] : null;
+              },
     );
   }
   return {
