@@ -44,3 +44,12 @@ export async function watchedPage(ctx: BrowserContext): Promise<{ page: Page; er
 
 export const gridOrder = (page: Page, sel = '[data-shelfwise-grid]') =>
   page.$$eval(`${sel} > [data-shelfwise-item]`, (els) => els.map((e) => e.getAttribute('data-shelfwise-item')!));
+
+/** A shop page with the script tag (`model` on wasm) and one 6-column grid of `cards`, reordered immediately. */
+export function gridPage(cards: string, model: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<style>ul{display:grid;grid-template-columns:repeat(6,1fr);gap:6px;list-style:none;padding:0} li{height:60px;border:1px solid #ccc}</style>
+<script>window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};</script>
+<script async src="/dist/shelfwise.js" data-model="${model}" data-backend="wasm"></script></head>
+<body><ul data-shelfwise-grid data-shelfwise-reorder="immediate">${cards}</ul></body></html>`;
+}

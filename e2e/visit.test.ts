@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright';
-import { browserAndServer, watchedPage } from './helpers.js';
+import { browserAndServer, gridPage, watchedPage } from './helpers.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const catalog = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail/catalog.json'), 'utf8')) as {
@@ -33,11 +33,7 @@ async function routeShop(page: Page, ids: string[]): Promise<void> {
   await page.route('**/visit-shop.html', (r) =>
     r.fulfill({
       contentType: 'text/html',
-      body: `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
-<style>ul{display:grid;grid-template-columns:repeat(6,1fr);gap:6px;list-style:none;padding:0} li{height:60px;border:1px solid #ccc}</style>
-<script>window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};</script>
-<script async src="/dist/shelfwise.js" data-model="/models/online-retail/model.json" data-backend="wasm"></script></head>
-<body><ul data-shelfwise-grid data-shelfwise-reorder="immediate">${cards}</ul></body></html>`,
+      body: gridPage(cards, '/models/online-retail/model.json'),
     }),
   );
 }

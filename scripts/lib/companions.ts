@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { Params } from '../../src/model/encoder.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import { hasReturn } from '../../src/model/config.js';
-import { contentVersion, type ModelJson } from '../../src/model/weights.js';
+import { contentVersion } from '../../src/model/weights.js';
+import { nameInModelJson } from './modeldir.js';
 import {
   decodeCompanions,
   encodeCompanions,
@@ -151,10 +152,7 @@ export function writeVisitPart(dir: string, c: Companions, chosen: Omit<VisitMet
     lambdaReturning: chosen.lambdaReturning,
   };
   fs.writeFileSync(path.join(dir, meta.path), bytes);
-  const file = path.join(dir, 'model.json');
-  const json = JSON.parse(fs.readFileSync(file, 'utf8')) as ModelJson;
-  json.userDefinedMetadata.shelfwise.visit = meta;
-  fs.writeFileSync(file, JSON.stringify(json));
+  nameInModelJson(dir, { visit: meta });
   return meta;
 }
 

@@ -19,7 +19,8 @@ import {
   type ContentTable,
 } from '../../src/model/content.js';
 
-import { contentVersion, type ModelJson } from '../../src/model/weights.js';
+import { contentVersion } from '../../src/model/weights.js';
+import { nameInModelJson } from './modeldir.js';
 
 export const CONTENT_FILE = 'content.bin';
 
@@ -75,34 +76,28 @@ export function effectiveTable(
 ): tf.Tensor2D {
   const [V, d] = itemEmb.shape as [number, number];
   const K = c.tokens.length;
-  const mean = tf.customGrad(((wt: tf.Tensor) => {
-    const wv = wt.dataSync() as Float32Array;
-    const out = new Float32Array(V * d);
+  // Each product row's tokens, with the weight 1 / (its tokens).
+  const each = (f: (r: number, k: number, s: number) => void) => {
     for (let r = 1; r < V; r++) {
       const a = c.start[r],
         b = c.start[r + 1];
-      if (a === b) continue;
-      const s = 1 / (b - a);
-      for (let q = a; q < b; q++) {
-        const k = c.cols[q] * d;
-        for (let j = 0; j < d; j++) out[r * d + j] += s * wv[k + j];
-      }
+      for (let q = a; q < b; q++) f(r * d, c.cols[q] * d, 1 / (b - a));
     }
+  };
+  const mean = tf.customGrad(((wt: tf.Tensor) => {
+    const wv = wt.dataSync() as Float32Array;
+    const out = new Float32Array(V * d);
+    each((r, k, s) => {
+      for (let j = 0; j < d; j++) out[r + j] += s * wv[k + j];
+    });
     return {
       value: tf.tensor2d(out, [V, d]),
       gradFunc: (dy: tf.Tensor) => {
         const g = new Float32Array(K * d),
           dv = dy.dataSync() as Float32Array;
-        for (let r = 1; r < V; r++) {
-          const a = c.start[r],
-            b = c.start[r + 1];
-          if (a === b) continue;
-          const s = 1 / (b - a);
-          for (let q = a; q < b; q++) {
-            const k = c.cols[q] * d;
-            for (let j = 0; j < d; j++) g[k + j] += s * dv[r * d + j];
-          }
-        }
+        each((r, k, s) => {
+          for (let j = 0; j < d; j++) g[k + j] += s * dv[r + j];
+        });
         return tf.tensor2d(g, [K, d]);
       },
     };
@@ -127,10 +122,7 @@ export function writeContentPart(dir: string, tokens: string[], vectors: Float32
   const bytes = encodeContent(tokens, vectors, d);
   const meta: ContentMeta = { path: CONTENT_FILE, version: contentVersion(bytes), tokens: tokens.length };
   fs.writeFileSync(path.join(dir, meta.path), bytes);
-  const file = path.join(dir, 'model.json');
-  const json = JSON.parse(fs.readFileSync(file, 'utf8')) as ModelJson;
-  json.userDefinedMetadata.shelfwise.content = meta;
-  fs.writeFileSync(file, JSON.stringify(json));
+  nameInModelJson(dir, { content: meta });
   return meta;
 }
 

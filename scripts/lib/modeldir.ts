@@ -1,6 +1,4 @@
 /** Reading and writing model directories from Node, and the split each data set is evaluated on. */
-import { readContentPart } from './content.js';
-import type { ContentTable } from '../../src/model/content.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelConfig } from '../../src/model/config.js';
@@ -12,12 +10,16 @@ import {
   contentVersion,
   decodeParams,
   encodeWeights,
+  type ModelJson,
   type Quantization,
+  type ShelfwiseMeta,
   type Vocab,
 } from '../../src/model/weights.js';
 import { leaveOneOut, timeSplit, type Example, type Seq, type Split, type Protocol } from './split.js';
 import type { Log } from './data.js';
 import { readVisitPart, type VisitPart } from './companions.js';
+import { readContentPart } from './content.js';
+import type { ContentTable } from '../../src/model/content.js';
 
 export const DEFAULT_CUTOFF = '2011-09-01';
 
@@ -68,6 +70,14 @@ export async function saveModelDir(
     0,
   );
   return { bytes, version };
+}
+
+/** Names a part's file in a model directory's model.json (userDefinedMetadata.shelfwise). */
+export function nameInModelJson(dir: string, part: Partial<Pick<ShelfwiseMeta, 'visit' | 'content'>>): void {
+  const file = path.join(dir, 'model.json');
+  const json = JSON.parse(fs.readFileSync(file, 'utf8')) as ModelJson;
+  Object.assign(json.userDefinedMetadata.shelfwise, part);
+  fs.writeFileSync(file, JSON.stringify(json));
 }
 
 export function loadModelDir(dir: string): {
