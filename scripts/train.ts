@@ -294,6 +294,7 @@ const summary = {
   bestBaseline: bn,
   protocols,
   visitPart: visitFit && { ...visitFit.meta, companions: COMPANIONS, valid: visitFit.valid },
+  contentPart: contentPart && { tokens: contentPart.tokens.length, drop: contentPart.drop },
 };
 if (f.json) fs.writeFileSync(f.json, JSON.stringify(summary, null, 2));
 if (!f['no-card']) writeModelCard(out, summary, process.argv.slice(2), log.name === 'online-retail');

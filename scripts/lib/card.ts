@@ -35,7 +35,7 @@ export function writeModelCard(dir: string, s: any, argv: string[], onlineRetail
     );
     fs.writeFileSync(
       path.join(dir, 'MODEL_CARD.md'),
-      `# shelfwise model card: ${s.dataset}\n\n**Verdict: ${s.verdict}.**\n\nCommand: \`npm run train -- ${argv.join(' ')}\`\n\nConfig: \`${JSON.stringify(s.config)}\`; ${s.epochs} epochs in ${s.minutes.toFixed(1)} min.\n\n${visitPartText(s.visitPart)}\n\n## Evaluation (${s.protocol})\n\n| method | ${cols.join(' | ')} |\n| --- | ${cols.map(() => '---').join(' | ')} |\n${rows.join('\n')}\n\n${protocolTable(s.protocols)}\n`,
+      `# shelfwise model card: ${s.dataset}\n\n**Verdict: ${s.verdict}.**\n\nCommand: \`npm run train -- ${argv.join(' ')}\`\n\nConfig: \`${JSON.stringify(s.config)}\`; ${s.epochs} epochs in ${s.minutes.toFixed(1)} min.\n\n${visitPartText(s.visitPart)}\n\n${contentPartText(s.contentPart)}\n\n## Evaluation (${s.protocol})\n\n| method | ${cols.join(' | ')} |\n| --- | ${cols.map(() => '---').join(' | ')} |\n${rows.join('\n')}\n\n${protocolTable(s.protocols)}\n`,
     );
     return;
   }
@@ -97,6 +97,8 @@ ${protocolTable(s.protocols)}
 
 ${visitPartText(s.visitPart)}
 
+${contentPartText(s.contentPart)}
+
 Quantization (shipped: the smallest whose NDCG@10 is within 1% of float32):
 
 | weights | size with vocabulary | NDCG@10 | HR@10 |
@@ -122,6 +124,13 @@ ${JSON.stringify(sri(dir), null, 2)}
   its own export (\`npm run data -- --input ...\`).
 `;
   fs.writeFileSync(path.join(dir, 'MODEL_CARD.md'), text);
+}
+
+/** What a product added after training gets: the content part (src/model/content.ts), or a fixed place. */
+export function contentPartText(c: { tokens: number; drop: number } | null | undefined): string {
+  return c
+    ? `Products added after training are ranked from their content (title, category, brand, price): the content part, ${c.tokens} tokens in \`content.bin\`, trained with ${(c.drop * 100).toFixed(0)}% of the id vectors dropped per step.`
+    : 'No content part: a product added after training sits at `unknownPrior` (`--content 0.1` trains one).';
 }
 
 /** The visit part (src/model/visit.ts) as the model directory has it, with its validation, in a paragraph. */
