@@ -74,31 +74,32 @@ export function fitCompanions(train: Seq[], V: number, k = COMPANIONS, window = 
   return { start, ids: Uint32Array.from(ids), w: Float32Array.from(w) };
 }
 
-/** The model's log probabilities of every row for each example (the page's mixture, before the visit part). */
-export function modelLogProbs(params: Params, cfg: ModelConfig, examples: Example[]): Float32Array[] {
-  const out = new Array<Float32Array>(examples.length);
-  const rw = hasReturn(cfg);
-  scoreExamples(params, cfg, examples, (_ex, s, i) => (out[i] = rw ? Float32Array.from(s) : logSoftmax(s)));
-  return out;
-}
-
-/** Validation NDCG@10 at each λ of LAMBDAS for one decay (the session's votes computed once per example). */
-function ndcgByLambda(
+/**
+ * Validation NDCG@10 for every decay (DECAYS) and λ (LAMBDAS), in one pass over the examples: each
+ * example's scores are used as they come and dropped (a catalog of a million products would hold a million
+ * floats per example), and its session's votes are computed once per decay, not once per λ.
+ */
+function ndcgGrid(
+  params: Params,
+  cfg: ModelConfig,
   c: Companions,
   examples: Example[],
-  logp: Float32Array[],
-  decay: number,
   excludeSeen: boolean,
-): number[] {
-  const sums = LAMBDAS.map(() => new MetricSum());
-  examples.forEach((ex, i) => {
-    const v = visitScores(c, { decay }, ex.items, ex.ts, ex.now ?? NaN, logp[i].length);
-    LAMBDAS.forEach((l, k) => {
-      const meta: VisitMeta = { path: '', version: '', decay, lambdaNew: l, lambdaReturning: l };
-      addExample(sums[k], v ? mixVisit(Float32Array.from(logp[i]), v, meta) : logp[i], ex, excludeSeen);
+): number[][] {
+  const sums = DECAYS.map(() => LAMBDAS.map(() => new MetricSum()));
+  const rw = hasReturn(cfg);
+  scoreExamples(params, cfg, examples, (ex, s) => {
+    // The page's mixture before the visit part: log probabilities.
+    const logp = rw ? s : logSoftmax(s);
+    DECAYS.forEach((decay, di) => {
+      const v = visitScores(c, { decay }, ex.items, ex.ts, ex.now ?? NaN, logp.length);
+      LAMBDAS.forEach((l, k) => {
+        const meta: VisitMeta = { path: '', version: '', decay, lambdaNew: l, lambdaReturning: l };
+        addExample(sums[di][k], v ? mixVisit(Float32Array.from(logp), v, meta) : logp, ex, excludeSeen);
+      });
     });
   });
-  return sums.map((m) => m.result()['ndcg@10']);
+  return sums.map((row) => row.map((m) => m.result()['ndcg@10']));
 }
 
 const DECAYS = [0.3, 0.5, 0.8];
@@ -116,12 +117,12 @@ export function chooseVisit(
   sets: { fresh: Example[]; returning: Example[]; excludeSeen: boolean },
   log: (s: string) => void = console.log,
 ): Omit<VisitMeta, 'path' | 'version'> & { valid: Record<string, number> } {
-  const lpF = modelLogProbs(params, cfg, sets.fresh),
-    lpR = modelLogProbs(params, cfg, sets.returning);
+  const gridF = ndcgGrid(params, cfg, c, sets.fresh, sets.excludeSeen),
+    gridR = ndcgGrid(params, cfg, c, sets.returning, sets.excludeSeen);
   let best: (Omit<VisitMeta, 'path' | 'version'> & { gain: number; valid: Record<string, number> }) | null = null;
-  for (const decay of DECAYS) {
-    const f = ndcgByLambda(c, sets.fresh, lpF, decay, sets.excludeSeen);
-    const r = ndcgByLambda(c, sets.returning, lpR, decay, sets.excludeSeen);
+  for (const [di, decay] of DECAYS.entries()) {
+    const f = gridF[di],
+      r = gridR[di];
     const fi = f.indexOf(Math.max(...f)),
       ri = r.indexOf(Math.max(...r));
     const gain = (f[fi] / Math.max(f[0], 1e-9) + r[ri] / Math.max(r[0], 1e-9)) / 2;
