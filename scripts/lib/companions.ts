@@ -14,7 +14,6 @@ import {
   encodeCompanions,
   logSoftmax,
   mixVisit,
-  sessionStart,
   visitScores,
   type Companions,
   type VisitMeta,
@@ -164,9 +163,11 @@ export function readVisitPart(dir: string, meta: VisitMeta | undefined, V: numbe
   return { meta, c: decodeCompanions(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength), V) };
 }
 
-/** A sequence without its last session (events after the last gap of 30 minutes or more). */
+/** A sequence without its last session (sameSession: the shop's session ids, else the 30-minute rule). */
 function withoutLastSession(s: Seq): Seq {
-  const a = sessionStart(s.ts, s.items.length);
+  let a = s.items.length - 1;
+  while (a > 0 && sameSession(s, a - 1, a)) a--;
+  a = Math.max(a, 0);
   return {
     ...s,
     items: s.items.slice(0, a),

@@ -45,8 +45,6 @@ export function userVectors(params: Params, cfg: ModelConfig, hist: RowSeq[], ba
 /** Products the model has no row for, at rows vocabSize, vocabSize + 1, …: their vectors from content (null: none). */
 export interface ColdItems {
   vectors: Array<Float32Array | null>;
-  /** Added to each one's logit (a new product's prior). */
-  bias?: number;
 }
 
 /**
@@ -88,7 +86,6 @@ export function scoreExamples(
     scores.dispose();
     part.forEach((ex, b) => {
       const z = s.subarray(b * V, (b + 1) * V);
-      if (cold?.bias) for (let k = cfg.vocabSize; k < V; k++) z[k] += cold.bias;
       for (const k of none) z[k] = -Infinity; // no content the part knows: ranked last
       let out = rw
         ? mixture(z, u.subarray(b * cfg.d, (b + 1) * cfg.d), returnCandidates(ex, cfg.returnItems!), rw).scores

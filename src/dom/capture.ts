@@ -1,15 +1,13 @@
 /** Records clicks and cart actions on a grid's products from the markup contract. */
 
+import { markupContent, type MarkupContent } from './products.js';
+
 const ACTIONS = new Set(['add_to_cart', 'remove_from_cart', 'purchase']);
 
-/** A click or action with the product's content from its markup (`data-shelfwise-title|category|brand|price`). */
-export interface TrackedClick {
+/** A click or action with the product's content from its markup. */
+export interface TrackedClick extends MarkupContent {
   type: string;
   itemId: string;
-  title?: string;
-  category?: string;
-  brand?: string;
-  price?: number;
 }
 
 export interface Capture {
@@ -37,18 +35,7 @@ export function captureClicks(
         actionEl && item.contains(actionEl) ? (actionEl.getAttribute('data-shelfwise-action') ?? '') : 'click';
       if (action !== 'click' && !ACTIONS.has(action)) return;
       clicked = id;
-      const a = (n: string) => item.getAttribute('data-shelfwise-' + n) ?? undefined;
-      // A price that is not a plain number (a currency sign, a range) is left out rather than losing the click.
-      const price = Number(a('price') ?? NaN);
-      const e: TrackedClick = {
-        type: action,
-        itemId: id,
-        title: a('title'),
-        category: a('category'),
-        brand: a('brand'),
-      };
-      if (Number.isFinite(price) && price >= 0) e.price = price;
-      track(e).catch(() => {
+      track({ type: action, itemId: id, ...markupContent(item) }).catch(() => {
         /* reported by track */
       });
     } catch (e) {

@@ -33,21 +33,37 @@ export class MerchantOrder {
       })
       .sort((a, b) => (a.__swIndex ?? 0) - (b.__swIndex ?? 0));
     return els.map((e) => {
-      const a = (n: string) => e.getAttribute('data-shelfwise-' + n) ?? undefined;
+      const content = markupContent(e);
       const c: Candidate = {
-        id: a('item') ?? '',
-        category: a('category'),
-        available: !(e.hasAttribute('data-shelfwise-hidden') || a('stock') === '0'),
+        id: e.getAttribute('data-shelfwise-item') ?? '',
+        category: content.category,
+        available: !(e.hasAttribute('data-shelfwise-hidden') || e.getAttribute('data-shelfwise-stock') === '0'),
       };
-      const price = Number(a('price') ?? NaN);
-      if (a('title') || a('brand') || c.category)
-        c.content = {
-          title: a('title'),
-          category: c.category,
-          brand: a('brand'),
-          price: Number.isFinite(price) ? price : undefined,
-        };
+      if (content.title || content.brand || content.category) c.content = content;
       return c;
     });
   }
+}
+
+/** A product's content as its markup gives it (`data-shelfwise-title|category|brand|price`). */
+export interface MarkupContent {
+  title?: string;
+  category?: string;
+  brand?: string;
+  price?: number;
+}
+
+/**
+ * A product element's content. A price that is not a plain number of at least 0 (a currency sign, a range)
+ * is left out rather than losing the click or the product.
+ */
+export function markupContent(e: Element): MarkupContent {
+  const a = (n: string) => e.getAttribute('data-shelfwise-' + n) ?? undefined;
+  const price = Number(a('price') ?? NaN);
+  return {
+    title: a('title'),
+    category: a('category'),
+    brand: a('brand'),
+    price: Number.isFinite(price) && price >= 0 ? price : undefined,
+  };
 }

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { forward, step, type KVCache, type Params } from './encoder.js';
 import { hasReturn, readType, type ModelConfig } from './config.js';
 import { returnCandidates } from './history.js';
-import { mixture, returnWeights, type ReturnWeights } from './mixture.js';
+import { logSumExp, mixture, returnWeights, type ReturnWeights } from './mixture.js';
 import type { Companions, VisitMeta, VisitScores } from './visit.js';
 import type { Content, ContentTable } from './content.js';
 
@@ -16,7 +16,7 @@ import type { Content, ContentTable } from './content.js';
 type VisitPart = { c: Companions; mod: typeof import('./visit.js') };
 type ContentPart = { t: ContentTable; mod: typeof import('./content.js') };
 import { gapBuckets, packBatch, windowStart, type RowSeq } from './inputs.js';
-import { typeCode, type EventType } from './features.js';
+import { typeCode, VISIT_GAP, type EventType } from './features.js';
 import { checkModelJson, checkVocab, contentVersion, decodeParams, type ModelJson, type Vocab } from './weights.js';
 import { asShelfwiseError, ShelfwiseError, type BackendName } from '../shared/index.js';
 
@@ -435,21 +435,24 @@ export class ModelRuntime {
       b,
     );
     rt.backendReason = reason;
+    // A part's file (the visit part's companions, the content part's tokens), checked against model.json.
+    const partFile = async (p: { path: string; version: string }) => {
+      const b = await f.file(p.path);
+      if (/^[0-9a-f]{8}$/.test(p.version) && contentVersion(new Uint8Array(b)) !== p.version)
+        throw new Error(`${p.path} does not match model.json's version ${p.version}`);
+      return b;
+    };
     const vm = f.json.userDefinedMetadata.shelfwise.visit;
     rt.visitMeta = vm ?? null;
     if (vm)
       rt.visitFile = async () => {
-        const [b, mod] = await Promise.all([f.file(vm.path), import('./visit.js')]);
-        if (/^[0-9a-f]{8}$/.test(vm.version) && contentVersion(new Uint8Array(b)) !== vm.version)
-          throw new Error(`${vm.path} does not match model.json's version ${vm.version}`);
+        const [b, mod] = await Promise.all([partFile(vm), import('./visit.js')]);
         return { c: mod.decodeCompanions(b, rt.cfg.vocabSize), mod };
       };
     const cm = f.json.userDefinedMetadata.shelfwise.content;
     if (cm)
       rt.contentFile = async () => {
-        const [b, mod] = await Promise.all([f.file(cm.path), import('./content.js')]);
-        if (/^[0-9a-f]{8}$/.test(cm.version) && contentVersion(new Uint8Array(b)) !== cm.version)
-          throw new Error(`${cm.path} does not match model.json's version ${cm.version}`);
+        const [b, mod] = await Promise.all([partFile(cm), import('./content.js')]);
         return { t: mod.decodeContent(b, rt.cfg.d), mod };
       };
     await rt.embed([]); // warm-up: compiles shaders / kernels once
@@ -711,9 +714,9 @@ export class ModelRuntime {
     const meta = this.visitMeta;
     if (!meta) return null;
     const all = this.known(history);
-    // No session under way (the last event 30 minutes or more ago, visit.ts's VISIT_GAP): the model alone.
+    // No session under way (the last event VISIT_GAP or more ago): the model alone.
     const now = Date.now() / 1000;
-    if (!all.length || now - all[all.length - 1].ts >= 30 * 60) return null;
+    if (!all.length || now - all[all.length - 1].ts >= VISIT_GAP) return null;
     const p = await this.prefetchVisit();
     return (
       p &&
@@ -784,14 +787,7 @@ export class ModelRuntime {
       for (let k = 0; k < cands.rows.length; k++) if (m.fromReturn[k] > m.fromCatalog[k]) ret.add(cands.rows[k]);
     // The model's log probability of each candidate (a plain model's logits, normalized over the catalog).
     const mix = visit && vm && vp;
-    let lse = 0;
-    if (mix && !m) {
-      let mx = -Infinity,
-        t = 0;
-      for (let i = 1; i < z.length; i++) if (z[i] > mx) mx = z[i];
-      for (let i = 1; i < z.length; i++) t += Math.exp(z[i] - mx);
-      lse = mx + Math.log(t);
-    }
+    const lse = mix && !m ? logSumExp(z) : 0;
     const scores = new Float32Array(n),
       source = new Array<'return' | 'discover'>(n);
     const l = mix ? vp.mod.lambdaOf(visit, vm) : 0;
@@ -807,16 +803,9 @@ export class ModelRuntime {
     }
     // A product known by content only: the catalog's share of it (none from the return part or the visit's
     // companions, which know only the model's rows).
-    let lseCat = m ? NaN : lse;
+    const shift = m ? m.shift : -lse;
     const cold = (v: Float32Array) => {
-      if (Number.isNaN(lseCat)) {
-        let mx = -Infinity,
-          t = 0;
-        for (let i = 1; i < z.length; i++) if (z[i] > mx) mx = z[i];
-        for (let i = 1; i < z.length; i++) t += Math.exp(z[i] - mx);
-        lseCat = mx + Math.log(t);
-      }
-      const model = (m ? Math.log(1 - m.gate) : 0) + dot(user, v) - lseCat;
+      const model = dot(user, v) + shift;
       return mix ? Math.log((1 - l) * Math.exp(model) + 1e-30) : model;
     };
     return { scores, source, gate: m ? m.gate : null, byVisit, cold };

@@ -5,6 +5,12 @@
 
 import { EVENT_TYPES, type EventType } from '../shared/index.js';
 
+/**
+ * A longer gap between two events (or between the last one and now) ends a session: 30 minutes, in seconds.
+ * The page, the visit part (visit.ts) and every session rule of the trainer read this one value.
+ */
+export const VISIT_GAP = 30 * 60;
+
 export { EVENT_TYPES, type EventType };
 
 /** Embedding row of an event type: 1..6; 0 is padding. */

@@ -52,6 +52,17 @@ export interface Mixture {
   /** Per candidate: the return part's probability mass for it (g · p_return) and the catalog's ((1 − g) · p_catalog). */
   fromReturn: Float32Array;
   fromCatalog: Float32Array;
+  /** log(1 − g) − logsumexp(z): a row only the catalog part scores (not among the candidates) scores z + shift. */
+  shift: number;
+}
+
+/** log Σ exp(z[i]) over the item rows (row 0, padding, left out). */
+export function logSumExp(z: ArrayLike<number>): number {
+  let m = -Infinity;
+  for (let i = 1; i < z.length; i++) if (z[i] > m) m = z[i];
+  let s = 0;
+  for (let i = 1; i < z.length; i++) s += Math.exp(z[i] - m);
+  return m + Math.log(s);
 }
 
 const softplus = (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
@@ -60,11 +71,7 @@ const softplus = (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log
 export function mixture(z: ArrayLike<number>, user: ArrayLike<number>, c: ReturnCandidates, w: ReturnWeights): Mixture {
   const V = z.length,
     { H, d } = w;
-  let m = -Infinity;
-  for (let i = 1; i < V; i++) if (z[i] > m) m = z[i];
-  let s = 0;
-  for (let i = 1; i < V; i++) s += Math.exp(z[i] - m);
-  const lseCat = m + Math.log(s);
+  const lseCat = logSumExp(z);
   // The user-dependent part of the hidden layer, shared by all candidates.
   const hu = new Float64Array(H);
   for (let j = 0; j < H; j++) {
@@ -107,5 +114,5 @@ export function mixture(z: ArrayLike<number>, user: ArrayLike<number>, c: Return
     fromReturn[k] = Math.exp(lr);
     fromCatalog[k] = Math.exp(lc);
   }
-  return { scores, gate: 1 / (1 + Math.exp(-a)), fromReturn, fromCatalog };
+  return { scores, gate: 1 / (1 + Math.exp(-a)), fromReturn, fromCatalog, shift: log1mG - lseCat };
 }

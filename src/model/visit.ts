@@ -14,8 +14,10 @@
  * the offline evaluation and the page all call these functions.
  */
 
-/** A longer gap between two events (or between the last one and now) ends a session: 30 minutes, in seconds. */
-export const VISIT_GAP = 30 * 60;
+import { logSumExp } from './mixture.js';
+import { VISIT_GAP } from './features.js';
+
+export { VISIT_GAP };
 
 export interface VisitMeta {
   /** The companions file beside model.json, and its content version. */
@@ -123,11 +125,7 @@ export function visitDriver(c: Companions, v: VisitScores, row: number): number 
 
 /** log-softmax over rows 1..V-1 (row 0: −Infinity): a plain sequence model's logits as log probabilities. */
 export function logSoftmax(z: ArrayLike<number>): Float32Array {
-  let m = -Infinity;
-  for (let i = 1; i < z.length; i++) if (z[i] > m) m = z[i];
-  let s = 0;
-  for (let i = 1; i < z.length; i++) s += Math.exp(z[i] - m);
-  const l = m + Math.log(s),
+  const l = logSumExp(z),
     out = new Float32Array(z.length);
   out[0] = -Infinity;
   for (let i = 1; i < z.length; i++) out[i] = z[i] - l;
