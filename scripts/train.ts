@@ -30,6 +30,7 @@ import {
 import { writeModelCard } from './lib/card.js';
 import { COMPANIONS, fitVisitPart, writeVisitPart } from './lib/companions.js';
 import { CONTENT_FILE, contentIndex, writeContentPart } from './lib/content.js';
+import { codeBytes, SHARD_ABOVE } from './lib/items.js';
 import type { Companions, VisitMeta } from '../src/model/visit.js';
 
 const USAGE = COMMANDS.train.usage;
@@ -91,6 +92,7 @@ const f = parseFlags('train', USAGE, () => {
     excludeSeen: seenFlag(a),
     cutoff: isoDate('cutoff', a.cutoff),
     quantize: choice('quantize', a.quantize, ['float32', 'float16', 'uint8'] as const)!,
+    items: choice('items', a.items, ['table', 'sharded', 'auto'] as const)!,
     backend: choice('backend', a.backend, BACKENDS),
   };
 });
@@ -193,13 +195,19 @@ const vocab = {
   ...(meta.some((m) => m?.title) ? { titles: meta.map((m) => m?.title ?? '') } : {}),
   ...(meta.some((m) => m?.price !== undefined) ? { prices: meta.map((m) => m?.price ?? 0) } : {}),
 };
+// A catalog too large to download: product-quantized codes in shards the page fetches per product (items.ts).
+const sharded = f.items === 'sharded' || (f.items === 'auto' && split.vocab.length > SHARD_ABOVE);
+if (sharded)
+  console.log(
+    `items: a sharded directory (${split.vocab.length} products, ${codeBytes(cfg.d)}-byte codes${f['no-visit-part'] ? '' : '; the visit part needs the item table and is left out'})`,
+  );
 const reports: Record<string, EvalReport & { bytes: number }> = {};
 const quants = f.quantize === 'float32' ? ['float32'] : ['float32', f.quantize];
 let visitFit: { c: Companions; meta: VisitMeta; valid: Record<string, number> } | null | undefined;
 const splitFlags = { cutoff: f.cutoff, minCount: f.minCount, excludeSeen: f.excludeSeen };
 for (const q of quants) {
   const dir = q === f.quantize ? out : path.join(ROOT, '.cache/models', path.basename(out) + '-' + q);
-  let { bytes } = await saveModelDir(dir, r.params, cfg, vocab, q as 'float32');
+  let { bytes } = await saveModelDir(dir, r.params, cfg, vocab, q as 'float32', { sharded: sharded ? codeBytes(cfg.d) : 0 });
   // The content part's token vectors (float32 trained; uint8 in the file), for products added since.
   if (contentPart) {
     const w = r.params.content_w.dataSync() as Float32Array;
@@ -207,7 +215,7 @@ for (const q of quants) {
     bytes += fs.statSync(path.join(dir, CONTENT_FILE)).size;
   }
   // The visit part: fitted once (on the float32 weights), the same file beside every exported copy.
-  if (!f['no-visit-part']) {
+  if (!f['no-visit-part'] && !sharded) {
     if (visitFit === undefined) {
       const w = loadModelDir(dir);
       visitFit = fitVisitPart(dir, w, log, splitFlags);

@@ -199,6 +199,12 @@ const TRAIN = {
     value: 'float32|float16|uint8',
     help: 'How the exported weights are stored (uint8: one byte per weight with a per-tensor scale).',
   },
+  items: {
+    type: 'string',
+    default: 'auto',
+    value: 'table|sharded|auto',
+    help: 'How the products ship: one item table in the weights (the page downloads every product), or a sharded directory of 16-byte product-quantized codes (the page fetches the shards of the products it shows). auto: sharded above 5,000 products.',
+  },
   'max-users': { type: 'string', value: 'N', help: 'Read only the first N users of the log (quick runs).' },
   'valid-users': {
     type: 'string',

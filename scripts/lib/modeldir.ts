@@ -20,6 +20,10 @@ import type { Log } from './data.js';
 import { readVisitPart, type VisitPart } from './companions.js';
 import { readContentPart } from './content.js';
 import type { ContentTable } from '../../src/model/content.js';
+import { hasReturn } from '../../src/model/config.js';
+import { CODEBOOK, type ItemsMeta } from '../../src/model/items.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { decodeTable, productQuantize, readItemCodes, writeItemDirectory, type HeadSizes } from './items.js';
 
 export const DEFAULT_CUTOFF = '2011-09-01';
 
@@ -47,13 +51,26 @@ export async function saveModelDir(
   cfg: ModelConfig,
   vocab: Vocab,
   q: Quantization,
+  o: { sharded?: number; sizes?: HeadSizes } = {},
 ): Promise<{ bytes: number; version: string }> {
   fs.mkdirSync(dir, { recursive: true });
   const named: Array<[string, number[], Float32Array]> = [];
-  for (const [name, shape] of paramShapes(cfg)) named.push([name, shape, (await params[name].data()) as Float32Array]);
+  // Sharded (o.sharded = bytes per code): the item table leaves the weights for codebooks and a directory of codes.
+  let items: ItemsMeta | undefined;
+  const m = o.sharded ?? 0;
+  if (m) {
+    const { codebooks, codes } = productQuantize((await params.item_emb.data()) as Float32Array, cfg.d, m);
+    const ret = hasReturn(cfg) ? ((await params.ret_item.data()) as Float32Array) : null;
+    items = writeItemDirectory(dir, vocab.ids, codes, m, ret, o.sizes);
+    named.push(['item_pq', [m * CODEBOOK, cfg.d / m], codebooks]);
+  } else fs.rmSync(path.join(dir, 'items'), { recursive: true, force: true });
+  for (const [name, shape] of paramShapes(cfg))
+    if (!m || (name !== 'item_emb' && name !== 'ret_item'))
+      named.push([name, shape, (await params[name].data()) as Float32Array]);
   const { specs, data } = encodeWeights(named, q);
   const version = contentVersion(data);
   const json = buildModelJson(cfg, specs, 'weights.bin', version);
+  if (items) json.userDefinedMetadata.shelfwise.items = items;
   fs.writeFileSync(path.join(dir, 'weights.bin'), data);
   fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
   // The SDK needs only the ids; titles and prices (for a demo or a shop's tools) go to catalog.json beside them.
@@ -65,7 +82,8 @@ export async function saveModelDir(
       JSON.stringify({ ids: vocab.ids, ...(titles ? { titles } : {}), ...(prices ? { prices } : {}) }),
     );
   else fs.rmSync(path.join(dir, 'catalog.json'), { force: true });
-  const bytes = ['weights.bin', 'model.json', 'vocab.json'].reduce(
+  // What the page loads before its first ranking (a sharded directory: its head, not the vocabulary).
+  const bytes = ['weights.bin', 'model.json', items ? items.head : 'vocab.json'].reduce(
     (n, f) => n + fs.statSync(path.join(dir, f)).size,
     0,
   );
@@ -98,6 +116,19 @@ export function loadModelDir(dir: string): {
   const meta = json.userDefinedMetadata.shelfwise;
   const params = decodeParams(json, shards);
   const vocab = checkVocab(JSON.parse(fs.readFileSync(path.join(dir, meta.vocab), 'utf8')), meta.config);
+  if (meta.items) {
+    // Every product's row as the page decodes it from its shard.
+    const { codes, ret } = readItemCodes(dir, meta.items, vocab.ids);
+    const cb = params.item_pq.dataSync() as Float32Array;
+    params.item_pq.dispose();
+    delete params.item_pq;
+    params.item_emb = tf.tensor2d(decodeTable(cb, codes, meta.config.d, meta.items.m), [
+      vocab.ids.length + 1,
+      meta.config.d,
+    ]);
+    if (hasReturn(meta.config))
+      params.ret_item = tf.tensor2d(ret ?? new Float32Array(vocab.ids.length + 1), [vocab.ids.length + 1, 1]);
+  }
   const visit = readVisitPart(dir, meta.visit, meta.config.vocabSize);
   const content = readContentPart(dir, meta.content, meta.config.d);
   return { params, cfg: meta.config, vocab, version: meta.version, visit, content };

@@ -28,9 +28,10 @@ async function handle(m: ToWorker): Promise<void> {
     }
     if (!rt) throw new ShelfwiseError('finetune_failed', 'the fine-tuning worker has no model');
     const t0 = performance.now();
+    await rt.ensure(m.history.map((e) => e.itemId));
     const { hidden, rows } = await rt.hiddenStates(m.history);
     const t1 = performance.now();
-    const r = guardedFinetune(hidden, rows, rt.itemEmb, rt.cfg.vocabSize, rt.cfg.d, m.options);
+    const r = guardedFinetune(hidden, rows, rt.itemEmb, rt.V, rt.cfg.d, m.options);
     const totalMs = performance.now() - t0;
     const steps = m.options.steps ?? FINETUNE_DEFAULTS.steps;
     const fitMs = r.fitMs ?? 0;

@@ -11,6 +11,16 @@ import { returnCandidates } from './history.js';
 import { logSumExp, mixture, returnWeights, type ReturnWeights } from './mixture.js';
 import type { Companions, VisitMeta, VisitScores } from './visit.js';
 import type { Content, ContentTable } from './content.js';
+import {
+  decodeCode,
+  decodeHead,
+  decodeShard,
+  itemKeys,
+  shardFile,
+  type Head,
+  type ItemsMeta,
+  type Shard,
+} from './items.js';
 
 /** The visit part's code, loaded with its file (after the first ranking), not before it. */
 type VisitPart = { c: Companions; mod: typeof import('./visit.js') };
@@ -327,7 +337,10 @@ export async function fetchModelFiles(url: string, checks: FileChecks = {}): Pro
   }
   let vocab: Vocab;
   try {
-    vocab = checkVocab(JSON.parse(new TextDecoder().decode(await file(meta.vocab))), meta.config);
+    // A sharded item directory names no product up front: the page learns ids as it looks them up.
+    vocab = meta.items
+      ? { ids: [] }
+      : checkVocab(JSON.parse(new TextDecoder().decode(await file(meta.vocab))), meta.config);
   } catch (e) {
     throw asShelfwiseError(e, 'model_corrupt', 'vocabulary: ');
   }
@@ -360,10 +373,30 @@ export interface Embedding {
   logits?: Float32Array;
 }
 
+/** A sharded item directory as the page holds it: the codebooks, the head's index, the shards fetched so far. */
+interface ItemDirectory {
+  meta: ItemsMeta;
+  codebooks: Float32Array;
+  /** The head's popular products: "shardKey:key" → row. */
+  head: Map<string, number>;
+  /** Sample rows (standing for the rest of the catalog where the model normalizes): first row, count, log weight. */
+  sample: { from: number; count: number; logWeight: number };
+  /** Ids looked up and not in the directory (products added since: content or unknownPrior). */
+  absent: Set<string>;
+  shards: Map<number, Promise<{ s: Shard; index: Map<number, number> } | null>>;
+  file: (rel: string) => Promise<ArrayBuffer>;
+  warned: boolean;
+}
+
 export class ModelRuntime {
   readonly rowOf: Map<string, number>;
-  /** Item embeddings on the JS side ([vocabSize, d]), for scoring candidates without a device round trip. */
-  readonly itemEmb: Float32Array;
+  /**
+   * Item embeddings on the JS side ([rows, d]), for scoring candidates without a device round trip: every
+   * product of an item table, or the products a sharded directory has looked up so far (with its head).
+   */
+  itemEmb: Float32Array;
+  /** A sharded item directory (null: the weights hold every product's row). */
+  private items: ItemDirectory | null = null;
   private state: { start: number; window: Known[]; cache: KVCache; last?: Embedding } | null = null;
   /**
    * The keys and values of the window the next event will start (when it moves the window's start),
@@ -375,7 +408,7 @@ export class ModelRuntime {
   /** The shopper's adaptation (finetune.ts): added to the user vector when scoring. */
   private userBias: Float32Array | null = null;
   private biasLogits: { bias: Float32Array; z: Float32Array } | null = null;
-  private readonly itemT: tf.Tensor2D | null;
+  private itemT: tf.Tensor2D | null;
   /** Why this backend (auto's skipped candidates, or the page's choice). */
   backendReason = '';
   /** The return part's weights (null: a plain sequence model). */
@@ -396,7 +429,7 @@ export class ModelRuntime {
     readonly version: string,
     readonly backend: BackendName,
   ) {
-    this.rowOf = new Map(vocab.ids.map((id, i) => [id, i + 1]));
+    this.rowOf = new Map(vocab.ids.flatMap((id, i) => (id ? [[id, i + 1] as [string, number]] : [])));
     this.itemEmb = params.item_emb.dataSync() as Float32Array;
     this.returnW = hasReturn(cfg) ? returnWeights(params, cfg) : null;
     // The item table transposed once ([d, V]): the per-interaction catalog matmul then reads it as it lies.
@@ -427,14 +460,7 @@ export class ModelRuntime {
       if (typeof caches !== 'undefined') await caches.delete(CACHE_NAME).catch(() => undefined);
       throw new ShelfwiseError('model_corrupt', (e as Error).message, { cause: e });
     }
-    const rt = new ModelRuntime(
-      f.json.userDefinedMetadata.shelfwise.config,
-      params,
-      f.vocab,
-      f.json.userDefinedMetadata.shelfwise.version,
-      b,
-    );
-    rt.backendReason = reason;
+    const meta = f.json.userDefinedMetadata.shelfwise;
     // A part's file (the visit part's companions, the content part's tokens), checked against model.json.
     const partFile = async (p: { path: string; version: string }) => {
       const b = await f.file(p.path);
@@ -442,14 +468,35 @@ export class ModelRuntime {
         throw new Error(`${p.path} does not match model.json's version ${p.version}`);
       return b;
     };
-    const vm = f.json.userDefinedMetadata.shelfwise.visit;
+    let dir: ItemDirectory | null = null;
+    if (meta.items) {
+      let head: Head;
+      try {
+        head = decodeHead(await partFile({ path: meta.items.head, version: meta.items.version }), meta.items.m);
+      } catch (e) {
+        for (const t of Object.values(params)) t.dispose();
+        throw asShelfwiseError(e, 'model_corrupt', 'item directory: ');
+      }
+      dir = headTable(meta.items, head, params, meta.config, f.file);
+    }
+    const rt = new ModelRuntime(
+      meta.config,
+      params,
+      dir ? { ids: new Array<string>(params.item_emb.shape[0] - 1).fill('') } : f.vocab,
+      meta.version,
+      b,
+    );
+    rt.items = dir;
+    rt.backendReason = reason;
+    // The visit part's companions name the item table's rows: a sharded directory has none to name.
+    const vm = dir ? undefined : meta.visit;
     rt.visitMeta = vm ?? null;
     if (vm)
       rt.visitFile = async () => {
         const [b, mod] = await Promise.all([partFile(vm), import('./visit.js')]);
-        return { c: mod.decodeCompanions(b, rt.cfg.vocabSize), mod };
+        return { c: mod.decodeCompanions(b, rt.V), mod };
       };
-    const cm = f.json.userDefinedMetadata.shelfwise.content;
+    const cm = meta.content;
     if (cm)
       rt.contentFile = async () => {
         const [b, mod] = await Promise.all([partFile(cm), import('./content.js')]);
@@ -457,6 +504,115 @@ export class ModelRuntime {
       };
     await rt.embed([]); // warm-up: compiles shaders / kernels once
     return rt;
+  }
+
+  /** Rows of the item table the page holds (every product's, or those a sharded directory has looked up). */
+  get V(): number {
+    return this.itemEmb.length / this.cfg.d;
+  }
+
+  /**
+   * Makes the products `ids` known to the model where its item directory is sharded: fetches (once) the
+   * shards that hold them and adds their rows. An id in no shard is a product the model never saw; a shard
+   * that fails to load logs a warning and its products stay unknown this time. A no-op for an item table.
+   */
+  async ensure(ids: Iterable<string | undefined>): Promise<void> {
+    const it = this.items;
+    if (!it) return;
+    const want = new Map<number, Array<[string, number]>>();
+    for (const id of ids) {
+      if (id === undefined || this.rowOf.has(id) || it.absent.has(id)) continue;
+      const [sk, k] = itemKeys(id);
+      const h = it.head.get(`${sk}:${k}`);
+      if (h !== undefined) {
+        this.rowOf.set(id, h);
+        this.vocab.ids[h - 1] = id;
+        continue;
+      }
+      const n = sk % it.meta.shards;
+      let l = want.get(n);
+      if (!l) want.set(n, (l = []));
+      l.push([id, k]);
+    }
+    if (!want.size) return;
+    const got = await Promise.all(
+      [...want.keys()].map((n) => {
+        let p = it.shards.get(n);
+        if (!p) {
+          p = it
+            .file(shardFile(it.meta, n))
+            .then((b) => {
+              const s = decodeShard(b, it.meta.m);
+              return { s, index: new Map(Array.from(s.keys, (k, i) => [k, i])) };
+            })
+            .catch((e) => {
+              it.shards.delete(n); // asked again next time
+              if (!it.warned)
+                console.warn(
+                  `shelfwise: an item shard did not load, its products keep their place: ${(e as Error).message}`,
+                );
+              it.warned = true;
+              return null;
+            });
+          it.shards.set(n, p);
+        }
+        return p;
+      }),
+    );
+    if (this.disposed) return;
+    const add: Array<{ id: string; s: Shard; i: number }> = [];
+    [...want.values()].forEach((list, j) => {
+      const g = got[j];
+      if (g)
+        for (const [id, k] of list) {
+          const i = g.index.get(k);
+          if (i === undefined) it.absent.add(id);
+          else if (!this.rowOf.has(id) && !add.some((a) => a.id === id)) add.push({ id, s: g.s, i });
+        }
+    });
+    if (add.length) this.grow(add);
+  }
+
+  /** Adds rows for products found in the shards: the JS table, the backend's table and the return part's propensities. */
+  private grow(add: Array<{ id: string; s: Shard; i: number }>): void {
+    const it = this.items!,
+      d = this.cfg.d,
+      m = it.meta.m,
+      V0 = this.V,
+      V1 = V0 + add.length;
+    const E = new Float32Array(V1 * d);
+    E.set(this.itemEmb);
+    const w = this.returnW;
+    const ret = w ? new Float32Array(V1) : null;
+    ret?.set(w!.item);
+    add.forEach(({ id, s, i }, k) => {
+      decodeCode(it.codebooks, m, d, s.codes, i * m, E, (V0 + k) * d);
+      if (ret && s.ret) ret[V0 + k] = s.ret[i] * (it.meta.retScale ?? 0) + (it.meta.retMin ?? 0);
+      this.rowOf.set(id, V0 + k);
+      this.vocab.ids[V0 + k - 1] = id;
+    });
+    this.itemEmb = E;
+    this.params.item_emb.dispose();
+    this.params.item_emb = tf.tensor2d(E, [V1, d]);
+    if (w && ret) {
+      w.item = ret;
+      this.params.ret_item?.dispose();
+      this.params.ret_item = tf.tensor2d(ret, [V1, 1]);
+    }
+    if (this.itemT) {
+      this.itemT.dispose();
+      this.itemT = tf.tidy(() => tf.transpose(this.params.item_emb)) as tf.Tensor2D;
+    }
+    // Events of these products now count in the history the model reads; catalog logits grew.
+    this.knownFor = null;
+    this.biasLogits = null;
+  }
+
+  /** The sample rows' weight in catalog logits: each stands for the many products it was drawn from. */
+  private weighSample(z: Float32Array): Float32Array {
+    const s = this.items?.sample;
+    if (s) for (let r = s.from; r < s.from + s.count && r < z.length; r++) z[r] += s.logWeight;
+    return z;
   }
 
   /** First index of the window the model reads for a known-history length n (inputs.ts, shared with offline evaluation). */
@@ -577,6 +733,7 @@ export class ModelRuntime {
     const itemT = this.itemT;
     const logits = itemT ? tf.tidy(() => tf.reshape(tf.matMul(user as tf.Tensor2D, itemT), [-1])) : null;
     const [uv, pv, zv] = await Promise.all([user.data(), probs.data(), logits?.data()]);
+    if (zv) this.weighSample(zv as Float32Array);
     user.dispose();
     probs.dispose();
     logits?.dispose();
@@ -726,7 +883,7 @@ export class ModelRuntime {
         all.map((k) => k.row),
         all.map((k) => k.ts),
         now,
-        this.cfg.vocabSize,
+        this.V,
       )
     );
   }
@@ -779,7 +936,7 @@ export class ModelRuntime {
     }
     const all = this.known(history);
     const user = this.biased(emb.user);
-    const z = emb.logits?.length === this.cfg.vocabSize ? this.withBias(emb.logits) : this.catalogLogits(user);
+    const z = emb.logits?.length === this.V ? this.withBias(emb.logits) : this.weighSample(this.catalogLogits(user));
     const cands = w && returnCandidates(asSeq(all), this.cfg.returnItems!);
     const m = w && cands ? mixture(z, user, cands, w) : null;
     const ret = new Set<number>(); // rows the return part brought more mass to than the catalog (at most returnItems)
@@ -831,7 +988,7 @@ export class ModelRuntime {
   private catalogLogits(user: Float32Array): Float32Array {
     const d = this.cfg.d,
       E = this.itemEmb,
-      V = this.cfg.vocabSize,
+      V = this.V,
       z = new Float32Array(V);
     const d4 = d - (d % 4);
     for (let i = 0, o = 0; i < V; i++, o += d) {
@@ -900,6 +1057,47 @@ export class ModelRuntime {
     for (const t of Object.values(this.params)) t.dispose();
     this.itemT?.dispose();
   }
+}
+
+/**
+ * The page's first item table from a sharded directory's head: row 0 padding, the popular products, then the
+ * sample rows. Sets `item_emb` (and the return part's `ret_item`) in `params`, and drops the codebooks'
+ * tensor (they stay on the JS side, to decode the shards' codes).
+ */
+function headTable(
+  meta: ItemsMeta,
+  head: Head,
+  params: Params,
+  cfg: ModelConfig,
+  file: (rel: string) => Promise<ArrayBuffer>,
+): ItemDirectory {
+  const d = cfg.d,
+    m = meta.m,
+    p = head.keys.length,
+    V = 1 + p + head.samples;
+  const codebooks = params.item_pq.dataSync() as Float32Array;
+  params.item_pq.dispose();
+  delete params.item_pq;
+  const E = new Float32Array(V * d);
+  for (let r = 1; r < V; r++) decodeCode(codebooks, m, d, head.codes, (r - 1) * m, E, r * d);
+  params.item_emb = tf.tensor2d(E, [V, d]);
+  if (hasReturn(cfg)) {
+    const ret = new Float32Array(V);
+    if (head.ret) for (let r = 1; r < V; r++) ret[r] = head.ret[r - 1] * (meta.retScale ?? 0) + (meta.retMin ?? 0);
+    params.ret_item = tf.tensor2d(ret, [V, 1]);
+  }
+  const index = new Map<string, number>();
+  for (let i = 0; i < p; i++) index.set(`${head.shardKeys[i]}:${head.keys[i]}`, i + 1);
+  return {
+    meta,
+    codebooks,
+    head: index,
+    sample: { from: 1 + p, count: head.samples, logWeight: head.logWeight },
+    absent: new Set(),
+    shards: new Map(),
+    file,
+    warned: false,
+  };
 }
 
 /** Known events as the sequence the encoder and the history features read (prevTs: the event before them). */

@@ -6,6 +6,7 @@
  */
 import type { ContentMeta } from './content.js';
 import type { VisitMeta } from './visit.js';
+import { checkItemsMeta, CODEBOOK, type ItemsMeta } from './items.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkConfig, MAX_PARAMS, type ModelConfig } from './config.js';
 import { paramShapes, type Params } from './encoder.js';
@@ -22,6 +23,11 @@ export interface ShelfwiseMeta {
   visit?: VisitMeta;
   /** The content part's token vectors (content.ts), where the model was trained with it. */
   content?: ContentMeta;
+  /**
+   * A sharded item directory (items.ts) instead of an item table in the weights: the page fetches the
+   * codes of the products it shows. Absent: `item_emb` holds every product, `vocab` names them.
+   */
+  items?: ItemsMeta;
 }
 
 export interface WeightSpec {
@@ -158,6 +164,7 @@ export function checkModelJson(json: unknown): ModelJson {
       ![v.decay, v.lambdaNew, v.lambdaReturning].every(frac))
   )
     throw new Error('model.json: shelfwise.visit needs a path, a version, and decay and λs between 0 and 1');
+  if (meta.items !== undefined) meta.items = checkItemsMeta(meta.items, meta.config.d);
   // The manifest is bounded before any shard is fetched or any byte allocated.
   const groups = j.weightsManifest;
   if (groups.length > MAX_SHARDS) throw new Error(`model.json: ${groups.length} weight groups (at most ${MAX_SHARDS})`);
@@ -214,8 +221,17 @@ export function decodeParams(json: ModelJson, shards: ArrayBuffer[]): Params {
   }
   const named = tf.io.decodeWeights(buf.buffer, specs);
   const params: Params = {};
+  const items = json.userDefinedMetadata.shelfwise.items;
+  // A sharded model ships the codebooks; its item rows (and their return propensities) come from the shards.
+  const shapes = items
+    ? [
+        ['item_pq', [items.m * CODEBOOK, cfg.d / items.m]] as [string, number[]],
+        ...paramShapes(cfg).filter(([n]) => n !== 'item_emb' && n !== 'ret_item'),
+      ]
+    : paramShapes(cfg);
+  const table = items ? 'item_pq' : 'item_emb';
   try {
-    for (const [name, shape] of paramShapes(cfg)) {
+    for (const [name, shape] of shapes) {
       const t = named[name];
       if (!t) throw new Error(`model weights: parameter ${name} missing`);
       if (t.shape.join(',') !== shape.join(','))
@@ -224,8 +240,8 @@ export function decodeParams(json: ModelJson, shards: ArrayBuffer[]): Params {
         );
       params[name] = t;
     }
-    const bad = (params.item_emb.dataSync() as Float32Array).some((v) => !Number.isFinite(v));
-    if (bad) throw new Error('model weights: item_emb contains NaN or infinite values');
+    const bad = (params[table].dataSync() as Float32Array).some((v) => !Number.isFinite(v));
+    if (bad) throw new Error(`model weights: ${table} contains NaN or infinite values`);
   } catch (e) {
     for (const t of Object.values(named)) t.dispose();
     throw e;

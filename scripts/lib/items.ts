@@ -1,0 +1,231 @@
+/**
+ * Writes and reads a sharded item directory (src/model/items.ts): the item table product-quantized into
+ * codebooks and per-product codes, the codes spread over shard files by a hash of each product's id, and a
+ * head file with the most popular products and a uniform sample of the rest.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  CODEBOOK,
+  decodeCode,
+  decodeHead,
+  decodeShard,
+  encodeHead,
+  encodeShard,
+  itemKeys,
+  shardFile,
+  type ItemsMeta,
+} from '../../src/model/items.js';
+import { contentVersion } from '../../src/model/weights.js';
+import { rng } from './windows.js';
+
+/** Bytes per product code (sub-spaces of the item vector): 16 at d 64 (four dimensions each), at most 16 that divide d. */
+export function codeBytes(d: number): number {
+  for (let m = Math.min(16, d); m > 1; m--) if (d % m === 0) return m;
+  return 1;
+}
+/** `--items auto` shards a catalog above this many products (an item table of d bytes each then outgrows the page's budget). */
+export const SHARD_ABOVE = 5000;
+/** Products per shard file, on average: a page of 48 products then costs about 48 × 0.7 KB. */
+export const PER_SHARD = 32;
+/** Popular products in the head file (ranked without any fetch), and sample rows beside them. */
+export const HEAD_POPULAR = 2048;
+export const HEAD_SAMPLE = 2048;
+
+/** The head's and shards' sizes (defaults above). */
+export interface HeadSizes {
+  popular?: number;
+  sample?: number;
+  perShard?: number;
+}
+
+/**
+ * Product quantization of rows 1..V-1 of a [V, d] table: m sub-spaces of d/m dimensions, 256 centroids each
+ * (k-means on up to 65,536 rows, then every row assigned to its nearest centroid per sub-space).
+ */
+export function productQuantize(
+  table: Float32Array,
+  d: number,
+  m: number,
+  o: { iters?: number; seed?: number } = {},
+): { codebooks: Float32Array; codes: Uint8Array } {
+  const n = table.length / d - 1,
+    w = d / m,
+    K = CODEBOOK;
+  const rand = rng(o.seed ?? 1);
+  const fitRows = Math.min(n, 65_536);
+  const pick = Array.from({ length: n }, (_, i) => i + 1);
+  for (let i = 0; i < fitRows; i++) {
+    const j = i + Math.floor(rand() * (n - i));
+    [pick[i], pick[j]] = [pick[j], pick[i]];
+  }
+  const codebooks = new Float32Array(m * K * w);
+  const codes = new Uint8Array(n * m);
+  const nearest = (s: number, row: number): number => {
+    let best = 0,
+      bestD = Infinity;
+    const c0 = s * K * w,
+      x0 = row * d + s * w;
+    for (let k = 0; k < K; k++) {
+      let dist = 0;
+      for (let j = 0; j < w; j++) {
+        const t = table[x0 + j] - codebooks[c0 + k * w + j];
+        dist += t * t;
+      }
+      if (dist < bestD) {
+        bestD = dist;
+        best = k;
+      }
+    }
+    return best;
+  };
+  for (let s = 0; s < m; s++) {
+    const c0 = s * K * w;
+    for (let k = 0; k < K; k++) {
+      const row = pick[k % fitRows];
+      for (let j = 0; j < w; j++) codebooks[c0 + k * w + j] = table[row * d + s * w + j];
+    }
+    const sum = new Float64Array(K * w),
+      cnt = new Int32Array(K);
+    for (let it = 0; it < (o.iters ?? 12); it++) {
+      sum.fill(0);
+      cnt.fill(0);
+      for (let i = 0; i < fitRows; i++) {
+        const row = pick[i],
+          k = nearest(s, row);
+        cnt[k]++;
+        for (let j = 0; j < w; j++) sum[k * w + j] += table[row * d + s * w + j];
+      }
+      for (let k = 0; k < K; k++) {
+        // An empty centroid takes a random row: every one of the 256 codes stays in use.
+        const row = pick[Math.floor(rand() * fitRows)];
+        for (let j = 0; j < w; j++)
+          codebooks[c0 + k * w + j] = cnt[k] ? sum[k * w + j] / cnt[k] : table[row * d + s * w + j];
+      }
+    }
+    for (let i = 0; i < n; i++) codes[i * m + s] = nearest(s, i + 1);
+  }
+  return { codebooks, codes };
+}
+
+/** The [V, d] table the codes stand for (row 0 zero): what the page computes from them. */
+export function decodeTable(codebooks: Float32Array, codes: Uint8Array, d: number, m: number): Float32Array {
+  const n = codes.length / m;
+  const out = new Float32Array((n + 1) * d);
+  for (let i = 0; i < n; i++) decodeCode(codebooks, m, d, codes, i * m, out, (i + 1) * d);
+  return out;
+}
+
+/**
+ * Writes items/: the head (the first HEAD_POPULAR rows, which the trainer orders by popularity, and a
+ * uniform sample of the rest) and the shards. `ret`: the return part's per-row propensity (row 0 first).
+ */
+export function writeItemDirectory(
+  dir: string,
+  ids: string[],
+  codes: Uint8Array,
+  m: number,
+  ret: Float32Array | null,
+  o: HeadSizes = {},
+): ItemsMeta {
+  const n = ids.length;
+  const folder = path.join(dir, 'items');
+  fs.rmSync(folder, { recursive: true, force: true });
+  fs.mkdirSync(folder, { recursive: true });
+  let retMin = 0,
+    retScale = 0,
+    retQ: Uint8Array | null = null;
+  if (ret) {
+    let lo = Infinity,
+      hi = -Infinity;
+    for (let r = 1; r <= n; r++) {
+      lo = Math.min(lo, ret[r]);
+      hi = Math.max(hi, ret[r]);
+    }
+    retMin = lo;
+    retScale = hi > lo ? (hi - lo) / 255 : 0;
+    retQ = new Uint8Array(n);
+    for (let i = 0; i < n; i++) retQ[i] = retScale ? Math.round((ret[i + 1] - lo) / retScale) : 0;
+  }
+  const keys = ids.map(itemKeys);
+  const p = Math.min(o.popular ?? HEAD_POPULAR, n);
+  const rest = n - p;
+  const s = Math.min(o.sample ?? HEAD_SAMPLE, rest);
+  const rand = rng(1);
+  const pool = Array.from({ length: rest }, (_, i) => p + i);
+  for (let i = 0; i < s; i++) {
+    const j = i + Math.floor(rand() * (rest - i));
+    [pool[i], pool[j]] = [pool[j], pool[i]];
+  }
+  const rows = [...Array.from({ length: p }, (_, i) => i), ...pool.slice(0, s)];
+  const headCodes = new Uint8Array(rows.length * m);
+  rows.forEach((r, i) => headCodes.set(codes.subarray(r * m, r * m + m), i * m));
+  const head = encodeHead(
+    keys.slice(0, p).map((k) => k[0]),
+    keys.slice(0, p).map((k) => k[1]),
+    headCodes,
+    s,
+    s ? Math.log(rest / s) : 0,
+    m,
+    retQ ? Uint8Array.from(rows, (r) => retQ[r]) : null,
+  );
+  fs.writeFileSync(path.join(folder, 'head.bin'), head);
+  const shards = Math.max(1, Math.ceil(n / (o.perShard ?? PER_SHARD)));
+  const members: number[][] = Array.from({ length: shards }, () => []);
+  keys.forEach(([sk], i) => members[sk % shards].push(i));
+  const meta: ItemsMeta = {
+    path: 'items/',
+    shards,
+    m,
+    head: 'items/head.bin',
+    version: contentVersion(head),
+    ...(ret ? { retMin, retScale } : {}),
+  };
+  members.forEach((list, k) => {
+    const c = new Uint8Array(list.length * m);
+    list.forEach((i, j) => c.set(codes.subarray(i * m, i * m + m), j * m));
+    fs.writeFileSync(
+      path.join(dir, shardFile(meta, k)),
+      encodeShard(
+        list.map((i) => keys[i][1]),
+        c,
+        m,
+        retQ ? Uint8Array.from(list, (i) => retQ[i]) : null,
+      ),
+    );
+  });
+  return meta;
+}
+
+/** Reads every product's code back (in `ids` order) from a written directory; throws if one is missing. */
+export function readItemCodes(
+  dir: string,
+  meta: ItemsMeta,
+  ids: string[],
+): { codes: Uint8Array; ret: Float32Array | null } {
+  const m = meta.m;
+  const codes = new Uint8Array(ids.length * m);
+  const head = decodeHead(toArrayBuffer(fs.readFileSync(path.join(dir, meta.head))), m);
+  let ret: Float32Array | null = head.ret ? new Float32Array(ids.length + 1) : null;
+  const cache = new Map<number, { s: ReturnType<typeof decodeShard>; index: Map<number, number> }>();
+  ids.forEach((id, i) => {
+    const [sk, k] = itemKeys(id);
+    const n = sk % meta.shards;
+    let g = cache.get(n);
+    if (!g) {
+      const s = decodeShard(toArrayBuffer(fs.readFileSync(path.join(dir, shardFile(meta, n)))), m);
+      g = { s, index: new Map(Array.from(s.keys, (x, j) => [x, j])) };
+      cache.set(n, g);
+    }
+    const j = g.index.get(k);
+    if (j === undefined) throw new Error(`item directory: ${id} is in no shard`);
+    codes.set(g.s.codes.subarray(j * m, j * m + m), i * m);
+    if (ret && g.s.ret) ret[i + 1] = g.s.ret[j] * (meta.retScale ?? 0) + (meta.retMin ?? 0);
+    else ret = null;
+  });
+  return { codes, ret };
+}
+
+function toArrayBuffer(b: Buffer): ArrayBuffer {
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+}
