@@ -207,7 +207,9 @@ let visitFit: { c: Companions; meta: VisitMeta; valid: Record<string, number> } 
 const splitFlags = { cutoff: f.cutoff, minCount: f.minCount, excludeSeen: f.excludeSeen };
 for (const q of quants) {
   const dir = q === f.quantize ? out : path.join(ROOT, '.cache/models', path.basename(out) + '-' + q);
-  let { bytes } = await saveModelDir(dir, r.params, cfg, vocab, q as 'float32', { sharded: sharded ? codeBytes(cfg.d) : 0 });
+  let { bytes } = await saveModelDir(dir, r.params, cfg, vocab, q as 'float32', {
+    sharded: sharded ? codeBytes(cfg.d) : 0,
+  });
   // The content part's token vectors (float32 trained; uint8 in the file), for products added since.
   if (contentPart) {
     const w = r.params.content_w.dataSync() as Float32Array;
