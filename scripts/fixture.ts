@@ -92,6 +92,21 @@ export function makeContentFixture(dir: string, shipped: string): void {
   disposeParams(m.params);
 }
 
+/**
+ * The shipped model as a sharded item directory (items.ts), with a small head (200 popular products, 500
+ * sample rows) and 8 products per shard, so that most of a grid's products come from shards.
+ */
+export async function makeShardedFixture(dir: string, shipped: string): Promise<void> {
+  const out = path.join(dir, 'sharded-model');
+  fs.rmSync(out, { recursive: true, force: true });
+  const m = loadModelDir(shipped);
+  await saveModelDir(out, m.params, m.cfg, m.vocab, 'uint8', {
+    sharded: 16,
+    sizes: { popular: 200, sample: 500, perShard: 8 },
+  });
+  disposeParams(m.params);
+}
+
 if (path.resolve(process.argv[1] ?? '') === path.resolve(new URL(import.meta.url).pathname)) {
   const n = parseFlags('fixture', 'tsx scripts/fixture.ts [--items 200] [--products 24]', () => {
     const { values } = parseArgs({
@@ -103,5 +118,6 @@ if (path.resolve(process.argv[1] ?? '') === path.resolve(new URL(import.meta.url
   const dir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../e2e/.fixture');
   await makeFixture(dir, n[0], n[1]);
   makeContentFixture(dir, path.resolve(dir, '../../models/online-retail'));
+  await makeShardedFixture(dir, path.resolve(dir, '../../models/online-retail'));
   console.log(`fixture model and shop page in ${dir}`);
 }

@@ -60,7 +60,8 @@ export function scoreExamples(
   visit: VisitPart | null = null,
   cold: ColdItems | null = null,
 ): void {
-  const B = 256;
+  // Examples per batch: at most 2^25 scores (128 MB) at once, within the wasm backend's 4 GB memory at any catalog size.
+  const B = Math.max(1, Math.min(256, Math.floor(2 ** 25 / (cfg.vocabSize + (cold?.vectors.length ?? 0)))));
   // The item table transposed once: a matmul with a transposed operand is several times slower on wasm.
   // Products the model has no row for follow its rows, with their vectors from content (the content part).
   const C = cold?.vectors.length ?? 0;

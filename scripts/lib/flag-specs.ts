@@ -291,6 +291,24 @@ const DATA = {
   },
 } as const satisfies Record<string, FlagSpec>;
 
+const SYNTH = {
+  products: {
+    type: 'string',
+    default: '1000000',
+    value: 'N',
+    help: "Products in the synthetic catalog (dunnhumby's real products, in variants above its 92,353).",
+  },
+  name: { type: 'string', value: 'NAME', help: "The log's name in .cache/data/ (default synth-<products>)." },
+  'events-per-product': {
+    type: 'string',
+    default: '3',
+    value: 'N',
+    help: "About this many events per product: Online Retail's shoppers are replayed as often as that needs.",
+  },
+  zipf: { type: 'string', default: '0.6', value: 'S', help: 'Popularity within a category: rank r ∝ 1 / (r + 1)^S.' },
+  seed: { type: 'string', default: '1', value: 'N', help: 'Seed of the catalog order and of every draw.' },
+} as const satisfies Record<string, FlagSpec>;
+
 export const COMMANDS = {
   data: {
     usage:
@@ -299,6 +317,7 @@ export const COMMANDS = {
   },
   train: { usage: 'npm run train -- --dataset <name|file.tsv> [flags]', flags: TRAIN },
   evaluate: { usage: 'npm run evaluate -- --model DIR --dataset <name|file.tsv> [flags]', flags: EVALUATE },
+  synth: { usage: 'npm run synth -- [--products N] [flags]', flags: SYNTH },
 } as const;
 
 /** The flag reference in Markdown (docs/flags.md), one table per command. */

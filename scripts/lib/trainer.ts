@@ -21,6 +21,7 @@ import { prefixed, saveCheckpoint } from './checkpoint.js';
 import { contentVersion } from '../../src/model/weights.js';
 import { flatParams, GradWorkers } from './grad-pool.js';
 import { dropMask, effectiveTable, type ContentIndex } from './content.js';
+import { SPARSE_ABOVE, SparseRows } from './sparse-rows.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -124,7 +125,9 @@ export async function trainStep(
   lossOpts: StepLoss,
   perBatch?: number,
   view?: (p: Params, seed: number) => Params,
+  sparse?: SparseRows | null,
 ): Promise<{ loss: number; flops: number }> {
+  if (sparse) return sparseStep(params, names, cfg, opt, sparse, batch, seed, lossOpts, perBatch);
   const W = 1 + (ws?.size ?? 0);
   const shares = Array.from({ length: W }, (_, k) => batch.filter((_, i) => i % W === k)).filter((s) => s.length > 0);
   const packed = shares.map((s) => packWindows(s, cfg));
@@ -178,6 +181,45 @@ export async function trainStep(
     0,
   );
   return { loss, flops };
+}
+
+/** A row-sparse step (sparse-rows.ts): the batch on the rows it uses, one thread; Adam for the rest as usual. */
+async function sparseStep(
+  params: Record<string, tf.Variable>,
+  names: string[],
+  cfg: ModelConfig,
+  opt: tf.Optimizer,
+  sparse: SparseRows,
+  batch: Window[],
+  seed: number,
+  lossOpts: StepLoss,
+  perBatch?: number,
+): Promise<{ loss: number; flops: number }> {
+  const p = packWindows(batch, cfg);
+  const total = p.targets.pairWeight ? p.targets.pairWeight.reduce((a, b) => a + b, 0) : p.targets.pairItem.length;
+  const scale = total / (perBatch ?? (total || 1));
+  const g = sparse.gather(p.inp, p.targets, lossOpts.sampled ?? 0, seed);
+  const sub = sparse.variables(g.rows);
+  const model: Params = { ...params, ...sub };
+  const dense = names.filter((k) => k !== 'item_emb' && k !== 'ret_item');
+  const r = tf.variableGrads(
+    () => nextItemLoss(model, g.cfg, g.inp, g.targets, { ...lossOpts, negRows: g.negRows, training: true, seed }),
+    [...dense.map((k) => params[k]), sub.item_emb, ...(sub.ret_item ? [sub.ret_item] : [])],
+  );
+  const loss = (await r.value.data())[0];
+  const scaled = tf.tidy(() =>
+    Object.fromEntries(Object.entries(r.grads).map(([k, t]) => [k, tf.mul(t, scale)] as const)),
+  );
+  const lr = (opt as unknown as { learningRate: number }).learningRate;
+  sparse.apply(
+    g.rows,
+    scaled[sub.item_emb.name].dataSync() as Float32Array,
+    sub.ret_item ? (scaled[sub.ret_item.name].dataSync() as Float32Array) : null,
+    lr,
+  );
+  opt.applyGradients(Object.fromEntries(dense.map((k) => [k, scaled[params[k].name]])));
+  for (const t of [r.value, ...Object.values(r.grads), ...Object.values(scaled), ...Object.values(sub)]) t.dispose();
+  return { loss, flops: stepFlops(cfg, p.inp.batch, p.inp.len, p.targets.positions.length, lossOpts.sampled ?? 0) };
 }
 
 /** Adam's running bias-correction products (tfjs keeps them outside getWeights). */
@@ -312,8 +354,24 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
   const peak = matmulPeak(cfg.d, cfg.vocabSize);
   const shapes = paramShapes(cfg);
   const names = [...shapes.map(([k]) => k), ...(content ? ['content_w'] : [])];
+  // A large catalog with a sampled softmax: steps on the rows each batch uses (one thread; the dense
+  // alternative copies and updates the whole table every step).
+  const sparse =
+    cfg.vocabSize > SPARSE_ABOVE &&
+    (o.sampled ?? 0) > 0 &&
+    (o.negatives ?? 'mixed') === 'mixed' &&
+    !content &&
+    !emaW &&
+    !o.weightDecay
+      ? new SparseRows(params, cfg, o.adamBeta2 ?? 0.999)
+      : null;
+  if (sparse && !o.quiet)
+    log(
+      `row-sparse steps: ${cfg.vocabSize - 1} products, the item table updated where each batch uses it (one thread)`,
+    );
   const decayed = shapes.filter(([, shape]) => shape.length === 2).map(([k]) => params[k]);
-  const workers = (o.workers ?? 1) > 1 && !content ? await GradWorkers.start((o.workers ?? 1) - 1, cfg) : null;
+  const workers =
+    (o.workers ?? 1) > 1 && !content && !sparse ? await GradWorkers.start((o.workers ?? 1) - 1, cfg) : null;
   const t0 = performance.now(),
     seqs0 = seqs;
   const validSets = [
@@ -377,6 +435,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
           { sampled: o.sampled, negatives: o.negatives, maskSeen: o.maskSeen, labelSmoothing: o.labelSmoothing },
           perBatch,
           view ?? undefined,
+          sparse,
         );
         if (o.weightDecay) {
           const keep = 1 - lr * o.weightDecay;
@@ -406,6 +465,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
         }
       }
       if (!o.quiet) process.stderr.write('\n');
+      sparse?.sync(params);
       const model = emaW ?? params;
       const { m, score, note } = validate(model);
       const raw = emaW
@@ -422,6 +482,7 @@ export async function train(split: Split, cfg: ModelConfig, o: TrainOptions): Pr
       } else if (o.plateau && !outOfTime) {
         plateauScale *= o.plateau;
         if (!emaW) for (const [k, v] of Object.entries(params)) v.assign(bestParams[k]);
+        sparse?.load(params);
         log(`no gain: back to epoch ${bestEpoch + 1}'s weights, learning rate × ${o.plateau}`);
       }
       if (o.checkpointDir) {

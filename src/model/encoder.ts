@@ -457,6 +457,11 @@ export interface LossOptions extends RunOptions {
    * the items its softmax ranges over), a pull toward less confident scores.
    */
   labelSmoothing?: number;
+  /**
+   * `mixed` only: the uniform draws themselves, instead of drawing `sampled` rows here (a trainer that steps
+   * on the batch's rows of the item table passes the draws it made over the whole catalog, renumbered).
+   */
+  negRows?: Int32Array;
 }
 
 /** `n` item rows drawn uniformly from 1..vocabSize-1 (with repeats), the same for the same seed. */
@@ -678,7 +683,7 @@ export function nextItemLoss(
     const set = new Set<number>();
     for (const x of tgIds) set.add(x);
     for (const x of inp.items) if (x > 0) set.add(x);
-    for (const x of uniformDraws(opts.seed ?? 1, opts.sampled, cfg.vocabSize)) set.add(x);
+    for (const x of opts.negRows ?? uniformDraws(opts.seed ?? 1, opts.sampled, cfg.vocabSize)) set.add(x);
     const logits = mm(h, lookup(params.item_emb, Int32Array.from(set)), true);
     if (eps > 0) meanLogit = tf.mean(logits, 1);
     lse = logSumExpRows(logits);
