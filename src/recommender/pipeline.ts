@@ -73,8 +73,9 @@ export async function rankWithModel(
   o: RankOptions,
 ): Promise<{ ranked: Ranked[]; info: Omit<RankInfo, 'ms'> }> {
   const known = modelHistory(history);
-  // A sharded catalog: the codes of the history's and the candidates' products (fetched once per shard).
-  await rt.ensure([...known.map((e) => e.itemId), ...cands.map((c) => c.id)]);
+  // A sharded catalog: the codes of the history's and the candidates' products (fetched once per shard;
+  // none for a shopper without history, whose grid keeps the merchant's order).
+  if (known.length) await rt.ensure([...known.map((e) => e.itemId), ...cands.map((c) => c.id)]);
   const emb = await rt.embed(known);
   const n = cands.length,
     rows = new Int32Array(n);

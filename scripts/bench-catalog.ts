@@ -1,0 +1,192 @@
+/**
+ * npm run bench (its catalog part): the SDK in headless Chromium with a sharded item directory of 10,000,
+ * 100,000 and 1,000,000 products (wasm):
+ *  - bytes before the first personalized ranking on a first visit (a 48-product grid), and on a later page
+ *    with 48 other products (the model cached: the new products' shards);
+ *  - interaction → grid reordered at 1,000 candidates, p50/p95, 50 events of history;
+ *  - the page's JS heap after that (after a garbage collection), and the tensors' bytes.
+ * The models have the shipped model's architecture and weights as initialized (the figures measure bytes,
+ * time and memory, which do not depend on the values); product ids s0 … s<N-1> as `npm run synth` names them.
+ * They are built once into .cache/catalog-models/ (the 1M one takes about a minute) and served from dist/catalog/.
+ * Writes bench-out/catalog.json and the "Catalog size" section of BENCHMARKS.md.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { launch, serve } from './lib/browser.js';
+import { updateSection } from './lib/benchmd.js';
+import { pct, writeBenchPage } from './lib/benchpage.js';
+import { initBackend } from './lib/backend.js';
+import { disposeParams, saveModelDir } from './lib/modeldir.js';
+import { codeBytes } from './lib/items.js';
+import { initParams } from '../src/model/encoder.js';
+import { checkModelJson } from '../src/model/weights.js';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const SIZES = (process.env.BENCH_CATALOG_SIZES ?? '10000,100000,1000000').split(',').map(Number);
+const shipped = checkModelJson(JSON.parse(fs.readFileSync(path.join(ROOT, 'models/online-retail/model.json'), 'utf8')))
+  .userDefinedMetadata.shelfwise.config;
+
+async function model(n: number): Promise<string> {
+  const dir = path.join(ROOT, '.cache/catalog-models', String(n));
+  if (!fs.existsSync(path.join(dir, 'model.json'))) {
+    await initBackend('wasm');
+    const cfg = { ...shipped, vocabSize: n + 1 };
+    const params = initParams(cfg, 1);
+    const t0 = performance.now();
+    await saveModelDir(dir, params, cfg, { ids: Array.from({ length: n }, (_, i) => `s${i}`) }, 'uint8', {
+      sharded: codeBytes(cfg.d),
+    });
+    disposeParams(params);
+    console.log(`built the ${n}-product model in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  }
+  const link = path.join(ROOT, 'dist/catalog', String(n));
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.rmSync(link, { recursive: true, force: true });
+  fs.symlinkSync(dir, link);
+  return `/dist/catalog/${n}/model.json`;
+}
+
+/** n distinct products of an N-product catalog, drawn with a seed (none of them among the head's 2,048). */
+function products(N: number, n: number, seed: number): string[] {
+  const out = new Set<string>();
+  let s = seed;
+  while (out.size < n) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    out.add(`s${2048 + (s % (N - 2048))}`);
+  }
+  return [...out];
+}
+
+const shop = (
+  url: string,
+  ids: string[],
+) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>catalog shop</title><link rel="icon" href="data:,">
+<script>window.shelfwise=window.shelfwise||function(){(shelfwise.q=shelfwise.q||[]).push(arguments)};
+addEventListener('shelfwise:rank',function(){(window.__ranks=window.__ranks||[]).push(performance.now());});</script>
+<script async src="/dist/shelfwise.js" data-model="${url}" data-backend="wasm"></script></head>
+<body><ul data-shelfwise-grid>${ids.map((id) => `<li data-shelfwise-item="${id}">${id}</li>`).join('')}</ul></body></html>`;
+
+writeBenchPage(ROOT);
+const srv = await serve();
+const browser = await launch();
+const results: Record<string, Record<string, number>> = {};
+try {
+  for (const N of SIZES) {
+    const url = await model(N);
+    for (const [name, seed] of [
+      ['a', 1],
+      ['b', 2],
+    ] as const)
+      fs.writeFileSync(path.join(ROOT, `dist/catalog-shop-${N}-${name}.html`), shop(url, products(N, 48, seed)));
+    // First visit, then a later page with 48 other products in the same browser (model files cached).
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    // Bytes of everything that finished before the page's k-th ranking (the document's own too, or not).
+    const bytesBefore = async (k: number, countDocument: boolean) => {
+      await page.waitForFunction((k) => ((window as any).__ranks?.length ?? 0) >= k, k, { timeout: 120_000 });
+      return page.evaluate(
+        ([k, doc]) => {
+          const first = (window as any).__ranks[k - 1] as number;
+          const nav = (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming)?.transferSize ?? 0;
+          const res = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter(
+            (e) => e.responseEnd <= first,
+          );
+          return (doc ? nav : 0) + res.reduce((n, e) => n + e.transferSize, 0);
+        },
+        [k, countDocument] as const,
+      );
+    };
+    // A new shopper: the merchant's order first, then the first click's ranking is the first personalized one.
+    await page.goto(`${srv.url}/dist/catalog-shop-${N}-a.html`);
+    await bytesBefore(1, true);
+    await page.click('li:nth-child(5)');
+    const first = await bytesBefore(2, true);
+    await page.click('li:nth-child(9)');
+    await page.waitForFunction(() => (window as any).__ranks.length >= 3);
+    // The next product page, 48 other products: the history's rows are known, its products' shards are not.
+    await page.goto(`${srv.url}/dist/catalog-shop-${N}-b.html`);
+    const later = await bytesBefore(1, false);
+    await ctx.close();
+
+    // Interaction latency at 1,000 candidates and the page's memory, in the ES module build.
+    const c2 = await browser.newContext();
+    const p2 = await c2.newPage();
+    await p2.addInitScript('window.__name = window.__name || ((f) => f);');
+    await p2.goto(srv.url + '/dist/bench.html');
+    const r = await p2.evaluate(
+      async ({ url, cands }) => {
+        const { createRecommender } = await import('/dist/esm/index.js' as string);
+        const rt = await import('/dist/esm/runtime.js' as string);
+        const rec = await createRecommender({ model: url, backend: 'wasm' });
+        await rec.forget();
+        if (!(await rec.ready)) throw new Error('the model did not load');
+        for (let i = 0; i < 50; i++)
+          await rec.track({ type: i % 5 === 4 ? 'add_to_cart' : 'view', itemId: cands[(i * 37) % 1000] });
+        const grid = document.getElementById('grid')!;
+        for (const id of cands) {
+          const li = document.createElement('div');
+          li.setAttribute('data-shelfwise-item', id);
+          li.textContent = id;
+          grid.appendChild(li);
+        }
+        let resolve: () => void = () => {};
+        const g = rec.bindGrid(grid, {
+          reorder: 'immediate',
+          animationMs: 0,
+          capture: false,
+          onReorder: () => resolve(),
+        });
+        const t0 = performance.now();
+        await g.refresh();
+        const firstGrid = performance.now() - t0;
+        const times: number[] = [];
+        for (let k = 0; k < 220; k++) {
+          const done = new Promise<void>((r) => (resolve = r));
+          const t = performance.now();
+          void rec.track({ type: 'click', itemId: cands[(k * 101) % 1000] });
+          await done;
+          times.push(performance.now() - t);
+        }
+        g.unbind();
+        return { times: times.slice(20), firstGrid, tensorBytes: rt.tf.memory().numBytes as number };
+      },
+      { url, cands: products(N, 1000, 3) },
+    );
+    const cdp = await c2.newCDPSession(p2);
+    await cdp.send('HeapProfiler.collectGarbage');
+    const heap = (await cdp.send('Runtime.getHeapUsage')).usedSize;
+    await c2.close();
+    results[N] = {
+      first,
+      later,
+      p50: pct(r.times, 0.5),
+      p95: pct(r.times, 0.95),
+      firstGrid: r.firstGrid,
+      heap,
+      tensorBytes: r.tensorBytes,
+    };
+    console.log(N, JSON.stringify(results[N]));
+  }
+} finally {
+  await browser.close();
+  await srv.close();
+}
+fs.mkdirSync(path.join(ROOT, 'bench-out'), { recursive: true });
+fs.writeFileSync(path.join(ROOT, 'bench-out/catalog.json'), JSON.stringify(results, null, 2));
+const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
+const rows = SIZES.map((N) => {
+  const x = results[N];
+  return `| ${N.toLocaleString('en')} | ${kb(x.first)} | ${kb(x.later)} | ${x.p50.toFixed(1)} / ${x.p95.toFixed(1)} | ${x.firstGrid.toFixed(0)} ms | ${(x.heap / 2 ** 20).toFixed(1)} MB (tensors ${(x.tensorBytes / 2 ** 20).toFixed(1)} MB) |`;
+});
+updateSection(
+  path.join(ROOT, 'BENCHMARKS.md'),
+  'catalog',
+  `## Catalog size (headless Chromium ${browser.version()}, wasm)
+
+Command: \`npm run bench\` (scripts/bench-catalog.ts). A sharded item directory (\`--items sharded\`: 16-byte codes, 32 products per shard, a head of the 2,048 most popular products and 2,048 sample rows) of the shipped model's architecture, its weights as initialized. Bytes are gzip as the server sends them; a new shopper's first visit counts everything up to the ranking after their first click (the page, the SDK, the model, the head, the grid's shards); the next page (48 other products, the model cached, two clicks of history) counts what it fetches before its first ranking besides its HTML. Latency: 200 clicks after 20, with 50 events of history and a 1,000-product grid (whose shards were fetched when the grid was first ranked, in the column before). Heap: the page's JS heap after a garbage collection (the wasm backend's tensors live outside it and are shown beside it).
+
+| products | first visit, before the first personalized ranking (48-product grid) | the next page of 48 products | interaction p50 / p95 ms (1,000 candidates) | first ranking of the 1,000-product grid | JS heap |
+| --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+`,
+);
