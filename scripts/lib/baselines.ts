@@ -254,24 +254,27 @@ export function contentKnn(train: Seq[], ids: string[], meta: Map<string, ItemMe
     rows.push(Int32Array.from(t));
     for (const k of t) byTok[k].push(r + 1);
   });
-  const cnt = new Uint16Array(W);
+  const a = new Float64Array(byTok.length);
   return {
     name: 'content_knn',
     score(hist, out) {
       for (let i = 0; i < W; i++) out[i] = (1e-6 * pop[i]) / maxPop;
+      // Σ over the last items k of w_k · |T_k ∩ T_j| / √(|T_k| |T_j|), summed per token: each token's weight
+      // a_x = Σ_k w_k / √|T_k| over the items that have it, then every product j with x gets a_x / √|T_j|
+      // (each token's products are visited once, however many of the last items share it).
+      const used: number[] = [];
       let w = 1;
       for (let k = hist.length - 1, n = 0; k >= 0 && n < 10; k--, n++, w *= 0.8) {
         const t = rows[hist[k]];
         if (!t?.length) continue;
-        const touched: number[] = [];
-        for (const x of t)
-          for (const j of byTok[x]) {
-            if (cnt[j]++ === 0) touched.push(j);
-          }
-        for (const j of touched) {
-          out[j] += (w * cnt[j]) / Math.sqrt(t.length * rows[j].length);
-          cnt[j] = 0;
+        for (const x of t) {
+          if (a[x] === 0) used.push(x);
+          a[x] += w / Math.sqrt(t.length);
         }
+      }
+      for (const x of used) {
+        for (const j of byTok[x]) out[j] += a[x] / Math.sqrt(rows[j].length);
+        a[x] = 0;
       }
     },
   };
