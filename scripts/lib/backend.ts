@@ -37,7 +37,9 @@ export async function initBackend(prefer: string = process.env.SHELFWISE_BACKEND
 }
 
 /** Matmul throughput of the current backend on a shape like the output layer's ([rows, d] x [d, V]). */
-export function matmulPeak(d: number, V: number): number {
+export function matmulPeak(d: number, catalog: number): number {
+  // The catalog's width up to 8,192 columns: a million-product product would not fit the wasm heap.
+  const V = Math.min(catalog, 8192);
   return tf.tidy(() => {
     const a = tf.randomNormal([2048, d]),
       b = tf.randomNormal([d, V]);
