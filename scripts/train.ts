@@ -305,6 +305,7 @@ const summary = {
   protocols,
   visitPart: visitFit && { ...visitFit.meta, companions: COMPANIONS, valid: visitFit.valid },
   contentPart: contentPart && { tokens: contentPart.tokens.length, drop: contentPart.drop },
+  items: sharded ? 'sharded' : 'table',
 };
 if (f.json) fs.writeFileSync(f.json, JSON.stringify(summary, null, 2));
 if (!f['no-card']) writeModelCard(out, summary, process.argv.slice(2), log.name === 'online-retail');

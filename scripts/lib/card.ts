@@ -35,7 +35,7 @@ export function writeModelCard(dir: string, s: any, argv: string[], onlineRetail
     );
     fs.writeFileSync(
       path.join(dir, 'MODEL_CARD.md'),
-      `# shelfwise model card: ${s.dataset}\n\n**Verdict: ${s.verdict}.**\n\nCommand: \`npm run train -- ${argv.join(' ')}\`\n\nConfig: \`${JSON.stringify(s.config)}\`; ${s.epochs} epochs in ${s.minutes.toFixed(1)} min.\n\n${visitPartText(s.visitPart)}\n\n${contentPartText(s.contentPart)}\n\n## Evaluation (${s.protocol})\n\n| method | ${cols.join(' | ')} |\n| --- | ${cols.map(() => '---').join(' | ')} |\n${rows.join('\n')}\n\n${protocolTable(s.protocols)}\n`,
+      `# shelfwise model card: ${s.dataset}\n\n**Verdict: ${s.verdict}.**\n\nCommand: \`npm run train -- ${argv.join(' ')}\`\n\nConfig: \`${JSON.stringify(s.config)}\`; ${s.epochs} epochs in ${s.minutes.toFixed(1)} min.\n\n${visitPartText(s.visitPart)}\n\n${contentPartText(s.contentPart)}\n\n${sendText(s.items === 'sharded')}\n\n## Evaluation (${s.protocol})\n\n| method | ${cols.join(' | ')} |\n| --- | ${cols.map(() => '---').join(' | ')} |\n${rows.join('\n')}\n\n${protocolTable(s.protocols)}\n`,
     );
     return;
   }
@@ -117,13 +117,18 @@ ${JSON.stringify(sri(dir), null, 2)}
   config's \`typeMap\` reads a view, click, add to cart or search as a purchase, the signal the model
   learned (their own embeddings were never trained); the time-gap buckets were learned from purchase gaps
   only.
-- Products first sold after the cut-off are unknown to the model; the SDK keeps them in the merchant's order.
+- ${sendText(s.items === 'sharded')}
 - The return part reads the shopper's whole stored history (up to \`maxEvents\`, 1,000 by default); a
   history trimmed shorter than the customer's real one counts their items less often than offline.
 - Next-purchase ranking quality on this shop does not transfer to other catalogs: a shop should train on
   its own export (\`npm run data -- --input ...\`).
 `;
   fs.writeFileSync(path.join(dir, 'MODEL_CARD.md'), text);
+}
+
+/** What a shop must send for a product to be ranked, and what happens without it. */
+export function sendText(sharded: boolean): string {
+  return `What a shop must send for a product to be ranked: its id, for a product the model was trained with (${sharded ? 'a sharded item directory, `items/`: the page fetches the codes of the products it shows' : 'the item table holds every one'}); its content (title, category, brand, price) for one added since, where the model has a content part. A product with neither keeps a fixed place (\`unknownPrior\`) in the merchant's order.`;
 }
 
 /** What a product added after training gets: the content part (src/model/content.ts), or a fixed place. */
