@@ -26,8 +26,8 @@ export function codeBytes(d: number): number {
 }
 /** `--items auto` shards a catalog above this many products (an item table of d bytes each then outgrows the page's budget). */
 export const SHARD_ABOVE = 5000;
-/** Products per shard file, on average: a page of 48 products then costs about 48 × 0.7 KB. */
-export const PER_SHARD = 32;
+/** Products per shard file, on average: a page of 48 products then costs about 48 shards of 0.6 KB (headers included). */
+export const PER_SHARD = 16;
 /** Popular products in the head file (ranked without any fetch), and sample rows beside them. */
 export const HEAD_POPULAR = 2048;
 export const HEAD_SAMPLE = 2048;
