@@ -1,8 +1,9 @@
 /**
  * A catalog too large to download: the shipped model as a sharded item directory (scripts/fixture.ts: a head
  * of 200 popular products, 8 products per shard). The page loads the weights and the head, never the
- * vocabulary, and fetches the shards of the products its grid shows and the shopper clicks, once each. After
- * three lunch-bag clicks it ranks the grid as the same model with its whole item table does.
+ * vocabulary, and fetches the shards of the products its grid shows and the shopper clicks, once each, and the
+ * visit part's companions of the clicked products only. After three lunch-bag clicks it ranks the grid as the
+ * same model with its whole item table and companions file does.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,6 +60,10 @@ test('a sharded model fetches only its grid’s shards and ranks as the model wi
     `${shards.length} shard requests for ${grid.length} products`,
   );
   assert.equal(new Set(shards).size, shards.length, 'no shard is fetched twice');
+  // The visit part: the companions of the session's products only (three clicks, each shard once).
+  const companions = requests.filter((u) => /sharded-model\/companions\/\d+\.bin/.test(u));
+  assert.ok(companions.length >= 1 && companions.length <= clicked.length, `${companions.length} companion shards`);
+  assert.equal(new Set(companions).size, companions.length);
   // Ranked again, and after a reload (files in the Cache API): no more shard requests over the network.
   await rank(page);
   assert.equal(requests.filter((u) => /items\/\d+\.bin/.test(u)).length, shards.length);

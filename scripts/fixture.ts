@@ -11,6 +11,7 @@ import { initParams } from '../src/model/encoder.js';
 import { initBackend } from './lib/backend.js';
 import { saveModelDir, disposeParams, loadModelDir } from './lib/modeldir.js';
 import { contentIndex, writeContentPart } from './lib/content.js';
+import { writeVisitPart } from './lib/companions.js';
 import { num, parseFlags } from './lib/flags.js';
 
 export async function makeFixture(dir: string, items = 200, products = 24): Promise<void> {
@@ -94,7 +95,8 @@ export function makeContentFixture(dir: string, shipped: string): void {
 
 /**
  * The shipped model as a sharded item directory (items.ts), with a small head (200 popular products, 500
- * sample rows) and 8 products per shard, so that most of a grid's products come from shards.
+ * sample rows) and 8 products per shard, so that most of a grid's products come from shards; its visit part
+ * as companion shards.
  */
 export async function makeShardedFixture(dir: string, shipped: string): Promise<void> {
   const out = path.join(dir, 'sharded-model');
@@ -104,6 +106,8 @@ export async function makeShardedFixture(dir: string, shipped: string): Promise<
     sharded: 16,
     sizes: { popular: 200, sample: 500, perShard: 8 },
   });
+  // The shipped visit part's companions, as companion shards.
+  if (m.visit) writeVisitPart(out, m.visit.c, m.visit.meta);
   disposeParams(m.params);
 }
 

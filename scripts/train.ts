@@ -199,7 +199,7 @@ const vocab = {
 const sharded = f.items === 'sharded' || (f.items === 'auto' && split.vocab.length > SHARD_ABOVE);
 if (sharded)
   console.log(
-    `items: a sharded directory (${split.vocab.length} products, ${codeBytes(cfg.d)}-byte codes${f['no-visit-part'] ? '' : '; the visit part needs the item table and is left out'})`,
+    `items: a sharded directory (${split.vocab.length} products, ${codeBytes(cfg.d)}-byte codes)`,
   );
 const reports: Record<string, EvalReport & { bytes: number }> = {};
 const quants = f.quantize === 'float32' ? ['float32'] : ['float32', f.quantize];
@@ -217,7 +217,7 @@ for (const q of quants) {
     bytes += fs.statSync(path.join(dir, CONTENT_FILE)).size;
   }
   // The visit part: fitted once (on the float32 weights), the same file beside every exported copy.
-  if (!f['no-visit-part'] && !sharded) {
+  if (!f['no-visit-part']) {
     if (visitFit === undefined) {
       const w = loadModelDir(dir);
       visitFit = fitVisitPart(dir, w, log, splitFlags);

@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { Params } from '../../src/model/encoder.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import { hasReturn } from '../../src/model/config.js';
-import { contentVersion } from '../../src/model/weights.js';
+import { contentVersion, type ModelJson } from '../../src/model/weights.js';
+import { decodeCompanionShard, encodeCompanionShard, itemKeys } from '../../src/model/items.js';
 import { nameInModelJson } from './modeldir.js';
 import {
   decodeCompanions,
@@ -142,23 +143,109 @@ export function chooseVisit(
 }
 
 /** Writes the companions file into a model directory and names it, with λ and the decay, in its model.json. */
+/**
+ * Writes the companions into a model directory (companions.bin; a sharded model's companions/ shards) and
+ * names them, with λ and the decay, in its model.json.
+ */
 export function writeVisitPart(dir: string, c: Companions, chosen: Omit<VisitMeta, 'path' | 'version'>): VisitMeta {
-  const bytes = encodeCompanions(c);
+  const items = (JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as ModelJson).userDefinedMetadata
+    .shelfwise.items;
+  fs.rmSync(path.join(dir, 'companions.bin'), { force: true });
+  fs.rmSync(path.join(dir, 'companions'), { recursive: true, force: true });
   const meta: VisitMeta = {
-    path: 'companions.bin',
-    version: contentVersion(bytes),
+    path: items ? 'companions/' : 'companions.bin',
+    version: items ? writeCompanionShards(dir, c, items.shards) : '',
     decay: chosen.decay,
     lambdaNew: chosen.lambdaNew,
     lambdaReturning: chosen.lambdaReturning,
+    ...(items ? { sharded: true } : {}),
   };
-  fs.writeFileSync(path.join(dir, meta.path), bytes);
+  if (!items) {
+    const bytes = encodeCompanions(c);
+    meta.version = contentVersion(bytes);
+    fs.writeFileSync(path.join(dir, meta.path), bytes);
+  }
   nameInModelJson(dir, { visit: meta });
   return meta;
 }
 
+/**
+ * A sharded model's companions: companions/<n>.bin holds the lists of the products of item shard n, each
+ * companion named by its hashes (items.ts). Returns a hash of all the files (the part's version).
+ */
+function writeCompanionShards(dir: string, c: Companions, shards: number): string {
+  const ids = readIds(dir);
+  const keys = ids.map(itemKeys);
+  const members: number[][] = Array.from({ length: shards }, () => []);
+  for (let r = 1; r <= ids.length; r++) if (c.start[r + 1] > c.start[r]) members[keys[r - 1][0] % shards].push(r);
+  fs.mkdirSync(path.join(dir, 'companions'), { recursive: true });
+  let h = '';
+  members.forEach((rows, n) => {
+    const start = new Uint32Array(rows.length + 1);
+    rows.forEach((r, i) => (start[i + 1] = start[i] + c.start[r + 1] - c.start[r]));
+    const E = start[rows.length];
+    const sk = new Uint32Array(E),
+      ck = new Uint32Array(E),
+      w = new Float32Array(E);
+    rows.forEach((r, i) => {
+      for (let q = c.start[r], e = start[i]; q < c.start[r + 1]; q++, e++) {
+        [sk[e], ck[e]] = keys[c.ids[q] - 1];
+        w[e] = c.w[q];
+      }
+    });
+    const bytes = encodeCompanionShard({
+      keys: Uint32Array.from(rows, (r) => keys[r - 1][1]),
+      start,
+      shardKeys: sk,
+      companionKeys: ck,
+      w,
+    });
+    fs.writeFileSync(path.join(dir, 'companions', `${n}.bin`), bytes);
+    h += contentVersion(bytes);
+  });
+  return contentVersion(new TextEncoder().encode(h));
+}
+
+const readIds = (dir: string): string[] =>
+  (JSON.parse(fs.readFileSync(path.join(dir, 'vocab.json'), 'utf8')) as { ids: string[] }).ids;
+
 /** The visit part a model directory names, or null. */
-export function readVisitPart(dir: string, meta: VisitMeta | undefined, V: number): VisitPart | null {
+export function readVisitPart(dir: string, meta: VisitMeta | undefined, V: number, shards?: number): VisitPart | null {
   if (!meta) return null;
+  if (meta.sharded) {
+    // Every product's list back over the vocabulary's rows (a companion the vocabulary lacks is dropped).
+    const ids = readIds(dir);
+    const rowOf = new Map(ids.map((id, i) => [itemKeys(id).join(':'), i + 1]));
+    const lists = new Map<number, Array<[number, number]>>();
+    const files = fs.readdirSync(path.join(dir, meta.path)).filter((f) => /^\d+\.bin$/.test(f));
+    const S = shards ?? files.length;
+    const byShard = new Map<string, number>();
+    ids.forEach((id, i) => {
+      const [sk, k] = itemKeys(id);
+      byShard.set(`${sk % S}:${k}`, i + 1);
+    });
+    for (const f of files) {
+      const b = fs.readFileSync(path.join(dir, meta.path, f));
+      const s = decodeCompanionShard(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+      const n = Number(f.replace('.bin', ''));
+      s.keys.forEach((k, i) => {
+        const r = byShard.get(`${n}:${k}`);
+        if (!r) return;
+        const l: Array<[number, number]> = [];
+        for (let q = s.start[i]; q < s.start[i + 1]; q++) {
+          const j = rowOf.get(`${s.shardKeys[q]}:${s.companionKeys[q]}`);
+          if (j) l.push([j, s.w[q]]);
+        }
+        lists.set(r, l);
+      });
+    }
+    const start = new Uint32Array(V + 1);
+    for (let r = 1; r < V; r++) start[r + 1] = start[r] + (lists.get(r)?.length ?? 0);
+    const cids = new Uint32Array(start[V]),
+      w = new Float32Array(start[V]);
+    for (const [r, l] of lists) l.forEach(([j, x], q) => ((cids[start[r] + q] = j), (w[start[r] + q] = x)));
+    return { meta, c: { start, ids: cids, w } };
+  }
   const b = fs.readFileSync(path.join(dir, meta.path));
   return { meta, c: decodeCompanions(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength), V) };
 }

@@ -13,6 +13,7 @@ import { decodeHead, decodeShard, encodeHead, encodeShard, itemKeys } from '../.
 import { checkModelJson } from '../../src/model/weights.js';
 import { loadModelDir, saveModelDir } from './modeldir.js';
 import { decodeTable, productQuantize } from './items.js';
+import { writeVisitPart } from './companions.js';
 import * as tf from '@tensorflow/tfjs-core';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shelfwise-items-'));
@@ -180,4 +181,40 @@ test('a missing or corrupt shard warns once and leaves its products unknown; the
   await assert.rejects(ModelRuntime.load(`${base}/broken/model.json`, 'cpu', '', { useCache: false }), (e: Error) =>
     /does not match model.json's version|item directory/.test(e.message),
   );
+});
+
+test("a sharded model's visit part reads back as the companions it was written from", async () => {
+  const V = 401;
+  const cfg = defaultConfig(V, { d: 8, blocks: 1, heads: 1, maxLen: 10, ffDim: 8, dropout: 0 });
+  const params = initParams(cfg, 7);
+  const ids = Array.from({ length: V - 1 }, (_, i) => `c${i}`);
+  const dir = path.join(tmp, 'visit');
+  await saveModelDir(dir, params, cfg, { ids }, 'float32', {
+    sharded: 4,
+    sizes: { popular: 20, sample: 20, perShard: 8 },
+  });
+  for (const t of Object.values(params)) t.dispose();
+  // Row r's companions: the next three rows (none for every fifth row), weights 1, 1/2, 1/3.
+  const start = new Uint32Array(V + 1),
+    cids: number[] = [],
+    w: number[] = [];
+  for (let r = 1; r < V; r++) {
+    if (r % 5 !== 0)
+      for (let j = 1; j <= 3; j++) {
+        cids.push(((r + j - 1) % (V - 1)) + 1);
+        w.push(1 / j);
+      }
+    start[r + 1] = cids.length;
+  }
+  const c = { start, ids: Uint32Array.from(cids), w: Float32Array.from(w) };
+  const meta = writeVisitPart(dir, c, { decay: 0.5, lambdaNew: 0.3, lambdaReturning: 0.2 });
+  assert.equal(meta.path, 'companions/');
+  assert.ok(meta.sharded);
+  assert.ok(!fs.existsSync(path.join(dir, 'companions.bin')));
+  const back = loadModelDir(dir);
+  assert.ok(back.visit);
+  assert.deepEqual([...back.visit.c.start], [...start]);
+  assert.deepEqual([...back.visit.c.ids], cids);
+  back.visit.c.w.forEach((x, q) => assert.ok(Math.abs(x - w[q]) < 1 / 255 + 1e-6));
+  for (const t of Object.values(back.params)) t.dispose();
 });

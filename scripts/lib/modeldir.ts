@@ -129,7 +129,7 @@ export function loadModelDir(dir: string): {
     if (hasReturn(meta.config))
       params.ret_item = tf.tensor2d(ret ?? new Float32Array(vocab.ids.length + 1), [vocab.ids.length + 1, 1]);
   }
-  const visit = readVisitPart(dir, meta.visit, meta.config.vocabSize);
+  const visit = readVisitPart(dir, meta.visit, meta.config.vocabSize, meta.items?.shards);
   const content = readContentPart(dir, meta.content, meta.config.d);
   return { params, cfg: meta.config, vocab, version: meta.version, visit, content };
 }

@@ -13,10 +13,12 @@ import type { Companions, VisitMeta, VisitScores } from './visit.js';
 import type { Content, ContentTable } from './content.js';
 import {
   decodeCode,
+  decodeCompanionShard,
   decodeHead,
   decodeShard,
   itemKeys,
   shardFile,
+  type CompanionShard,
   type Head,
   type ItemsMeta,
   type Shard,
@@ -379,6 +381,13 @@ interface ItemDirectory {
   codebooks: Float32Array;
   /** The head's popular products: "shardKey:key" → row. */
   head: Map<string, number>;
+  /** Every row the page holds, by "shardKey:key" (the visit part's companions are named so). */
+  keyRow: Map<string, number>;
+  /** The visit part's companion shards fetched so far, and each session product's list (by row). */
+  companionShards: Map<number, Promise<{ s: CompanionShard; index: Map<number, number> } | null>>;
+  lists: Map<number, { keys: string[]; w: Float32Array }>;
+  /** The companions over the rows held, rebuilt when lists or rows were added. */
+  built: { V: number; lists: number; c: Companions } | null;
   /** Sample rows (standing for the rest of the catalog where the model normalizes): first row, count, log weight. */
   sample: { from: number; count: number; logWeight: number };
   /** Ids looked up and not in the directory (products added since: content or unknownPrior). */
@@ -488,10 +497,15 @@ export class ModelRuntime {
     );
     rt.items = dir;
     rt.backendReason = reason;
-    // The visit part's companions name the item table's rows: a sharded directory has none to name.
-    const vm = dir ? undefined : meta.visit;
+    const vm = meta.visit;
     rt.visitMeta = vm ?? null;
-    if (vm)
+    // A sharded directory's companions come per session product (sessionCompanions), none up front.
+    if (vm?.sharded)
+      rt.visitFile = async () => ({
+        c: { start: new Uint32Array(1), ids: new Uint32Array(0), w: new Float32Array(0) },
+        mod: await import('./visit.js'),
+      });
+    else if (vm)
       rt.visitFile = async () => {
         const [b, mod] = await Promise.all([partFile(vm), import('./visit.js')]);
         return { c: mod.decodeCompanions(b, rt.V), mod };
@@ -519,7 +533,7 @@ export class ModelRuntime {
   async ensure(ids: Iterable<string | undefined>): Promise<void> {
     const it = this.items;
     if (!it) return;
-    const want = new Map<number, Array<[string, number]>>();
+    const want = new Map<number, Array<[string, number, number]>>();
     for (const id of ids) {
       if (id === undefined || this.rowOf.has(id) || it.absent.has(id)) continue;
       const [sk, k] = itemKeys(id);
@@ -532,7 +546,7 @@ export class ModelRuntime {
       const n = sk % it.meta.shards;
       let l = want.get(n);
       if (!l) want.set(n, (l = []));
-      l.push([id, k]);
+      l.push([id, sk, k]);
     }
     if (!want.size) return;
     const got = await Promise.all(
@@ -560,21 +574,21 @@ export class ModelRuntime {
       }),
     );
     if (this.disposed) return;
-    const add: Array<{ id: string; s: Shard; i: number }> = [];
+    const add: Array<{ id: string; key: string; s: Shard; i: number }> = [];
     [...want.values()].forEach((list, j) => {
       const g = got[j];
       if (g)
-        for (const [id, k] of list) {
+        for (const [id, sk, k] of list) {
           const i = g.index.get(k);
           if (i === undefined) it.absent.add(id);
-          else if (!this.rowOf.has(id) && !add.some((a) => a.id === id)) add.push({ id, s: g.s, i });
+          else if (!this.rowOf.has(id) && !add.some((a) => a.id === id)) add.push({ id, key: `${sk}:${k}`, s: g.s, i });
         }
     });
     if (add.length) this.grow(add);
   }
 
   /** Adds rows for products found in the shards: the JS table, the backend's table and the return part's propensities. */
-  private grow(add: Array<{ id: string; s: Shard; i: number }>): void {
+  private grow(add: Array<{ id: string; key: string; s: Shard; i: number }>): void {
     const it = this.items!,
       d = this.cfg.d,
       m = it.meta.m,
@@ -585,8 +599,9 @@ export class ModelRuntime {
     const w = this.returnW;
     const ret = w ? new Float32Array(V1) : null;
     ret?.set(w!.item);
-    add.forEach(({ id, s, i }, k) => {
+    add.forEach(({ id, key, s, i }, k) => {
       decodeCode(it.codebooks, m, d, s.codes, i * m, E, (V0 + k) * d);
+      it.keyRow.set(key, V0 + k);
       if (ret && s.ret) ret[V0 + k] = s.ret[i] * (it.meta.retScale ?? 0) + (it.meta.retMin ?? 0);
       this.rowOf.set(id, V0 + k);
       this.vocab.ids[V0 + k - 1] = id;
@@ -875,6 +890,7 @@ export class ModelRuntime {
     const now = Date.now() / 1000;
     if (!all.length || now - all[all.length - 1].ts >= VISIT_GAP) return null;
     const p = await this.prefetchVisit();
+    if (p && meta.sharded && this.items) await this.sessionCompanions(all, now, p);
     return (
       p &&
       p.mod.visitScores(
@@ -886,6 +902,71 @@ export class ModelRuntime {
         this.V,
       )
     );
+  }
+
+  /**
+   * A sharded directory's companions for the session under way: fetches (once per shard) the lists of the
+   * session's products and sets the visit part's companions over the rows the page holds (a companion the
+   * page does not hold still counts in the session's total: p_visit is the same as offline).
+   */
+  private async sessionCompanions(all: Known[], now: number, p: VisitPart): Promise<void> {
+    const it = this.items!,
+      n = all.length;
+    const a = Math.max(
+      p.mod.sessionStart(
+        all.map((k) => k.ts),
+        n,
+        now,
+      ),
+      n - p.mod.VISIT_EVENTS,
+    );
+    const need = [...new Set(all.slice(a).map((k) => k.row))].filter((r) => !it.lists.has(r));
+    await Promise.all(
+      need.map(async (r) => {
+        const [sk, k] = itemKeys(this.vocab.ids[r - 1]);
+        const shard = sk % it.meta.shards;
+        let got = it.companionShards.get(shard);
+        if (!got) {
+          got = it
+            .file(`${this.visitMeta!.path.replace(/\/?$/, '/')}${shard}.bin`)
+            .then((b) => {
+              const s = decodeCompanionShard(b);
+              return { s, index: new Map(Array.from(s.keys, (x, i) => [x, i])) };
+            })
+            .catch((e) => {
+              it.companionShards.delete(shard);
+              console.warn(
+                `shelfwise: a companions shard did not load, the visit part skips it: ${(e as Error).message}`,
+              );
+              return null;
+            });
+          it.companionShards.set(shard, got);
+        }
+        const g = await got;
+        if (!g) return;
+        const i = g.index.get(k);
+        const from = i === undefined ? 0 : g.s.start[i],
+          to = i === undefined ? 0 : g.s.start[i + 1];
+        const keys: string[] = [];
+        for (let q = from; q < to; q++) keys.push(`${g.s.shardKeys[q]}:${g.s.companionKeys[q]}`);
+        it.lists.set(r, { keys, w: g.s.w.slice(from, to) });
+      }),
+    );
+    const V = this.V;
+    if (!it.built || it.built.V !== V || it.built.lists !== it.lists.size) {
+      const start = new Uint32Array(V + 1);
+      for (let r = 1; r < V; r++) start[r + 1] = start[r] + (it.lists.get(r)?.w.length ?? 0);
+      const ids = new Uint32Array(start[V]),
+        w = new Float32Array(start[V]);
+      for (const [r, l] of it.lists)
+        if (r < V)
+          l.keys.forEach((key, q) => {
+            ids[start[r] + q] = it.keyRow.get(key) ?? 0; // row 0: a companion not on this page (it still counts in the total)
+            w[start[r] + q] = l.w[q];
+          });
+      it.built = { V, lists: it.lists.size, c: { start, ids, w } };
+    }
+    p.c = it.built.c;
   }
 
   /** The session item (an item id) whose companions give `row` its visit probability. */
@@ -1092,6 +1173,10 @@ function headTable(
     meta,
     codebooks,
     head: index,
+    keyRow: new Map(index),
+    companionShards: new Map(),
+    lists: new Map(),
+    built: null,
     sample: { from: 1 + p, count: head.samples, logWeight: head.logWeight },
     absent: new Set(),
     shards: new Map(),

@@ -162,6 +162,74 @@ export function decodeHead(buf: ArrayBuffer, m: number): Head {
   };
 }
 
+const COMPANION_MAGIC = 0x31435753; // "SWC1"
+
+/**
+ * A shard of the visit part's companions (visit.ts) for a sharded directory: the companions of the products
+ * whose item shard has the same number. u32 magic "SWC1", u32 n, u32 E, u32 key[n], u32 start[n + 1],
+ * u32 shardKey[E], u32 key[E], f32 scale[n], u8 q[E]: product i's companions are entries start[i] to
+ * start[i + 1], each named by its two hashes, weight scale[i] · q / 255.
+ */
+export interface CompanionShard {
+  keys: Uint32Array;
+  start: Uint32Array;
+  shardKeys: Uint32Array;
+  companionKeys: Uint32Array;
+  w: Float32Array;
+}
+
+export function encodeCompanionShard(c: CompanionShard): Uint8Array {
+  const n = c.keys.length,
+    E = c.w.length;
+  const out = new Uint8Array(12 + 4 * n + 4 * (n + 1) + 8 * E + 4 * n + E);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, COMPANION_MAGIC, true);
+  v.setUint32(4, n, true);
+  v.setUint32(8, E, true);
+  let o = 12;
+  const u32 = (a: ArrayLike<number>) => {
+    for (let i = 0; i < a.length; i++, o += 4) v.setUint32(o, a[i], true);
+  };
+  u32(c.keys);
+  u32(c.start);
+  u32(c.shardKeys);
+  u32(c.companionKeys);
+  const scale = new Float32Array(n);
+  for (let i = 0; i < n; i++) for (let q = c.start[i]; q < c.start[i + 1]; q++) scale[i] = Math.max(scale[i], c.w[q]);
+  for (let i = 0; i < n; i++, o += 4) v.setFloat32(o, scale[i], true);
+  for (let i = 0; i < n; i++)
+    for (let q = c.start[i]; q < c.start[i + 1]; q++) out[o + q] = scale[i] ? Math.round((255 * c.w[q]) / scale[i]) : 0;
+  return out;
+}
+
+export function decodeCompanionShard(buf: ArrayBuffer): CompanionShard {
+  const v = new DataView(buf);
+  if (buf.byteLength < 12 || v.getUint32(0, true) !== COMPANION_MAGIC) bad('a companions shard without "SWC1"');
+  const n = v.getUint32(4, true),
+    E = v.getUint32(8, true);
+  if (buf.byteLength !== 12 + 4 * n + 4 * (n + 1) + 8 * E + 4 * n + E)
+    bad(`a companions shard of ${buf.byteLength} bytes for ${n} products and ${E} companions`);
+  let o = 12;
+  const u32 = (k: number) => {
+    const a = new Uint32Array(k);
+    for (let i = 0; i < k; i++, o += 4) a[i] = v.getUint32(o, true);
+    return a;
+  };
+  const keys = u32(n),
+    start = u32(n + 1),
+    shardKeys = u32(E),
+    companionKeys = u32(E);
+  if (start[0] !== 0 || start[n] !== E || start.some((x, i) => i > 0 && x < start[i - 1]))
+    bad('a companions shard with its lists out of order');
+  const w = new Float32Array(E),
+    qo = o + 4 * n;
+  for (let i = 0; i < n; i++, o += 4) {
+    const sc = v.getFloat32(o, true);
+    for (let q = start[i]; q < start[i + 1]; q++) w[q] = (sc * v.getUint8(qo + q)) / 255;
+  }
+  return { keys, start, shardKeys, companionKeys, w };
+}
+
 /** Writes the vector of code `c` (M bytes at `codes[at..]`) into `out` at `o`: each sub-space's centroid. */
 export function decodeCode(
   codebooks: Float32Array,

@@ -26,6 +26,11 @@ export interface VisitMeta {
   decay: number;
   lambdaNew: number;
   lambdaReturning: number;
+  /**
+   * With a sharded item directory: `path` is a folder of companion shards (items.ts), numbered as the item
+   * shards, fetched for the session's products only.
+   */
+  sharded?: boolean;
 }
 
 /** Companions per item row in compressed rows: row i's are ids[start[i] .. start[i+1]), weights alike. */
