@@ -67,6 +67,11 @@ addEventListener('shelfwise:rank',function(){(window.__ranks=window.__ranks||[])
 <body><ul data-shelfwise-grid>${ids.map((id) => `<li data-shelfwise-item="${id}">${id}</li>`).join('')}</ul></body></html>`;
 
 writeBenchPage(ROOT);
+// BENCH_CATALOG_BUILD=1: build the models only (while something else is being timed, say).
+if (process.env.BENCH_CATALOG_BUILD) {
+  for (const N of SIZES) await model(N);
+  process.exit(0);
+}
 const srv = await serve();
 const browser = await launch();
 const results: Record<string, Record<string, number>> = {};
