@@ -54,7 +54,12 @@ export function recommender({
     get model() {
       const rt = loader.runtime;
       return rt
-        ? { version: rt.version, backend: rt.backend, backendReason: rt.backendReason, items: rt.vocab.ids }
+        ? {
+            version: rt.version,
+            backend: rt.backend,
+            backendReason: rt.backendReason,
+            items: rt.vocab.ids.filter(Boolean),
+          }
         : null;
     },
     get runtime() {

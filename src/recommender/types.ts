@@ -109,7 +109,10 @@ export interface ModelInfo {
   backend: BackendName;
   /** Why that backend: e.g. "auto: webgpu adapter is software (...)" when auto skipped a software GPU. */
   backendReason: string;
-  /** Item ids the model knows, in the order of its vocabulary. */
+  /**
+   * Item ids the model knows, in the order of its vocabulary; for a sharded item directory, the products the
+   * page has looked up so far (the catalog itself is never downloaded).
+   */
   items: readonly string[];
 }
 
