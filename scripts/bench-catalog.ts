@@ -114,56 +114,77 @@ try {
     await ctx.close();
 
     // Interaction latency at 1,000 candidates and the page's memory, in the ES module build.
+    const cands = products(N, 1000, 3);
     const c2 = await browser.newContext();
     const p2 = await c2.newPage();
     await p2.addInitScript('window.__name = window.__name || ((f) => f);');
     await p2.goto(srv.url + '/dist/bench.html');
-    const r = await p2.evaluate(
-      async ({ url, cands }) => {
-        const { createRecommender } = await import('/dist/esm/index.js' as string);
-        const rt = await import('/dist/esm/runtime.js' as string);
-        const rec = await createRecommender({ model: url, backend: 'wasm' });
-        await rec.forget();
-        if (!(await rec.ready)) throw new Error('the model did not load');
-        for (let i = 0; i < 50; i++)
-          await rec.track({ type: i % 5 === 4 ? 'add_to_cart' : 'view', itemId: cands[(i * 37) % 1000] });
-        const grid = document.getElementById('grid')!;
-        for (const id of cands) {
-          const li = document.createElement('div');
-          li.setAttribute('data-shelfwise-item', id);
-          li.textContent = id;
-          grid.appendChild(li);
-        }
-        let resolve: () => void = () => {};
-        const g = rec.bindGrid(grid, {
-          reorder: 'immediate',
-          animationMs: 0,
-          capture: false,
-          onReorder: () => resolve(),
-        });
-        const t0 = performance.now();
-        await g.refresh();
-        const firstGrid = performance.now() - t0;
-        const shardBytes = (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
-          .filter((e) => /\/items\/\d+\.bin/.test(e.name))
-          .reduce((n, e) => n + e.transferSize, 0);
-        const times: number[] = [];
-        for (let k = 0; k < 220; k++) {
-          const done = new Promise<void>((r) => (resolve = r));
-          const t = performance.now();
-          void rec.track({ type: 'click', itemId: cands[(k * 101) % 1000] });
-          await done;
-          times.push(performance.now() - t);
-        }
-        g.unbind();
-        return { times: times.slice(20), firstGrid, shardBytes, tensorBytes: rt.tf.memory().numBytes as number };
-      },
-      { url, cands: products(N, 1000, 3) },
-    );
+    // The grid's products with their codes in the markup (codes.tsv → data-shelfwise-code), or without.
+    const run = (page: typeof p2, codes: string[] | null, clicks: number) =>
+      page.evaluate(
+        async ({ url, cands, codes, clicks }) => {
+          const { createRecommender } = await import('/dist/esm/index.js' as string);
+          const rt = await import('/dist/esm/runtime.js' as string);
+          const rec = await createRecommender({ model: url, backend: 'wasm' });
+          await rec.forget();
+          if (!(await rec.ready)) throw new Error('the model did not load');
+          for (let i = 0; i < 50; i++)
+            await rec.track({ type: i % 5 === 4 ? 'add_to_cart' : 'view', itemId: cands[(i * 37) % 1000] });
+          const grid = document.getElementById('grid')!;
+          for (const id of cands) {
+            const li = document.createElement('div');
+            li.setAttribute('data-shelfwise-item', id);
+            if (codes) li.setAttribute('data-shelfwise-code', codes[grid.childElementCount]);
+            li.textContent = id;
+            grid.appendChild(li);
+          }
+          let resolve: () => void = () => {};
+          const g = rec.bindGrid(grid, {
+            reorder: 'immediate',
+            animationMs: 0,
+            capture: false,
+            onReorder: () => resolve(),
+          });
+          const t0 = performance.now();
+          await g.refresh();
+          const firstGrid = performance.now() - t0;
+          const shardBytes = (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+            .filter((e) => /\/items\/\d+\.bin/.test(e.name))
+            .reduce((n, e) => n + e.transferSize, 0);
+          const times: number[] = [];
+          for (let k = 0; k < clicks; k++) {
+            const done = new Promise<void>((r) => (resolve = r));
+            const t = performance.now();
+            void rec.track({ type: 'click', itemId: cands[(k * 101) % 1000] });
+            await done;
+            times.push(performance.now() - t);
+          }
+          g.unbind();
+          return { times: times.slice(20), firstGrid, shardBytes, tensorBytes: rt.tf.memory().numBytes as number };
+        },
+        { url, cands, codes, clicks },
+      );
+    const r = await run(p2, null, 220);
     const cdp = await c2.newCDPSession(p2);
     await cdp.send('HeapProfiler.collectGarbage');
     const heap = (await cdp.send('Runtime.getHeapUsage')).usedSize;
     await c2.close();
+    const tsv = new Map(
+      fs
+        .readFileSync(path.join(ROOT, '.cache/catalog-models', String(N), 'codes.tsv'), 'utf8')
+        .split('\n')
+        .map((l) => l.split('\t') as [string, string]),
+    );
+    const c3 = await browser.newContext();
+    const p3 = await c3.newPage();
+    await p3.addInitScript('window.__name = window.__name || ((f) => f);');
+    await p3.goto(srv.url + '/dist/bench.html');
+    const withCodes = await run(
+      p3,
+      cands.map((id) => tsv.get(id)!),
+      0,
+    );
+    await c3.close();
     results[N] = {
       first,
       later,
@@ -171,6 +192,8 @@ try {
       p95: pct(r.times, 0.95),
       firstGrid: r.firstGrid,
       gridBytes: r.shardBytes,
+      gridWithCodes: withCodes.firstGrid,
+      gridBytesWithCodes: withCodes.shardBytes,
       heap,
       tensorBytes: r.tensorBytes,
     };
@@ -185,7 +208,7 @@ fs.writeFileSync(path.join(ROOT, 'bench-out/catalog.json'), JSON.stringify(resul
 const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
 const rows = SIZES.map((N) => {
   const x = results[N];
-  return `| ${N.toLocaleString('en')} | ${kb(x.first)} | ${kb(x.later)} | ${x.p50.toFixed(1)} / ${x.p95.toFixed(1)} | ${x.firstGrid.toFixed(0)} ms, ${kb(x.gridBytes)} | ${(x.heap / 2 ** 20).toFixed(1)} MB (tensors ${(x.tensorBytes / 2 ** 20).toFixed(1)} MB) |`;
+  return `| ${N.toLocaleString('en')} | ${kb(x.first)} | ${kb(x.later)} | ${x.p50.toFixed(1)} / ${x.p95.toFixed(1)} | ${x.firstGrid.toFixed(0)} ms, ${kb(x.gridBytes)}; with codes in the markup ${x.gridWithCodes.toFixed(0)} ms, ${kb(x.gridBytesWithCodes)} | ${(x.heap / 2 ** 20).toFixed(1)} MB (tensors ${(x.tensorBytes / 2 ** 20).toFixed(1)} MB) |`;
 });
 updateSection(
   path.join(ROOT, 'BENCHMARKS.md'),

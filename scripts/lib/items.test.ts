@@ -218,3 +218,45 @@ test("a sharded model's visit part reads back as the companions it was written f
   back.visit.c.w.forEach((x, q) => assert.ok(Math.abs(x - w[q]) < 1 / 255 + 1e-6));
   for (const t of Object.values(back.params)) t.dispose();
 });
+
+test('products handed their codes (codes.tsv, data-shelfwise-code) are ranked without fetching a shard', async () => {
+  const V = 301;
+  const cfg = defaultConfig(V, { d: 8, blocks: 1, heads: 1, maxLen: 10, ffDim: 8, dropout: 0, returnItems: 4 });
+  const params = initParams(cfg, 8);
+  const ids = Array.from({ length: V - 1 }, (_, i) => `k${i}`);
+  const dir = path.join(tmp, 'codes');
+  await saveModelDir(dir, params, cfg, { ids }, 'float32', {
+    sharded: 4,
+    sizes: { popular: 10, sample: 10, perShard: 8 },
+  });
+  for (const t of Object.values(params)) t.dispose();
+  const codes = new Map(
+    fs
+      .readFileSync(path.join(dir, 'codes.tsv'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t') as [string, string]),
+  );
+  assert.equal(codes.size, V - 1);
+  const asked = ['k50', 'k51', 'k200', 'k299'];
+  const [a, b] = await Promise.all([
+    ModelRuntime.load(`${base}/codes/model.json`, 'cpu', '', { useCache: false }),
+    ModelRuntime.load(`${base}/codes/model.json`, 'cpu', '', { useCache: false }),
+  ]);
+  const before = requests.length;
+  // Each asked twice (a history product is on the grid too).
+  await a.ensure([...asked, ...asked], new Map(asked.map((id) => [id, codes.get(id)!] as const)));
+  assert.equal(requests.length, before, 'no request for products with their codes');
+  await b.ensure(asked);
+  assert.ok(requests.length > before, 'without codes their shards are fetched');
+  for (const id of asked) {
+    const ra = a.rowOf.get(id)!,
+      rb = b.rowOf.get(id)!;
+    assert.deepEqual([...a.itemEmb.subarray(ra * 8, ra * 8 + 8)], [...b.itemEmb.subarray(rb * 8, rb * 8 + 8)]);
+  }
+  // A code that is not one (bad base64, a wrong length) is ignored: the product's shard is fetched instead.
+  await a.ensure(['k60'], new Map([['k60', 'not base64!']]));
+  assert.ok(a.rowOf.get('k60')! > 0);
+  a.dispose();
+  b.dispose();
+});

@@ -208,6 +208,17 @@ export function writeItemDirectory(
     version: contentVersion(head),
     ...(ret ? { retMin, retScale } : {}),
   };
+  // Each product's code (and return byte) in base64, for a shop that renders them into its pages
+  // (data-shelfwise-code): the page then ranks those products without fetching their shards.
+  fs.writeFileSync(
+    path.join(dir, 'codes.tsv'),
+    ids
+      .map((id, i) => {
+        const b = codes.subarray(i * m, i * m + m);
+        return `${id}\t${Buffer.from(retQ ? Uint8Array.from([...b, retQ[i]]) : b).toString('base64')}`;
+      })
+      .join('\n') + '\n',
+  );
   members.forEach((list, k) => {
     const c = new Uint8Array(list.length * m);
     list.forEach((i, j) => c.set(codes.subarray(i * m, i * m + m), j * m));

@@ -40,6 +40,8 @@ export class MerchantOrder {
         available: !(e.hasAttribute('data-shelfwise-hidden') || e.getAttribute('data-shelfwise-stock') === '0'),
       };
       if (content.title || content.brand || content.category) c.content = content;
+      const code = e.getAttribute('data-shelfwise-code');
+      if (code) c.code = code;
       return c;
     });
   }

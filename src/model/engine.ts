@@ -530,10 +530,12 @@ export class ModelRuntime {
    * shards that hold them and adds their rows. An id in no shard is a product the model never saw; a shard
    * that fails to load logs a warning and its products stay unknown this time. A no-op for an item table.
    */
-  async ensure(ids: Iterable<string | undefined>): Promise<void> {
+  async ensure(ids: Iterable<string | undefined>, codes?: Map<string, string>): Promise<void> {
     const it = this.items;
     if (!it) return;
     const want = new Map<number, Array<[string, number, number]>>();
+    // Codes the page was handed (`data-shelfwise-code`): those products need no shard.
+    const given: Array<{ id: string; key: string; s: Shard; i: number }> = [];
     for (const id of ids) {
       if (id === undefined || this.rowOf.has(id) || it.absent.has(id)) continue;
       const [sk, k] = itemKeys(id);
@@ -543,11 +545,32 @@ export class ModelRuntime {
         this.vocab.ids[h - 1] = id;
         continue;
       }
+      const code = codes?.get(id);
+      if (code) {
+        let b: Uint8Array | null = null;
+        try {
+          b = Uint8Array.from(atob(code), (ch) => ch.charCodeAt(0));
+        } catch {
+          /* not base64: fetched as if it had none */
+        }
+        const m = it.meta.m;
+        if (b && (b.length === m || b.length === m + 1)) {
+          if (!given.some((g) => g.id === id))
+            given.push({
+              id,
+              key: `${sk}:${k}`,
+              s: { m, keys: Uint32Array.of(k), codes: b, ret: b.length > m ? b.subarray(m) : null },
+              i: 0,
+            });
+          continue;
+        }
+      }
       const n = sk % it.meta.shards;
       let l = want.get(n);
       if (!l) want.set(n, (l = []));
       l.push([id, sk, k]);
     }
+    if (given.length) this.grow(given);
     if (!want.size) return;
     const got = await Promise.all(
       [...want.keys()].map((n) => {

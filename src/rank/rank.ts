@@ -11,6 +11,11 @@ export interface Candidate {
    * after training) is ranked from it where the model has a content part.
    */
   content?: { title?: string; category?: string; brand?: string; price?: number };
+  /**
+   * A sharded model's code for the product (base64, from the model directory's `codes.tsv`; markup:
+   * `data-shelfwise-code`): the page ranks it without fetching its shard.
+   */
+  code?: string;
   /** false = out of stock / hidden (moved to the end and flagged when `hideUnavailable`). */
   available?: boolean;
 }
