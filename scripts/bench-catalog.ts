@@ -130,21 +130,7 @@ try {
           if (!(await rec.ready)) throw new Error('the model did not load');
           for (let i = 0; i < 50; i++)
             await rec.track({ type: i % 5 === 4 ? 'add_to_cart' : 'view', itemId: cands[(i * 37) % 1000] });
-          const grid = document.getElementById('grid')!;
-          for (const id of cands) {
-            const li = document.createElement('div');
-            li.setAttribute('data-shelfwise-item', id);
-            if (codes) li.setAttribute('data-shelfwise-code', codes[grid.childElementCount]);
-            li.textContent = id;
-            grid.appendChild(li);
-          }
-          let resolve: () => void = () => {};
-          const g = rec.bindGrid(grid, {
-            reorder: 'immediate',
-            animationMs: 0,
-            capture: false,
-            onReorder: () => resolve(),
-          });
+          const { g, next } = (window as any).benchGrid(rec, cands, codes);
           const t0 = performance.now();
           await g.refresh();
           const firstGrid = performance.now() - t0;
@@ -153,7 +139,7 @@ try {
             .reduce((n, e) => n + e.transferSize, 0);
           const times: number[] = [];
           for (let k = 0; k < clicks; k++) {
-            const done = new Promise<void>((r) => (resolve = r));
+            const done = next();
             const t = performance.now();
             void rec.track({ type: 'click', itemId: cands[(k * 101) % 1000] });
             await done;

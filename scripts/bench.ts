@@ -67,27 +67,11 @@ try {
         for (const [i, id] of history.entries())
           await rec.track({ type: i % 5 === 4 ? 'add_to_cart' : 'view', itemId: id });
         const out: Record<string, unknown> = { backend: rec.backend };
-        const grid = document.getElementById('grid')!;
         for (const n of QUICK ? [1000] : [100, 1000, 10000]) {
-          grid.innerHTML = '';
           const cands = Array.from({ length: n }, (_, i) =>
             i < ids.length ? ids[(i * 13) % ids.length] : `unknown-${i}`,
           );
-          const frag = document.createDocumentFragment();
-          for (const id of new Set(cands)) {
-            const li = document.createElement('div');
-            li.setAttribute('data-shelfwise-item', id);
-            li.textContent = id;
-            frag.appendChild(li);
-          }
-          grid.appendChild(frag);
-          let resolve: () => void = () => {};
-          const g = rec.bindGrid(grid, {
-            reorder: 'immediate',
-            animationMs: 0,
-            capture: false,
-            onReorder: () => resolve(),
-          });
+          const { g, next } = (window as any).benchGrid(rec, [...new Set(cands)]);
           await g.refresh();
           // The first interactions of a page also pay for V8 compiling the path: the first is reported on its
           // own, the WARMUP after it are left out, and the percentiles describe the page from then on.
@@ -95,9 +79,7 @@ try {
             MEASURED = n > 1000 ? 40 : 200;
           // One click: ms until the grid is reordered, and until the event is stored in IndexedDB.
           const click = async (itemId: string) => {
-            const done = new Promise<void>((r) => {
-              resolve = r;
-            });
+            const done = next();
             const t0 = performance.now();
             const tracked = rec.track({ type: 'click', itemId });
             await done;
