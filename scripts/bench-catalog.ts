@@ -27,7 +27,10 @@ const shipped = checkModelJson(JSON.parse(fs.readFileSync(path.join(ROOT, 'model
   .userDefinedMetadata.shelfwise.config;
 
 async function model(n: number): Promise<string> {
-  const dir = path.join(ROOT, '.cache/catalog-models', String(n));
+  // BENCH_CATALOG_MODEL: a trained sharded model directory instead (e.g. `npm run synth` + `npm run train`'s).
+  const dir = process.env.BENCH_CATALOG_MODEL
+    ? path.resolve(process.env.BENCH_CATALOG_MODEL)
+    : path.join(ROOT, '.cache/catalog-models', String(n));
   if (!fs.existsSync(path.join(dir, 'model.json'))) {
     await initBackend('wasm');
     const cfg = { ...shipped, vocabSize: n + 1 };
@@ -157,7 +160,7 @@ try {
     await c2.close();
     const tsv = new Map(
       fs
-        .readFileSync(path.join(ROOT, '.cache/catalog-models', String(N), 'codes.tsv'), 'utf8')
+        .readFileSync(path.join(ROOT, 'dist/catalog', String(N), 'codes.tsv'), 'utf8')
         .split('\n')
         .map((l) => l.split('\t') as [string, string]),
     );
@@ -189,6 +192,8 @@ try {
   await browser.close();
   await srv.close();
 }
+// A trained model or a subset of the sizes: printed above, BENCHMARKS.md left as it is.
+if (process.env.BENCH_CATALOG_MODEL || process.env.BENCH_CATALOG_SIZES) process.exit(0);
 fs.mkdirSync(path.join(ROOT, 'bench-out'), { recursive: true });
 fs.writeFileSync(path.join(ROOT, 'bench-out/catalog.json'), JSON.stringify(results, null, 2));
 const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
