@@ -95,18 +95,46 @@ export function sessionCooccurrence(train: Seq[], V: number): Baseline {
       }
   }
   rows.forEach((m, i) => m?.forEach((c, j) => m.set(j, c / Math.sqrt(n[i] * n[j]))));
+  const R = packRows(rows, V);
   const pop = popularityCounts(train, V);
   const maxPop = pop.reduce((m, v) => Math.max(m, v), 1);
   return {
     name: 'bought_together',
     score(hist, out, ts) {
       for (let i = 0; i < V; i++) out[i] = (1e-6 * pop[i]) / maxPop;
-      for (const [it, wi] of sessionWeights(hist, ts)) rows[it]?.forEach((c, j) => (out[j] += wi * c));
+      for (const [it, wi] of sessionWeights(hist, ts)) addRow(R, it, wi, out);
     },
   };
 }
 
 type SparseRows = Array<Map<number, number> | undefined>;
+
+/** Sparse rows packed (in each Map's order, so sums come out the same): row i is col/val[start[i] .. start[i+1]). */
+interface PackedRows {
+  start: Uint32Array;
+  col: Int32Array;
+  val: Float64Array;
+}
+
+function packRows(rows: SparseRows, V: number): PackedRows {
+  const start = new Uint32Array(V + 1);
+  for (let i = 0; i < V; i++) start[i + 1] = start[i] + (rows[i]?.size ?? 0);
+  const col = new Int32Array(start[V]),
+    val = new Float64Array(start[V]);
+  rows.forEach((m, i) => {
+    let q = start[i];
+    m?.forEach((c, j) => {
+      col[q] = j;
+      val[q++] = c;
+    });
+  });
+  return { start, col, val };
+}
+
+/** out[j] += w · row i's value at j, for every j in row i. */
+function addRow(R: PackedRows, i: number, w: number, out: Float32Array): void {
+  for (let q = R.start[i], e = R.start[i + 1]; q < e; q++) out[R.col[q]] += w * R.val[q];
+}
 
 function bump(rows: SparseRows, i: number, j: number, w: number): void {
   let m = rows[i];
@@ -150,15 +178,14 @@ export function cooccurrence(train: Seq[], V: number, window = 5, history = 10, 
     if (!m) continue;
     for (const [j, c] of m) m.set(j, c / Math.sqrt(pop[i] * pop[j]));
   }
+  const R = packRows(rows, V);
   return {
     name: 'cooccurrence',
     score(hist, out) {
       for (let i = 0; i < V; i++) out[i] = (1e-6 * pop[i]) / maxPop;
       let w = 1;
-      for (let k = hist.length - 1, n = 0; k >= 0 && n < history; k--, n++, w *= decay) {
-        const m = rows[hist[k]];
-        if (m) for (const [j, c] of m) out[j] += w * c;
-      }
+      for (let k = hist.length - 1, n = 0; k >= 0 && n < history; k--, n++, w *= decay)
+        if (hist[k] >= 0 && hist[k] < V) addRow(R, hist[k], w, out);
     },
   };
 }
@@ -171,12 +198,13 @@ export function markov(train: Seq[], V: number): Baseline {
     for (let i = 1; i < s.items.length; i++)
       if (s.items[i - 1] > 0 && s.items[i] > 0) bump(rows, s.items[i - 1], s.items[i], 1);
   const maxPop = pop.reduce((m, v) => Math.max(m, v), 1);
+  const R = packRows(rows, V);
   return {
     name: 'markov',
     score(hist, out) {
       for (let i = 0; i < V; i++) out[i] = (0.5 * pop[i]) / maxPop; // < 1: never outweighs one transition
-      const m = hist.length ? rows[hist[hist.length - 1]] : undefined;
-      if (m) for (const [j, c] of m) out[j] += c;
+      const last = hist.length ? hist[hist.length - 1] : -1;
+      if (last >= 0 && last < V) addRow(R, last, 1, out);
     },
   };
 }
