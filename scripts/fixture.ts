@@ -12,6 +12,7 @@ import { initBackend } from './lib/backend.js';
 import { saveModelDir, disposeParams, loadModelDir } from './lib/modeldir.js';
 import { contentIndex, writeContentPart } from './lib/content.js';
 import { writeVisitPart } from './lib/companions.js';
+import { codeBytes } from './lib/items.js';
 import { num, parseFlags } from './lib/flags.js';
 
 export async function makeFixture(dir: string, items = 200, products = 24): Promise<void> {
@@ -103,7 +104,7 @@ export async function makeShardedFixture(dir: string, shipped: string): Promise<
   fs.rmSync(out, { recursive: true, force: true });
   const m = loadModelDir(shipped);
   await saveModelDir(out, m.params, m.cfg, m.vocab, 'uint8', {
-    sharded: 16,
+    sharded: codeBytes(m.cfg.d),
     sizes: { popular: 200, sample: 500, perShard: 8 },
   });
   // The shipped visit part's companions, as companion shards.

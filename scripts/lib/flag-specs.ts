@@ -203,7 +203,7 @@ const TRAIN = {
     type: 'string',
     default: 'auto',
     value: 'table|sharded|auto',
-    help: 'How the products ship: one item table in the weights (the page downloads every product), or a sharded directory of 16-byte product-quantized codes (the page fetches the shards of the products it shows). auto: sharded above 5,000 products.',
+    help: 'How the products ship: one item table in the weights (the page downloads every product), or a sharded directory of product-quantized codes (32 bytes at d 64) (the page fetches the shards of the products it shows). auto: sharded above 5,000 products.',
   },
   'max-users': { type: 'string', value: 'N', help: 'Read only the first N users of the log (quick runs).' },
   'valid-users': {

@@ -66,7 +66,7 @@ test('shard and head files read back what was written, and refuse a wrong or tru
   assert.throws(() => decodeHead(new Uint8Array(40).buffer, 4), /SWH1/);
 });
 
-test('product quantization keeps the table close (16 bytes for 64 floats)', () => {
+test('product quantization keeps the table close (16 bytes for 64 floats, a coarser code than the default)', () => {
   const d = 64,
     V = 3001;
   const t = tf.tidy(() => tf.concat([tf.zeros([1, d]), tf.randomNormal([V - 1, d], 0, 1, 'float32', 3)]));
