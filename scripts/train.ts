@@ -197,10 +197,7 @@ const vocab = {
 };
 // A catalog too large to download: product-quantized codes in shards the page fetches per product (items.ts).
 const sharded = f.items === 'sharded' || (f.items === 'auto' && split.vocab.length > SHARD_ABOVE);
-if (sharded)
-  console.log(
-    `items: a sharded directory (${split.vocab.length} products, ${codeBytes(cfg.d)}-byte codes)`,
-  );
+if (sharded) console.log(`items: a sharded directory (${split.vocab.length} products, ${codeBytes(cfg.d)}-byte codes)`);
 const reports: Record<string, EvalReport & { bytes: number }> = {};
 const quants = f.quantize === 'float32' ? ['float32'] : ['float32', f.quantize];
 let visitFit: { c: Companions; meta: VisitMeta; valid: Record<string, number> } | null | undefined;
