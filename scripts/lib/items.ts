@@ -237,7 +237,7 @@ export function writeItemDirectory(
     const c = new Uint8Array(list.length * m);
     list.forEach((i, j) => c.set(codes.subarray(i * m, i * m + m), j * m));
     fs.writeFileSync(
-      path.join(dir, shardFile(meta, k)),
+      path.join(dir, shardFile(meta.path, k)),
       encodeShard(
         list.map((i) => keys[i][1]),
         c,
@@ -265,7 +265,7 @@ export function readItemCodes(
     const n = sk % meta.shards;
     let g = cache.get(n);
     if (!g) {
-      const s = decodeShard(toArrayBuffer(fs.readFileSync(path.join(dir, shardFile(meta, n)))), m);
+      const s = decodeShard(toArrayBuffer(fs.readFileSync(path.join(dir, shardFile(meta.path, n)))), m);
       g = { s, index: new Map(Array.from(s.keys, (x, j) => [x, j])) };
       cache.set(n, g);
     }

@@ -379,12 +379,12 @@ export interface Embedding {
 interface ItemDirectory {
   meta: ItemsMeta;
   codebooks: Float32Array;
-  /** The head's popular products: "shardKey:key" → row. */
-  head: Map<string, number>;
-  /** Every row the page holds, by "shardKey:key" (the visit part's companions are named so). */
+  /** Every row the page holds (the head's popular products first), by "shardKey:key", as companions name them. */
   keyRow: Map<string, number>;
+  /** The kinds of shard whose failure was reported (once each per directory). */
+  warned: Set<string>;
   /** The visit part's companion shards fetched so far, and each session product's list (by row). */
-  companionShards: Map<number, Promise<{ s: CompanionShard; index: Map<number, number> } | null>>;
+  companionShards: Map<string, Promise<{ s: CompanionShard; index: Map<number, number> } | null>>;
   lists: Map<number, { keys: string[]; w: Float32Array }>;
   /** The companions over the rows held, rebuilt when lists or rows were added. */
   built: { V: number; lists: number; c: Companions } | null;
@@ -392,9 +392,8 @@ interface ItemDirectory {
   sample: { from: number; count: number; logWeight: number };
   /** Ids looked up and not in the directory (products added since: content or unknownPrior). */
   absent: Set<string>;
-  shards: Map<number, Promise<{ s: Shard; index: Map<number, number> } | null>>;
+  shards: Map<string, Promise<{ s: Shard; index: Map<number, number> } | null>>;
   file: (rel: string) => Promise<ArrayBuffer>;
-  warned: boolean;
 }
 
 export class ModelRuntime {
@@ -536,10 +535,12 @@ export class ModelRuntime {
     const want = new Map<number, Array<[string, number, number]>>();
     // Codes the page was handed (`data-shelfwise-code`): those products need no shard.
     const given: Array<{ id: string; key: string; s: Shard; i: number }> = [];
+    const queued = new Set<string>();
     for (const id of ids) {
-      if (id === undefined || this.rowOf.has(id) || it.absent.has(id)) continue;
+      if (id === undefined || this.rowOf.has(id) || it.absent.has(id) || queued.has(id)) continue;
+      queued.add(id);
       const [sk, k] = itemKeys(id);
-      const h = it.head.get(`${sk}:${k}`);
+      const h = it.keyRow.get(`${sk}:${k}`);
       if (h !== undefined) {
         this.rowOf.set(id, h);
         this.vocab.ids[h - 1] = id;
@@ -555,13 +556,12 @@ export class ModelRuntime {
         }
         const m = it.meta.m;
         if (b && (b.length === m || b.length === m + 1)) {
-          if (!given.some((g) => g.id === id))
-            given.push({
-              id,
-              key: `${sk}:${k}`,
-              s: { m, keys: Uint32Array.of(k), codes: b, ret: b.length > m ? b.subarray(m) : null },
-              i: 0,
-            });
+          given.push({
+            id,
+            key: `${sk}:${k}`,
+            s: { m, keys: Uint32Array.of(k), codes: b, ret: b.length > m ? b.subarray(m) : null },
+            i: 0,
+          });
           continue;
         }
       }
@@ -573,28 +573,13 @@ export class ModelRuntime {
     if (given.length) this.grow(given);
     if (!want.size) return;
     const got = await Promise.all(
-      [...want.keys()].map((n) => {
-        let p = it.shards.get(n);
-        if (!p) {
-          p = it
-            .file(shardFile(it.meta, n))
-            .then((b) => {
-              const s = decodeShard(b, it.meta.m);
-              return { s, index: new Map(Array.from(s.keys, (k, i) => [k, i])) };
-            })
-            .catch((e) => {
-              it.shards.delete(n); // asked again next time
-              if (!it.warned)
-                console.warn(
-                  `shelfwise: an item shard did not load, its products keep their place: ${(e as Error).message}`,
-                );
-              it.warned = true;
-              return null;
-            });
-          it.shards.set(n, p);
-        }
-        return p;
-      }),
+      [...want.keys()].map((n) =>
+        shardOnce(it.shards, shardFile(it.meta.path, n), it.file, (b) => decodeShard(b, it.meta.m), {
+          what: 'an item shard',
+          then: 'its products keep their place',
+          warned: it.warned,
+        }),
+      ),
     );
     if (this.disposed) return;
     const add: Array<{ id: string; key: string; s: Shard; i: number }> = [];
@@ -604,7 +589,7 @@ export class ModelRuntime {
         for (const [id, sk, k] of list) {
           const i = g.index.get(k);
           if (i === undefined) it.absent.add(id);
-          else if (!this.rowOf.has(id) && !add.some((a) => a.id === id)) add.push({ id, key: `${sk}:${k}`, s: g.s, i });
+          else if (!this.rowOf.has(id)) add.push({ id, key: `${sk}:${k}`, s: g.s, i }); // not added meanwhile
         }
     });
     if (add.length) this.grow(add);
@@ -947,24 +932,13 @@ export class ModelRuntime {
     await Promise.all(
       need.map(async (r) => {
         const [sk, k] = itemKeys(this.vocab.ids[r - 1]);
-        const shard = sk % it.meta.shards;
-        let got = it.companionShards.get(shard);
-        if (!got) {
-          got = it
-            .file(`${this.visitMeta!.path.replace(/\/?$/, '/')}${shard}.bin`)
-            .then((b) => {
-              const s = decodeCompanionShard(b);
-              return { s, index: new Map(Array.from(s.keys, (x, i) => [x, i])) };
-            })
-            .catch((e) => {
-              it.companionShards.delete(shard);
-              console.warn(
-                `shelfwise: a companions shard did not load, the visit part skips it: ${(e as Error).message}`,
-              );
-              return null;
-            });
-          it.companionShards.set(shard, got);
-        }
+        const got = shardOnce(
+          it.companionShards,
+          shardFile(this.visitMeta!.path, sk % it.meta.shards),
+          it.file,
+          decodeCompanionShard,
+          { what: 'a companions shard', then: 'the visit part skips it', warned: it.warned },
+        );
         const g = await got;
         if (!g) return;
         const i = g.index.get(k);
@@ -1164,6 +1138,36 @@ export class ModelRuntime {
 }
 
 /**
+ * A shard file of a sharded directory (its products' codes, or their companions), fetched and indexed by
+ * product key once; a file that fails is one console warning per kind, and asked for again next time.
+ */
+function shardOnce<S extends { keys: Uint32Array }>(
+  cache: Map<string, Promise<{ s: S; index: Map<number, number> } | null>>,
+  path: string,
+  file: (rel: string) => Promise<ArrayBuffer>,
+  decode: (b: ArrayBuffer) => S,
+  warn: { what: string; then: string; warned: Set<string> },
+): Promise<{ s: S; index: Map<number, number> } | null> {
+  let p = cache.get(path);
+  if (!p) {
+    p = file(path)
+      .then((b) => {
+        const s = decode(b);
+        return { s, index: new Map(Array.from(s.keys, (k, i) => [k, i])) };
+      })
+      .catch((e) => {
+        cache.delete(path);
+        if (!warn.warned.has(warn.what))
+          console.warn(`shelfwise: ${warn.what} did not load, ${warn.then}: ${(e as Error).message}`);
+        warn.warned.add(warn.what);
+        return null;
+      });
+    cache.set(path, p);
+  }
+  return p;
+}
+
+/**
  * The page's first item table from a sharded directory's head: row 0 padding, the popular products, then the
  * sample rows. Sets `item_emb` (and the return part's `ret_item`) in `params`, and drops the codebooks'
  * tensor (they stay on the JS side, to decode the shards' codes).
@@ -1195,8 +1199,8 @@ function headTable(
   return {
     meta,
     codebooks,
-    head: index,
-    keyRow: new Map(index),
+    keyRow: index,
+    warned: new Set(),
     companionShards: new Map(),
     lists: new Map(),
     built: null,
@@ -1204,7 +1208,6 @@ function headTable(
     absent: new Set(),
     shards: new Map(),
     file,
-    warned: false,
   };
 }
 

@@ -247,8 +247,8 @@ export function decodeCode(
   }
 }
 
-/** The shard file of shard `n`. */
-export const shardFile = (meta: ItemsMeta, n: number): string => `${meta.path.replace(/\/?$/, '/')}${n}.bin`;
+/** Shard `n`'s file in the folder `path` (the item shards', or the visit part's companion shards'). */
+export const shardFile = (path: string, n: number): string => `${path.replace(/\/?$/, '/')}${n}.bin`;
 
 /** Checks model.json's items entry. */
 export function checkItemsMeta(x: unknown, d: number): ItemsMeta {
