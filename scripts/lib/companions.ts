@@ -215,15 +215,13 @@ export function readVisitPart(dir: string, meta: VisitMeta | undefined, V: numbe
   if (meta.sharded) {
     // Every product's list back over the vocabulary's rows (a companion the vocabulary lacks is dropped).
     const ids = readIds(dir);
-    const rowOf = new Map(ids.map((id, i) => [itemKeys(id).join(':'), i + 1]));
-    const lists = new Map<number, Array<[number, number]>>();
     const files = fs.readdirSync(path.join(dir, meta.path)).filter((f) => /^\d+\.bin$/.test(f));
     const S = shards ?? files.length;
-    const byShard = new Map<string, number>();
-    ids.forEach((id, i) => {
-      const [sk, k] = itemKeys(id);
-      byShard.set(`${sk % S}:${k}`, i + 1);
-    });
+    // Each product by its hashes (how companions name it) and by its shard and key (how shards list it).
+    const keys = ids.map(itemKeys);
+    const rowOf = new Map(keys.map(([sk, k], i) => [`${sk}:${k}`, i + 1]));
+    const byShard = new Map(keys.map(([sk, k], i) => [`${sk % S}:${k}`, i + 1]));
+    const lists = new Map<number, Array<[number, number]>>();
     for (const f of files) {
       const b = fs.readFileSync(path.join(dir, meta.path, f));
       const s = decodeCompanionShard(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
