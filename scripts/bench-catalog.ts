@@ -206,7 +206,7 @@ updateSection(
   'catalog',
   `## Catalog size (headless Chromium ${browser.version()}, wasm)
 
-Command: \`npm run bench\` (scripts/bench-catalog.ts). A sharded item directory (\`--items sharded\`: 32-byte codes, 16 products per shard, a head of the 2,048 most popular products and 2,048 sample rows) of the shipped model's architecture, its weights as initialized. Bytes are gzip as the server sends them; a new shopper's first visit counts everything up to the ranking after their first click (the page, the SDK, the model, the head, the grid's shards); the next page (48 other products, the model cached, two clicks of history) counts what it fetches before its first ranking besides its HTML. Latency: 200 clicks after 20, with 50 events of history and a 1,000-product grid (whose shards were fetched when the grid was first ranked, in the column before). Heap: the page's JS heap after a garbage collection (the wasm backend's tensors live outside it and are shown beside it).
+Command: \`npm run bench\` (scripts/bench-catalog.ts): sharded directories of the shipped architecture, weights as initialized (32-byte codes, 16 products per shard, a 2,048-product head). Bytes are gzip as served: a new shopper's first visit up to the ranking after their first click; the next page (48 other products, model cached) besides its HTML. Latency: 200 clicks with 50 events of history on a 1,000-product grid. Heap: the JS heap after a garbage collection (wasm tensors beside it).
 
 | products | first visit, before the first personalized ranking (48-product grid) | the next page of 48 products | interaction p50 / p95 ms (1,000 candidates) | first ranking of the 1,000-product grid (its shards fetched) | JS heap |
 | --- | --- | --- | --- | --- | --- |
