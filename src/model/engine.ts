@@ -519,6 +519,11 @@ export class ModelRuntime {
     return rt;
   }
 
+  /** Whether the model's products come from a sharded item directory (ensure() then fetches their codes). */
+  get sharded(): boolean {
+    return !!this.items;
+  }
+
   /** Rows of the item table the page holds (every product's, or those a sharded directory has looked up). */
   get V(): number {
     return this.itemEmb.length / this.cfg.d;

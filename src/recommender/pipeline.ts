@@ -75,7 +75,7 @@ export async function rankWithModel(
   const known = modelHistory(history);
   // A sharded catalog: the codes of the history's and the candidates' products (fetched once per shard;
   // none for a shopper without history, whose grid keeps the merchant's order).
-  if (known.length) {
+  if (known.length && rt.sharded) {
     const codes = new Map<string, string>();
     for (const c of cands) if (typeof c.code === 'string') codes.set(c.id, c.code);
     await rt.ensure([...known.map((e) => e.itemId), ...cands.map((c) => c.id)], codes);
