@@ -6,7 +6,8 @@
  * rest is ranked, the visit left out). Methods: content kNN (the content baseline) and the model with each
  * new product scored from its content neighbours: p(new j) = δ · Σ_k cos(j, k) p_model(k) / Σ_k cos(j, k)
  * over j's 5 known products with the most similar content tokens (δ = 0: new products last, the model as
- * shipped). NDCG@10 over every target and over the new-product (cold) targets, and the cold targets' MRR.
+ * shipped); in the visit also plus ν · (j's cosine with the visit's new products, averaged) (new products like
+ * the new ones in the visit). NDCG@10 over every target and over the new-product (cold) targets, and the cold targets' MRR.
  */
 import { parseArgs } from 'node:util';
 import { loadLog } from './lib/data.js';
@@ -79,7 +80,8 @@ const protocols: Record<string, Case[]> = {
   'next purchase': split.test.map((e) => ({ ...e, shown: [], rest: [e.target] })),
   "a new shopper's visit": visits,
 };
-const DELTAS = [0, 0.5, 1, 2, 4];
+const DELTAS = [0, 0.5, 1, 2, 4],
+  NUS = [0.03, 0.1];
 const out = new Float32Array(W);
 for (const [name, cases] of Object.entries(protocols)) {
   const visit = name !== 'next purchase';
@@ -109,18 +111,32 @@ for (const [name, cases] of Object.entries(protocols)) {
       const z = new Float32Array(W);
       z.set(lp.subarray(0, V + 1));
       z[0] = -Infinity;
+      // Each new product's neighbours' model probability, and its similarity to the visit's new products.
+      const nb = nbrs.map((n) => {
+        let num = 0,
+          den = 0;
+        for (const [r, w] of n) {
+          num += w * Math.exp(lp[r]);
+          den += w;
+        }
+        return den > 0 ? num / den : 0;
+      });
+      const fresh = e.shown.filter((x) => x > V).map((x) => new Set(toks[x]));
+      const like = nbrs.map((_, k) => {
+        const t = toks[V + 1 + k];
+        let sim = 0;
+        for (const f of fresh) sim += t.filter((x) => f.has(x)).length / Math.sqrt(t.length * f.size || 1);
+        return sim / Math.max(1, fresh.length);
+      });
       for (const d of DELTAS) {
-        nbrs.forEach((n, k) => {
-          let num = 0,
-            den = 0;
-          for (const [r, w] of n) {
-            num += w * Math.exp(lp[r]);
-            den += w;
-          }
-          z[V + 1 + k] = d > 0 && den > 0 ? Math.log((d * num) / den) : -Infinity;
-        });
+        nb.forEach((p, k) => (z[V + 1 + k] = Math.log(d * p)));
         add(`model, δ ${d}`, z, e);
       }
+      if (visit)
+        for (const nu of NUS) {
+          nb.forEach((p, k) => (z[V + 1 + k] = Math.log(0.5 * p + nu * like[k] + 1e-30)));
+          add(`model, δ 0.5, plus ν ${nu} × likeness to the visit's new products`, z, e);
+        }
     },
     visit ? m.visit : null,
   );
