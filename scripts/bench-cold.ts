@@ -44,9 +44,11 @@ const byTok = new Map<string, number[]>();
 toks.forEach((t, r) => r <= V && t.forEach((x) => (byTok.get(x) ?? byTok.set(x, []).get(x)!).push(r)));
 const nbrs = toks.slice(V + 1).map((t) => {
   const acc = new Map<number, number>();
-  for (const x of t)
-    for (const k of (byTok.get(x)?.length ?? 0) > 5000 ? [] : byTok.get(x)!)
-      acc.set(k, (acc.get(k) ?? 0) + 1 / Math.sqrt(t.length * toks[k].length));
+  for (const x of t) {
+    const known = byTok.get(x) ?? [];
+    if (known.length > 5000) continue;
+    for (const k of known) acc.set(k, (acc.get(k) ?? 0) + 1 / Math.sqrt(t.length * toks[k].length));
+  }
   return [...acc].sort((x, y) => y[1] - x[1]).slice(0, 5);
 });
 const knn = contentKnn(split.train, ids, split.meta ?? new Map());
