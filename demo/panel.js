@@ -20,9 +20,10 @@ const verb = {
   search: 'searched',
 };
 
-/** A ranked row's reason: what the shopper did with a returning item, or the history item behind a discovered one. */
+/** A ranked row's reason: what the shopper did with a returning item, the history item behind a discovered one, or its popularity. */
 function why(r, history) {
-  if (!r.reason) return '–';
+  // A scored product that nothing the shopper did points to: it is there for its popularity.
+  if (!r.reason) return r.score === null ? '–' : 'popular';
   if (r.source === 'return') return `<span class="ret">back: ${esc(r.reason)}</span>`;
   const ev = history
     .slice()

@@ -184,6 +184,35 @@ test('first view: after three lunch-bag clicks, a reload shows them in the first
   await ctx.close();
 });
 
+test("a new shopper's click: products it goes with name it as their reason, best sellers it does not pull up say nothing", async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+  const { page, errors } = await watchedPage(ctx);
+  await open(page);
+  const find = (re: string) =>
+    page.evaluate((r) => (window as any).demoCatalog.find((p: any) => new RegExp(r).test(p.title))?.id as string, re);
+  const [bag, light] = [await find('^LUNCH BAG RED SPOTTY$'), await find('^WHITE HANGING HEART T-LIGHT HOLDER$')];
+  assert.ok(bag && light, 'both products are in the demo catalog');
+  await page.click(`#grid > li[data-shelfwise-item="${bag}"]`, { position: { x: 4, y: 4 } });
+  await page.waitForFunction(() => (window as any).shelfwise.recommender.history().then((h: any[]) => h.length >= 1));
+  const ids = await page.evaluate(() => (window as any).demoCatalog.slice(0, 48).map((p: any) => p.id));
+  const ranked: Array<{ itemId: string; position: number; reason: string | null; source: string }> =
+    await page.evaluate(
+      async (all) => await (window as any).shelfwise.recommender.rank(all, { rules: {} }),
+      [...new Set([...ids, light])],
+    );
+  const title = (id: string) =>
+    page.evaluate((i) => (window as any).demoCatalog.find((p: any) => p.id === i).title, id);
+  const named = ranked.filter((r) => r.itemId !== bag && r.reason === bag);
+  // The lunch bag's companions (other lunch bags, bags) name it; the shop's best seller, which every
+  // product goes with, ranks without a reason.
+  assert.ok(named.length >= 3, `products that name the click: ${named.length}`);
+  for (const r of named.slice(0, 3)) assert.match(await title(r.itemId), /BAG/);
+  const best = ranked.find((r) => r.itemId === light)!;
+  assert.equal(best.reason, null, `the best seller's reason: ${best.reason}`);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
 for (const [name, viewport] of [
   ['desktop', { width: 1360, height: 900 }],
   ['phone', { width: 390, height: 844 }],

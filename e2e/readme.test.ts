@@ -49,9 +49,11 @@ window.readme = { ranked, binding, rec };
   );
   for (const r of ranked) {
     assert.ok(r.source === 'return' || r.source === 'discover', `a source for ${r.itemId}`);
-    // A returning product's reason says what the shopper did; a discovered one's names the history item behind it.
+    // A returning product's reason says what the shopper did; a discovered one's names the click where the
+    // product goes with it (its companions, at least three times their base rate), else none: the
+    // clicked best seller goes with everything.
     if (r.source === 'return') assert.match(r.reason, /^viewed today$/);
-    else assert.equal(r.reason, '85123A');
+    else assert.ok(r.reason === '85123A' || r.reason === null, `${r.itemId}'s reason: ${r.reason}`);
   }
   assert.deepEqual(errors, []);
   await ctx.close();

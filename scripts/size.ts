@@ -1,6 +1,6 @@
 /**
  * npm run size: gzip sizes of what a page downloads. Fails over budget:
- *  - the SDK's own code (src/, without idb and tfjs) ≤ 31 KB gzip
+ *  - the SDK's own code (src/, without idb and tfjs) ≤ 32 KB gzip
  *  - the script tag's first file (dist/shelfwise.js: SDK + idb) ≤ 40 KB gzip
  *  - the npm package (npm pack) ≤ 2 MB
  * and reports the total per backend (first file + runtime chunk + the backend's chunks [+ wasm binary]).
@@ -65,11 +65,11 @@ const pack = JSON.parse(
   execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' }),
 )[0] as { size: number; unpackedSize: number; files: unknown[] };
 console.log(
-  `| what | gzip | budget |\n| --- | --- | --- |\n| SDK's own code (src/, no idb/tfjs) | ${kb(ownGz)} | 31 KB |\n| script tag's first file (dist/shelfwise.js) | ${kb(first)} | 40 KB |\n| npm package (npm pack: ${pack.files.length} files, ${kb(pack.unpackedSize)} unpacked) | ${kb(pack.size)} | 2048 KB |\n\n| backend | total a page downloads (first file + runtime + backend${' '}[+ wasm binary]) |\n| --- | --- |\n${rows.join('\n')}`,
+  `| what | gzip | budget |\n| --- | --- | --- |\n| SDK's own code (src/, no idb/tfjs) | ${kb(ownGz)} | 32 KB |\n| script tag's first file (dist/shelfwise.js) | ${kb(first)} | 40 KB |\n| npm package (npm pack: ${pack.files.length} files, ${kb(pack.unpackedSize)} unpacked) | ${kb(pack.size)} | 2048 KB |\n\n| backend | total a page downloads (first file + runtime + backend${' '}[+ wasm binary]) |\n| --- | --- |\n${rows.join('\n')}`,
 );
 let fail = false;
-if (ownGz > 31 * 1024) {
-  console.error(`over budget: SDK's own code ${kb(ownGz)} > 31 KB`);
+if (ownGz > 32 * 1024) {
+  console.error(`over budget: SDK's own code ${kb(ownGz)} > 32 KB`);
   fail = true;
 }
 if (first > 40 * 1024) {

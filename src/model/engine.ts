@@ -25,7 +25,7 @@ import {
 } from './items.js';
 
 /** The visit part's code, loaded with its file (after the first ranking), not before it. */
-type VisitPart = { c: Companions; mod: typeof import('./visit.js') };
+type VisitPart = { c: Companions; mod: typeof import('./visit.js'); base?: Float32Array };
 type ContentPart = { t: ContentTable; mod: typeof import('./content.js') };
 import { gapBuckets, packBatch, windowStart, type RowSeq } from './inputs.js';
 import { typeCode, VISIT_GAP, type EventType } from './features.js';
@@ -971,10 +971,12 @@ export class ModelRuntime {
     p.c = it.built.c;
   }
 
-  /** The session item (an item id) whose companions give `row` its visit probability. */
+  /** The session item (an item id) whose companions give `row` its visit probability, well above `row`'s base rate (visitDriver). */
   visitReason(v: VisitScores, row: number): string | null {
     const p = this.visitPart;
-    const r = p ? p.mod.visitDriver(p.c, v, row) : 0;
+    // Base rates need every product's list: a sharded directory's page holds the session's only.
+    const base = p && !this.visitMeta?.sharded ? (p.base ??= p.mod.baseRates(p.c)) : undefined;
+    const r = p ? p.mod.visitDriver(p.c, v, row, base) : 0;
     return r > 0 ? this.vocab.ids[r - 1] : null;
   }
 

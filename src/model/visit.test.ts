@@ -7,6 +7,7 @@ import {
   logSoftmax,
   mixVisit,
   sessionStart,
+  baseRates,
   visitDriver,
   visitScores,
   type Companions,
@@ -83,6 +84,21 @@ test('the driver of a row is the session item whose vote gives it the most', () 
   const v = visitScores(c, meta, [1, 2], [0, 1], 2, V)!;
   assert.equal(visitDriver(c, v, 3), 2, '0.9 · 1 beats 0.2 · 1');
   assert.equal(visitDriver(c, v, 4), 0);
+});
+
+test('with base rates, a best seller that goes with every product names no session item: it is there for its popularity', () => {
+  // Row 5 goes with rows 1-4 alike (0.3 each); row 2 with row 1 only (0.5).
+  const c: Companions = {
+    start: Uint32Array.from([0, 0, 2, 3, 4, 5, 5]),
+    ids: Uint32Array.from([2, 5, 5, 5, 5]),
+    w: Float32Array.from([0.5, 0.3, 0.3, 0.3, 0.3]),
+  };
+  const base = baseRates(c);
+  assert.ok(Math.abs(base[5] - 1.2 / 5) < 1e-6 && Math.abs(base[2] - 0.5 / 5) < 1e-6);
+  const v = visitScores(c, meta, [1], [0], 1, V)!;
+  assert.equal(visitDriver(c, v, 5), 1, 'without base rates the click is named');
+  assert.equal(visitDriver(c, v, 5, base), 0, '0.3 is 1.25 times its base rate');
+  assert.equal(visitDriver(c, v, 2, base), 1, '0.5 is 5 times its base rate');
 });
 
 test("the companions file round-trips (weights within a 255th of each row's largest) and refuses bad bytes", () => {

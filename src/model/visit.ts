@@ -114,13 +114,32 @@ export function mixVisit(logp: Float32Array, v: VisitScores, meta: VisitMeta): F
   return logp;
 }
 
-/** The session item whose vote gives `row` the most visit probability (0: none). */
-export function visitDriver(c: Companions, v: VisitScores, row: number): number {
+/**
+ * Each row's mean companion weight over every row's list: how often it goes with the average product. A
+ * best seller goes with every product; a companion weight within a few times of this is its popularity,
+ * not the product it goes with.
+ */
+export function baseRates(c: Companions): Float32Array {
+  const V = c.start.length - 1,
+    b = new Float32Array(V);
+  for (let q = 0; q < c.ids.length; q++) b[c.ids[q]] += c.w[q] / Math.max(1, V - 1);
+  return b;
+}
+
+/** How many times its base rate a companion must go with a session item for that item to be named its reason. */
+export const REASON_LIFT = 3;
+
+/**
+ * The session item whose vote gives `row` the most visit probability (0: none); with base rates, only an
+ * item that `row` goes with at least REASON_LIFT times as often as with the average product.
+ */
+export function visitDriver(c: Companions, v: VisitScores, row: number, base?: Float32Array): number {
   let best = 0,
     bestV = 0;
+  const min = base ? REASON_LIFT * base[row] : 0;
   v.rows.forEach((r, k) => {
     for (let q = c.start[r]; q < c.start[r + 1]; q++)
-      if (c.ids[q] === row && v.weights[k] * c.w[q] > bestV) {
+      if (c.ids[q] === row && c.w[q] >= min && v.weights[k] * c.w[q] > bestV) {
         bestV = v.weights[k] * c.w[q];
         best = r;
       }

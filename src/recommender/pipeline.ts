@@ -127,7 +127,12 @@ export async function rankWithModel(
           : r.source === 'return'
             ? () => returnReason(known, r.itemId, now)
             : () => {
-                const h = rt.reason(emb, rows[r.defaultPosition]);
+                // The model's attention names a history item for any product, a best seller after one click
+                // included: an item of the session under way is named only where the product goes with it
+                // well above its base rate (visitReason), else none.
+                const row = rows[r.defaultPosition],
+                  h = rt.reason(emb, row);
+                if (visit?.rows.includes(h)) return rt.visitReason(visit, row);
                 return h > 0 ? rt.vocab.ids[h - 1] : null;
               },
     );
