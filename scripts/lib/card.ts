@@ -143,8 +143,8 @@ export function visitPartText(v: any): string {
   if (!v) return 'No visit part (the log has no timestamps, or `--no-visit-part`): the model ranks alone.';
   const f = (x: number) => x.toFixed(4);
   return `### The visit part (\`${v.path}\`)
-For each item its ${v.companions} strongest companions in the training sessions (items within 5 events of it
-in one session, weighted P(j | i)). While a session is under way (events under 30 minutes apart, the last
+For each item its ${v.companions} strongest companions in the training sessions (items within ${v.window ?? 5} events of
+it in one session, the window chosen on validation, weighted P(j | i)). While a session is under way (events under 30 minutes apart, the last
 under 30 minutes ago) its items vote for their companions, the newest most (×${v.decay} per event back), and
 that distribution is mixed with the model's: λ ${v.lambdaNew} for a shopper with nothing stored before this
 session, λ ${v.lambdaReturning} for a returning one; without a session the model ranks alone. λ and the decay

@@ -16,6 +16,7 @@ import {
   logSoftmax,
   mixVisit,
   visitScores,
+  VISIT_EVENTS,
   type Companions,
   type VisitMeta,
 } from '../../src/model/visit.js';
@@ -34,6 +35,12 @@ export interface VisitPart {
 export const COMPANIONS = 32;
 /** Events apart within one session that still count as companions. */
 export const COMPANION_WINDOW = 5;
+/**
+ * The windows validation chooses from: near events (a shopper's next clicks) or up to the whole session
+ * the page reads (VISIT_EVENTS; a basket whose lines share a time has no order within it, so all of it
+ * goes together).
+ */
+export const COMPANION_WINDOWS = [COMPANION_WINDOW, 20, VISIT_EVENTS];
 
 /**
  * Per item, its `k` strongest companions: the items within `window` events of it in one training session
@@ -75,74 +82,82 @@ export function fitCompanions(train: Seq[], V: number, k = COMPANIONS, window = 
 }
 
 /**
- * Validation NDCG@10 for every decay (DECAYS) and λ (LAMBDAS), in one pass over the examples: each
- * example's scores are used as they come and dropped (a catalog of a million products would hold a million
- * floats per example), and its session's votes are computed once per decay, not once per λ.
+ * Validation NDCG@10 for every companions table (one per window), decay (DECAYS) and λ (LAMBDAS), in one
+ * pass over the examples: the model scores each example once, its scores are used as they come and dropped
+ * (a catalog of a million products would hold a million floats per example), and its session's votes are
+ * computed once per table and decay, not once per λ.
  */
 function ndcgGrid(
   params: Params,
   cfg: ModelConfig,
-  c: Companions,
+  tables: Companions[],
   examples: Example[],
   excludeSeen: boolean,
-): number[][] {
-  const sums = DECAYS.map(() => LAMBDAS.map(() => new MetricSum()));
+): number[][][] {
+  const sums = tables.map(() => DECAYS.map(() => LAMBDAS.map(() => new MetricSum())));
   const rw = hasReturn(cfg);
   scoreExamples(params, cfg, examples, (ex, s) => {
     // The page's mixture before the visit part: log probabilities.
     const logp = rw ? s : logSoftmax(s);
-    DECAYS.forEach((decay, di) => {
-      const v = visitScores(c, { decay }, ex.items, ex.ts, ex.now ?? NaN, logp.length);
-      LAMBDAS.forEach((l, k) => {
-        const meta: VisitMeta = { path: '', version: '', decay, lambdaNew: l, lambdaReturning: l };
-        addExample(sums[di][k], v ? mixVisit(Float32Array.from(logp), v, meta) : logp, ex, excludeSeen);
-      });
-    });
+    tables.forEach((c, ti) =>
+      DECAYS.forEach((decay, di) => {
+        const v = visitScores(c, { decay }, ex.items, ex.ts, ex.now ?? NaN, logp.length);
+        LAMBDAS.forEach((l, k) => {
+          const meta: VisitMeta = { path: '', version: '', decay, lambdaNew: l, lambdaReturning: l };
+          addExample(sums[ti][di][k], v ? mixVisit(Float32Array.from(logp), v, meta) : logp, ex, excludeSeen);
+        });
+      }),
+    );
   });
-  return sums.map((row) => row.map((m) => m.result()['ndcg@10']));
+  return sums.map((t) => t.map((row) => row.map((m) => m.result()['ndcg@10'])));
 }
 
 const DECAYS = [0.3, 0.5, 0.8];
 const LAMBDAS = [0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
 
 /**
- * λ_new (on `fresh`: examples whose input is only the session under way), λ_returning (on `returning`:
- * history and session) and the decay, by validation NDCG@10: per decay each λ at its best, the decay by
- * the mean of the two gains over λ = 0 (the model alone).
+ * The companions' window (one table per window), λ_new (on `fresh`: examples whose input is only the
+ * session under way), λ_returning (on `returning`: history and session) and the decay, by validation
+ * NDCG@10: per window and decay each λ at its best, the window and decay by the mean of the two gains over
+ * λ = 0 (the model alone).
  */
 export function chooseVisit(
   params: Params,
   cfg: ModelConfig,
-  c: Companions,
+  tables: Array<{ window: number; c: Companions }>,
   sets: { fresh: Example[]; returning: Example[]; excludeSeen: boolean },
   log: (s: string) => void = console.log,
-): Omit<VisitMeta, 'path' | 'version'> & { valid: Record<string, number> } {
-  const gridF = ndcgGrid(params, cfg, c, sets.fresh, sets.excludeSeen),
-    gridR = ndcgGrid(params, cfg, c, sets.returning, sets.excludeSeen);
-  let best: (Omit<VisitMeta, 'path' | 'version'> & { gain: number; valid: Record<string, number> }) | null = null;
-  for (const [di, decay] of DECAYS.entries()) {
-    const f = gridF[di],
-      r = gridR[di];
-    const fi = f.indexOf(Math.max(...f)),
-      ri = r.indexOf(Math.max(...r));
-    const gain = (f[fi] / Math.max(f[0], 1e-9) + r[ri] / Math.max(r[0], 1e-9)) / 2;
-    log(
-      `visit part, decay ${decay}: new shopper ${f[0].toFixed(4)} → ${f[fi].toFixed(4)} (λ ${LAMBDAS[fi]}), returning ${r[0].toFixed(4)} → ${r[ri].toFixed(4)} (λ ${LAMBDAS[ri]})`,
-    );
-    if (!best || gain > best.gain)
-      best = {
-        decay,
-        lambdaNew: LAMBDAS[fi],
-        lambdaReturning: LAMBDAS[ri],
-        gain,
-        valid: { newModel: f[0], newVisit: f[fi], returningModel: r[0], returningVisit: r[ri] },
-      };
-  }
+): Omit<VisitMeta, 'path' | 'version'> & { window: number; valid: Record<string, number> } {
+  const cs = tables.map((t) => t.c);
+  const gridF = ndcgGrid(params, cfg, cs, sets.fresh, sets.excludeSeen),
+    gridR = ndcgGrid(params, cfg, cs, sets.returning, sets.excludeSeen);
+  type Choice = Omit<VisitMeta, 'path' | 'version'> & { window: number; gain: number; valid: Record<string, number> };
+  let best: Choice | null = null;
+  tables.forEach(({ window }, ti) => {
+    for (const [di, decay] of DECAYS.entries()) {
+      const f = gridF[ti][di],
+        r = gridR[ti][di];
+      const fi = f.indexOf(Math.max(...f)),
+        ri = r.indexOf(Math.max(...r));
+      const gain = (f[fi] / Math.max(f[0], 1e-9) + r[ri] / Math.max(r[0], 1e-9)) / 2;
+      log(
+        `visit part, window ${window}, decay ${decay}: new shopper ${f[0].toFixed(4)} → ${f[fi].toFixed(4)} (λ ${LAMBDAS[fi]}), returning ${r[0].toFixed(4)} → ${r[ri].toFixed(4)} (λ ${LAMBDAS[ri]})`,
+      );
+      if (!best || gain > best.gain)
+        best = {
+          window,
+          decay,
+          lambdaNew: LAMBDAS[fi],
+          lambdaReturning: LAMBDAS[ri],
+          gain,
+          valid: { newModel: f[0], newVisit: f[fi], returningModel: r[0], returningVisit: r[ri] },
+        };
+    }
+  });
   const { gain: _, ...chosen } = best!;
   return chosen;
 }
 
-/** Writes the companions file into a model directory and names it, with λ and the decay, in its model.json. */
 /**
  * Writes the companions into a model directory (companions.bin; a sharded model's companions/ shards) and
  * names them, with λ and the decay, in its model.json.
@@ -158,6 +173,7 @@ export function writeVisitPart(dir: string, c: Companions, chosen: Omit<VisitMet
     decay: chosen.decay,
     lambdaNew: chosen.lambdaNew,
     lambdaReturning: chosen.lambdaReturning,
+    ...(chosen.window ? { window: chosen.window } : {}),
     ...(items ? { sharded: true } : {}),
   };
   if (!items) {
@@ -282,11 +298,14 @@ export function fitVisitPart(
   const fresh = split(timeSplit ? 'visit-new' : 'session').valid;
   const returning = timeSplit ? split('visit-returning').valid : base.valid;
   const t0 = performance.now();
-  const c = fitCompanions(base.train, model.cfg.vocabSize);
+  const V = model.cfg.vocabSize;
   // A leave-one-out log's training sequences end in the validation example's own session: its pairs would
-  // vote for the shopper's own items, which the page's table never holds. The choice reads a table
+  // vote for the shopper's own items, which the page's table never holds. The choice reads tables
   // without each sequence's last session.
-  const forChoice = timeSplit ? c : fitCompanions(base.train.map(withoutLastSession), model.cfg.vocabSize);
+  const forChoice = COMPANION_WINDOWS.map((window) => ({
+    window,
+    c: fitCompanions(timeSplit ? base.train : base.train.map(withoutLastSession), V, COMPANIONS, window),
+  }));
   const cap = (e: Example[]) => e.slice(0, 5000);
   const chosen = chooseVisit(
     model.params,
@@ -295,9 +314,12 @@ export function fitVisitPart(
     { fresh: cap(fresh), returning: cap(returning), excludeSeen: base.excludeSeen },
     say,
   );
+  const c = timeSplit
+    ? forChoice.find((t) => t.window === chosen.window)!.c
+    : fitCompanions(base.train, V, COMPANIONS, chosen.window);
   const meta = writeVisitPart(dir, c, chosen);
   say(
-    `visit part: ${c.ids.length} companions of ${model.cfg.vocabSize - 1} items, decay ${meta.decay}, λ new ${meta.lambdaNew}, λ returning ${meta.lambdaReturning} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+    `visit part: ${c.ids.length} companions of ${V - 1} items, window ${chosen.window} events, decay ${meta.decay}, λ new ${meta.lambdaNew}, λ returning ${meta.lambdaReturning} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
   );
   return { c, meta, valid: chosen.valid };
 }

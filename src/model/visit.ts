@@ -26,6 +26,8 @@ export interface VisitMeta {
   decay: number;
   lambdaNew: number;
   lambdaReturning: number;
+  /** Events apart within one training session that counted as companions (chosen on validation; informational). */
+  window?: number;
   /**
    * With a sharded item directory: `path` is a folder of companion shards (items.ts), numbered as the item
    * shards, fetched for the session's products only.
