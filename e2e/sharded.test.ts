@@ -41,6 +41,35 @@ type Row = { itemId: string; position: number; score: number | null; reason: str
 const rank = (page: Page): Promise<Row[]> =>
   page.evaluate((ids) => (window as any).shelfwise.recommender.rank(ids), grid);
 
+test('the pointer on a product fetches its companions before the click: the click waits for no shard', async () => {
+  const ctx = await env.browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const { page, errors, requests } = await watchedPage(ctx);
+  await shop(page, '/e2e/.fixture/sharded-model/model.json');
+  const companions = () => requests.filter((u) => /sharded-model\/companions\/\d+\.bin/.test(u)).length;
+  // A product whose companions shard no click fetched yet.
+  const next = grid.find((id) => !clicked.includes(id) && id !== lunch[5])!;
+  const before = companions();
+  await page.hover(`[data-shelfwise-item="${next}"]`);
+  await page.waitForFunction(
+    (n) =>
+      performance.getEntriesByType('resource').filter((e) => /sharded-model\/companions\/\d+\.bin/.test(e.name))
+        .length > n,
+    before,
+    { timeout: 10_000 },
+  );
+  const hovered = companions();
+  assert.ok(hovered > before, 'the hover fetched a companions shard');
+  await page.click(`[data-shelfwise-item="${next}"]`);
+  await page.waitForFunction(
+    (id) => (window as any).shelfwise.recommender.history().then((h: any[]) => h.some((e) => e.itemId === id)),
+    next,
+  );
+  await rank(page);
+  assert.equal(companions(), hovered, 'the click fetched nothing more');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
 test('a sharded model fetches only its grid’s shards and ranks as the model with the whole item table does', async () => {
   const ctx = await env.browser.newContext({ viewport: { width: 1200, height: 900 } });
   const { page, errors, requests } = await watchedPage(ctx);

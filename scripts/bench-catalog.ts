@@ -6,7 +6,10 @@
  *  - interaction → grid reordered at 1,000 candidates, p50/p95, 50 events of history;
  *  - the page's JS heap after that (after a garbage collection), and the tensors' bytes.
  * The models have the shipped model's architecture and weights as initialized (the figures measure bytes,
- * time and memory, which do not depend on the values); product ids s0 … s<N-1> as `npm run synth` names them.
+ * time and memory, which do not depend on the values) and a visit part as companion shards, 32 companions
+ * for each product the benchmark shows (the others none); product ids s0 … s<N-1> as `npm run synth` names them.
+ * A click waits for its product's companions shard unless the pointer was on the product before
+ * (prefetchCompanions): both are timed, the pointer 100 ms ahead of the click.
  * They are built once into .cache/catalog-models/ (the 1M one takes about a minute) and served from dist/catalog/.
  * Writes bench-out/catalog.json and the "Catalog size" section of BENCHMARKS.md.
  */
@@ -18,6 +21,7 @@ import { pct, writeBenchPage } from './lib/benchpage.js';
 import { initBackend } from './lib/backend.js';
 import { disposeParams, saveModelDir } from './lib/modeldir.js';
 import { codeBytes } from './lib/items.js';
+import { writeVisitPart } from './lib/companions.js';
 import { initParams } from '../src/model/encoder.js';
 import { checkModelJson } from '../src/model/weights.js';
 
@@ -40,6 +44,34 @@ async function model(n: number): Promise<string> {
       sharded: codeBytes(cfg.d),
     });
     disposeParams(params);
+    // The visit part: each product the benchmark shows goes with 32 others of them.
+    const shown = [...new Set([...products(n, 48, 1), ...products(n, 48, 2), ...products(n, 1000, 3)])].map(
+      (id) => Number(id.slice(1)) + 1,
+    );
+    const lists = new Map(
+      shown.map((r, i) => [r, Array.from({ length: 32 }, (_, k) => shown[(i * 7 + k * 13 + 1) % shown.length])]),
+    );
+    const start = new Uint32Array(n + 2),
+      ids: number[] = [],
+      w: number[] = [];
+    for (let r = 0; r <= n; r++) {
+      start[r] = ids.length;
+      for (const [k, j] of (lists.get(r) ?? []).entries())
+        if (j !== r) {
+          ids.push(j);
+          w.push(0.3 / (k + 1));
+        }
+    }
+    start[n + 1] = ids.length;
+    writeVisitPart(
+      dir,
+      { start, ids: Uint32Array.from(ids), w: Float32Array.from(w) },
+      {
+        decay: 0.5,
+        lambdaNew: 0.4,
+        lambdaReturning: 0.2,
+      },
+    );
     console.log(`built the ${n}-product model in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
   const link = path.join(ROOT, 'dist/catalog', String(n));
@@ -123,9 +155,9 @@ try {
     await p2.addInitScript('window.__name = window.__name || ((f) => f);');
     await p2.goto(srv.url + '/dist/bench.html');
     // The grid's products with their codes in the markup (codes.tsv → data-shelfwise-code), or without.
-    const run = (page: typeof p2, codes: string[] | null, clicks: number) =>
+    const run = (page: typeof p2, codes: string[] | null, clicks: number, lead = 0) =>
       page.evaluate(
-        async ({ url, cands, codes, clicks }) => {
+        async ({ url, cands, codes, clicks, lead }) => {
           const { createRecommender } = await import('/dist/esm/index.js' as string);
           const rt = await import('/dist/esm/runtime.js' as string);
           const rec = await createRecommender({ model: url, backend: 'wasm' });
@@ -142,6 +174,11 @@ try {
             .reduce((n, e) => n + e.transferSize, 0);
           const times: number[] = [];
           for (let k = 0; k < clicks; k++) {
+            // The pointer on the product `lead` ms before the click (the grid's pointerover prefetch).
+            if (lead) {
+              (rec as any).runtime.prefetchCompanions(cands[(k * 101) % 1000]);
+              await new Promise((r) => setTimeout(r, lead));
+            }
             const done = next();
             const t = performance.now();
             void rec.track({ type: 'click', itemId: cands[(k * 101) % 1000] });
@@ -151,9 +188,9 @@ try {
           g.unbind();
           return { times: times.slice(20), firstGrid, shardBytes, tensorBytes: rt.tf.memory().numBytes as number };
         },
-        { url, cands, codes, clicks },
+        { url, cands, codes, clicks, lead },
       );
-    const r = await run(p2, null, 220);
+    const r = await run(p2, null, 220, 100);
     const cdp = await c2.newCDPSession(p2);
     await cdp.send('HeapProfiler.collectGarbage');
     const heap = (await cdp.send('Runtime.getHeapUsage')).usedSize;
@@ -174,11 +211,20 @@ try {
       0,
     );
     await c3.close();
+    // The same clicks without the pointer ahead: each waits for its companions shard.
+    const c4 = await browser.newContext();
+    const p4 = await c4.newPage();
+    await p4.addInitScript('window.__name = window.__name || ((f) => f);');
+    await p4.goto(srv.url + '/dist/bench.html');
+    const cold = await run(p4, null, 220);
+    await c4.close();
     results[N] = {
       first,
       later,
       p50: pct(r.times, 0.5),
       p95: pct(r.times, 0.95),
+      p50Fetch: pct(cold.times, 0.5),
+      p95Fetch: pct(cold.times, 0.95),
       firstGrid: r.firstGrid,
       gridBytes: r.shardBytes,
       gridWithCodes: withCodes.firstGrid,
@@ -199,16 +245,16 @@ fs.writeFileSync(path.join(ROOT, 'bench-out/catalog.json'), JSON.stringify(resul
 const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
 const rows = SIZES.map((N) => {
   const x = results[N];
-  return `| ${N.toLocaleString('en')} | ${kb(x.first)} | ${kb(x.later)} | ${x.p50.toFixed(1)} / ${x.p95.toFixed(1)} | ${x.firstGrid.toFixed(0)} ms, ${kb(x.gridBytes)}; with codes in the markup ${x.gridWithCodes.toFixed(0)} ms, ${kb(x.gridBytesWithCodes)} | ${(x.heap / 2 ** 20).toFixed(1)} MB (tensors ${(x.tensorBytes / 2 ** 20).toFixed(1)} MB) |`;
+  return `| ${N.toLocaleString('en')} | ${kb(x.first)} | ${kb(x.later)} | ${x.p50.toFixed(1)} / ${x.p95.toFixed(1)}; without it ${x.p50Fetch.toFixed(1)} / ${x.p95Fetch.toFixed(1)} | ${x.firstGrid.toFixed(0)} ms, ${kb(x.gridBytes)}; with codes in the markup ${x.gridWithCodes.toFixed(0)} ms, ${kb(x.gridBytesWithCodes)} | ${(x.heap / 2 ** 20).toFixed(1)} MB (tensors ${(x.tensorBytes / 2 ** 20).toFixed(1)} MB) |`;
 });
 updateSection(
   path.join(ROOT, 'BENCHMARKS.md'),
   'catalog',
   `## Catalog size (headless Chromium ${browser.version()}, wasm)
 
-Command: \`npm run bench\` (scripts/bench-catalog.ts): sharded directories of the shipped architecture, weights as initialized (32-byte codes, 16 products per shard, a 2,048-product head). Bytes are gzip as served: a new shopper's first visit up to the ranking after their first click; the next page (48 other products, model cached) besides its HTML. Latency: 200 clicks with 50 events of history on a 1,000-product grid. Heap: the JS heap after a garbage collection (wasm tensors beside it).
+Command: \`npm run bench\` (scripts/bench-catalog.ts): sharded directories of the shipped architecture, weights as initialized (32-byte codes, 16 products per shard, a 2,048-product head). Bytes are gzip as served: a new shopper's first visit up to the ranking after their first click; the next page (48 other products, model cached) besides its HTML. Latency: 200 clicks with 50 events of history on a 1,000-product grid, the visit part on (companion shards); a click waits for its product's companions shard unless the pointer was on the product before (the grid then fetches it: timed with the pointer 100 ms ahead, and without). Heap: the JS heap after a garbage collection (wasm tensors beside it).
 
-| products | first visit, before the first personalized ranking (48-product grid) | the next page of 48 products | interaction p50 / p95 ms (1,000 candidates) | first ranking of the 1,000-product grid (its shards fetched) | JS heap |
+| products | first visit, before the first personalized ranking (48-product grid) | the next page of 48 products | interaction p50 / p95 ms (1,000 candidates), the pointer on the product first | first ranking of the 1,000-product grid (its shards fetched) | JS heap |
 | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 `,

@@ -21,8 +21,21 @@ export function captureClicks(
   track: (e: TrackedClick) => Promise<void>,
   report: (e: unknown) => void,
   onInteract: () => void,
+  prefetch?: (id: string) => void,
 ): Capture {
   let clicked: string | undefined;
+  // The pointer or focus on a product: what its click will need is fetched before the click (once each).
+  const near = new Set<string>();
+  const onNear = (ev: Event) => {
+    const id = (ev.target as Element | null)?.closest?.('[data-shelfwise-item]')?.getAttribute('data-shelfwise-item');
+    if (!id || near.has(id) || !prefetch) return;
+    near.add(id);
+    try {
+      prefetch(id);
+    } catch (e) {
+      report(e);
+    }
+  };
   const onClick = (ev: Event) => {
     try {
       const t = ev.target as Element | null;
@@ -43,6 +56,7 @@ export function captureClicks(
     }
   };
   container.addEventListener('click', onClick);
+  for (const t of ['pointerover', 'focusin']) container.addEventListener(t, onNear, { passive: true });
   return {
     takeClicked() {
       const c = clicked;
@@ -51,6 +65,7 @@ export function captureClicks(
     },
     off() {
       container.removeEventListener('click', onClick);
+      for (const t of ['pointerover', 'focusin']) container.removeEventListener(t, onNear);
     },
   };
 }

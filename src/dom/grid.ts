@@ -45,6 +45,8 @@ export interface GridBinding {
 interface Host {
   track(e: TrackedClick): Promise<void>;
   rank(c: Candidate[], o?: RankOptions): Promise<Ranked[]>;
+  /** What a click on this product will need, fetched ahead (a sharded directory's companions). */
+  prefetch?(id: string): void;
 }
 
 const OBSERVED = ['data-shelfwise-item', 'data-shelfwise-hidden', 'data-shelfwise-stock', 'data-shelfwise-category'];
@@ -65,6 +67,7 @@ export function bindGrid(
           (e) => host.track(e),
           report,
           () => first.settle(),
+          host.prefetch && ((id) => host.prefetch!(id)),
         )
       : null;
   const unhold = holdVisibility(container as HTMLElement, hold ?? 0);

@@ -936,15 +936,8 @@ export class ModelRuntime {
     const need = [...new Set(all.slice(a).map((k) => k.row))].filter((r) => !it.lists.has(r));
     await Promise.all(
       need.map(async (r) => {
-        const [sk, k] = itemKeys(this.vocab.ids[r - 1]);
-        const got = shardOnce(
-          it.companionShards,
-          shardFile(this.visitMeta!.path, sk % it.meta.shards),
-          it.file,
-          decodeCompanionShard,
-          { what: 'a companions shard', then: 'the visit part skips it', warned: it.warned },
-        );
-        const g = await got;
+        const [, k] = itemKeys(this.vocab.ids[r - 1]);
+        const g = await this.companionShard(this.vocab.ids[r - 1]);
         if (!g) return;
         const i = g.index.get(k);
         const from = i === undefined ? 0 : g.s.start[i],
@@ -969,6 +962,28 @@ export class ModelRuntime {
       it.built = { V, lists: it.lists.size, c: { start, ids, w } };
     }
     p.c = it.built.c;
+  }
+
+  /** The companions shard that holds a product's list (a sharded directory's visit part), fetched once. */
+  private companionShard(id: string) {
+    const it = this.items!;
+    return shardOnce(
+      it.companionShards,
+      shardFile(this.visitMeta!.path, itemKeys(id)[0] % it.meta.shards),
+      it.file,
+      decodeCompanionShard,
+      { what: 'a companions shard', then: 'the visit part skips it', warned: it.warned },
+    );
+  }
+
+  /**
+   * A product the shopper may click next (the pointer or focus is on it): a sharded directory fetches its
+   * companions now, so the click's ranking does not wait for them.
+   */
+  prefetchCompanions(id: string): void {
+    if (!this.items || !this.visitMeta?.sharded) return;
+    void this.prefetchVisit();
+    void this.companionShard(id);
   }
 
   /** The session item (an item id) whose companions give `row` its visit probability, well above `row`'s base rate (visitDriver). */

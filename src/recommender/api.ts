@@ -121,7 +121,16 @@ export function recommender({
       const had = boundTo.get(container);
       if (had && grids.has(had)) return had;
       if ((gopts?.hold ?? 0) > 0) loader.hurry();
-      const g = bindGridImpl(container, rec, gopts, report);
+      const g = bindGridImpl(
+        container,
+        {
+          track: (e) => rec.track(e),
+          rank: (c, o) => rec.rank(c, o),
+          prefetch: (id) => loader.runtime?.prefetchCompanions(id),
+        },
+        gopts,
+        report,
+      );
       grids.add(g);
       boundTo.set(container, g);
       const unbind = g.unbind.bind(g);
