@@ -167,3 +167,44 @@ test('targets inside a visit train the catalog part only; the others the return/
   assert.notEqual(loss(targets).toFixed(5), loss(noneCatalog).toFixed(5), 'the marked pairs skip the mixture');
   for (const t of Object.values(p)) t.dispose();
 });
+
+test("the visit part's choice ranks by binary search what rankOf ranks over every mixed row, ties and exclusions alike", async () => {
+  const { mixedRank } = await import('./companions.js');
+  const { mixOne, visitScores } = await import('../../src/model/visit.js');
+  const { rankOf } = await import('./metrics.js');
+  let s = 7;
+  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const V = 400;
+  // Companions: every row goes with 12 others; a few log probabilities equal (ties), row 0 unused.
+  const start = new Uint32Array(V + 1),
+    ids: number[] = [],
+    w: number[] = [];
+  for (let r = 0; r < V; r++) {
+    start[r] = ids.length;
+    if (r > 0)
+      for (let k = 0; k < 12; k++) {
+        ids.push(1 + Math.floor(rnd() * (V - 1)));
+        w.push(rnd());
+      }
+  }
+  start[V] = ids.length;
+  const c = { start, ids: Uint32Array.from(ids), w: Float32Array.from(w) };
+  let checked = 0;
+  for (let trial = 0; trial < 20; trial++) {
+    const logp = Float64Array.from({ length: V }, (_, i) => (i === 0 ? -Infinity : Math.log(rnd()) * 3));
+    for (let i = 1; i < 30; i++) logp[i] = logp[30]; // ties
+    const items = [1 + Math.floor(rnd() * (V - 1)), 1 + Math.floor(rnd() * (V - 1))];
+    const v = visitScores(c, { decay: 0.5 }, items, [0, 1], 2, V)!;
+    const voted = new Set<number>();
+    for (const r of v.rows) for (let q = c.start[r]; q < c.start[r + 1]; q++) voted.add(c.ids[q]);
+    const sorted = Float64Array.from(logp).sort();
+    for (const l of [0, 0.3, 0.95]) {
+      const mixed = Float64Array.from(logp, (x, i) => (i === 0 ? -Infinity : mixOne(x, v, i, l)));
+      for (const t of [items[0], ...voted, 5, 31, V - 1].slice(0, 15)) {
+        assert.equal(mixedRank(logp, sorted, v, voted, l, t, items), rankOf(mixed, t, items), `λ ${l}, target ${t}`);
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked > 500);
+});

@@ -70,7 +70,7 @@ export const VISIT_EVENTS = 50;
 
 /**
  * p_visit for a history's current session, its newest VISIT_EVENTS events (rows 0 = unknown are skipped);
- * null when no session item has companions.
+ * null when no session item has companions. `p`: a zeroed buffer of V rows to fill instead of a new one.
  */
 export function visitScores(
   c: Companions,
@@ -79,10 +79,10 @@ export function visitScores(
   ts: ArrayLike<number>,
   now: number,
   V: number,
+  p = new Float64Array(V),
 ): VisitScores | null {
   const n = items.length;
   const a = sessionStart(ts, n, now);
-  const p = new Float64Array(V);
   const rows: number[] = [],
     weights: number[] = [];
   let w = 1,
