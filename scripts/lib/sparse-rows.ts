@@ -72,13 +72,19 @@ export class SparseRows {
     const d = this.cfg.d,
       e = new Float32Array((rows.length + 1) * d);
     rows.forEach((r, i) => e.set(this.table.subarray(r * d, r * d + d), (i + 1) * d));
+    // A variable shares its initial tensor's data: the tensor is disposed (else every step leaks it).
+    const variable = (t: tf.Tensor) => {
+      const v = tf.variable(t, true);
+      t.dispose();
+      return v;
+    };
     const out: { item_emb: tf.Variable; ret_item?: tf.Variable } = {
-      item_emb: tf.variable(tf.tensor2d(e, [rows.length + 1, d]), true),
+      item_emb: variable(tf.tensor2d(e, [rows.length + 1, d])),
     };
     if (this.ret) {
       const r = new Float32Array(rows.length + 1);
       rows.forEach((x, i) => (r[i + 1] = this.ret![x]));
-      out.ret_item = tf.variable(tf.tensor2d(r, [rows.length + 1, 1]), true);
+      out.ret_item = variable(tf.tensor2d(r, [rows.length + 1, 1]));
     }
     return out;
   }

@@ -325,6 +325,10 @@ test(
       await trainStep(vars, names, cfg, opt, null, windows, 3, loss, undefined, undefined, rows);
       rows?.sync(vars);
       const out = Object.fromEntries(names.map((k) => [k, Array.from(vars[k].dataSync())]));
+      // Another step leaves no tensor behind (the step's small table and its gradients are disposed).
+      const held = tf.memory().numTensors;
+      await trainStep(vars, names, cfg, opt, null, windows, 4, loss, undefined, undefined, rows);
+      assert.equal(tf.memory().numTensors, held, `tensors after a ${sparse ? 'row-sparse' : 'dense'} step`);
       for (const v of [...Object.values(vars), ...Object.values(init)]) v.dispose();
       opt.dispose();
       return out;
