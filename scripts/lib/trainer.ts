@@ -183,7 +183,16 @@ export async function trainStep(
   return { loss, flops };
 }
 
-/** A row-sparse step (sparse-rows.ts): the batch on the rows it uses, one thread; Adam for the rest as usual. */
+/** Logits a row-sparse share may hold at once (targets × rows of its small table): 2^25 floats, 128 MB. */
+const SPARSE_LOGITS = 2 ** 25;
+
+/**
+ * A row-sparse step (sparse-rows.ts): the batch on the rows it uses, one thread; Adam for the rest as usual.
+ * A batch whose logits would pass SPARSE_LOGITS is dealt into shares (alternating windows, as the workers'
+ * are), each with its own in-batch negatives, their gradients summed with weights as trainStep's: the wasm
+ * heap holds one share's softmax, not the batch's (a batch of 64 windows of 100 events and 2,048 draws ran it
+ * past 4 GB).
+ */
 async function sparseStep(
   params: Record<string, tf.Variable>,
   names: string[],
@@ -195,31 +204,64 @@ async function sparseStep(
   lossOpts: StepLoss,
   perBatch?: number,
 ): Promise<{ loss: number; flops: number }> {
-  const p = packWindows(batch, cfg);
-  const total = p.targets.pairWeight ? p.targets.pairWeight.reduce((a, b) => a + b, 0) : p.targets.pairItem.length;
-  const scale = total / (perBatch ?? (total || 1));
-  const g = sparse.gather(p.inp, p.targets, lossOpts.sampled ?? 0, seed);
-  const sub = sparse.variables(g.rows);
-  const model: Params = { ...params, ...sub };
+  const count = (p: ReturnType<typeof packWindows>) =>
+    p.targets.pairWeight ? p.targets.pairWeight.reduce((a, b) => a + b, 0) : p.targets.pairItem.length;
+  const whole = packWindows(batch, cfg);
+  const total = count(whole);
+  // Rows of a share's small table: at most its targets plus the draws.
+  const logits = (n: number) => n * (n + (lossOpts.sampled ?? 0));
+  let S = 1;
+  while (S < batch.length && logits(whole.targets.pairItem.length / S) > SPARSE_LOGITS) S *= 2;
+  const shares = Array.from({ length: S }, (_, k) => batch.filter((_, i) => i % S === k)).filter((x) => x.length);
   const dense = names.filter((k) => k !== 'item_emb' && k !== 'ret_item');
-  const r = tf.variableGrads(
-    () => nextItemLoss(model, g.cfg, g.inp, g.targets, { ...lossOpts, negRows: g.negRows, training: true, seed }),
-    [...dense.map((k) => params[k]), sub.item_emb, ...(sub.ret_item ? [sub.ret_item] : [])],
-  );
-  const loss = (await r.value.data())[0];
-  const scaled = tf.tidy(() =>
-    Object.fromEntries(Object.entries(r.grads).map(([k, t]) => [k, tf.mul(t, scale)] as const)),
-  );
+  const d = cfg.d;
+  // Gradients summed over the shares: the dense weights' as tensors, the item rows' by row.
+  const denseSum: Record<string, tf.Tensor> = {};
+  const rowGrad = new Map<number, Float32Array>(),
+    retGrad = new Map<number, number>();
+  let loss = 0,
+    flops = 0;
+  for (const share of shares) {
+    const p = S === 1 ? whole : packWindows(share, cfg);
+    const scale = count(p) / (perBatch ?? (total || 1));
+    const g = sparse.gather(p.inp, p.targets, lossOpts.sampled ?? 0, seed);
+    const sub = sparse.variables(g.rows);
+    const model: Params = { ...params, ...sub };
+    const r = tf.variableGrads(
+      () => nextItemLoss(model, g.cfg, g.inp, g.targets, { ...lossOpts, negRows: g.negRows, training: true, seed }),
+      [...dense.map((k) => params[k]), sub.item_emb, ...(sub.ret_item ? [sub.ret_item] : [])],
+    );
+    loss += (await r.value.data())[0] * (count(p) / (total || 1));
+    for (const k of dense) {
+      const gk = r.grads[params[k].name];
+      const prev = denseSum[k];
+      denseSum[k] = tf.tidy(() => (prev ? tf.add(prev, tf.mul(gk, scale)) : tf.mul(gk, scale)));
+      prev?.dispose();
+    }
+    const ge = r.grads[sub.item_emb.name].dataSync() as Float32Array;
+    const gr = sub.ret_item ? (r.grads[sub.ret_item.name].dataSync() as Float32Array) : null;
+    g.rows.forEach((row, i) => {
+      let a = rowGrad.get(row);
+      if (!a) rowGrad.set(row, (a = new Float32Array(d)));
+      for (let j = 0; j < d; j++) a[j] += scale * ge[(i + 1) * d + j];
+      if (gr) retGrad.set(row, (retGrad.get(row) ?? 0) + scale * gr[i + 1]);
+    });
+    for (const t of [r.value, ...Object.values(r.grads), ...Object.values(sub)]) t.dispose();
+    flops += stepFlops(cfg, p.inp.batch, p.inp.len, p.targets.positions.length, lossOpts.sampled ?? 0);
+  }
+  // The rows' gradients in the small-table layout sparse.apply reads (row 0: padding).
+  const rows = Int32Array.from(rowGrad.keys());
+  const ge = new Float32Array((rows.length + 1) * d),
+    gr = sparse.ret ? new Float32Array(rows.length + 1) : null;
+  rows.forEach((row, i) => {
+    ge.set(rowGrad.get(row)!, (i + 1) * d);
+    if (gr) gr[i + 1] = retGrad.get(row) ?? 0;
+  });
   const lr = (opt as unknown as { learningRate: number }).learningRate;
-  sparse.apply(
-    g.rows,
-    scaled[sub.item_emb.name].dataSync() as Float32Array,
-    sub.ret_item ? (scaled[sub.ret_item.name].dataSync() as Float32Array) : null,
-    lr,
-  );
-  opt.applyGradients(Object.fromEntries(dense.map((k) => [k, scaled[params[k].name]])));
-  for (const t of [r.value, ...Object.values(r.grads), ...Object.values(scaled), ...Object.values(sub)]) t.dispose();
-  return { loss, flops: stepFlops(cfg, p.inp.batch, p.inp.len, p.targets.positions.length, lossOpts.sampled ?? 0) };
+  sparse.apply(rows, ge, gr, lr);
+  opt.applyGradients(Object.fromEntries(dense.map((k) => [k, denseSum[k]])));
+  for (const t of Object.values(denseSum)) t.dispose();
+  return { loss, flops };
 }
 
 /** Adam's running bias-correction products (tfjs keeps them outside getWeights). */
