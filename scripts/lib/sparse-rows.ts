@@ -17,6 +17,8 @@ export const SPARSE_ABOVE = 50_000;
 export class SparseRows {
   readonly table: Float32Array;
   readonly ret: Float32Array | null;
+  /** Logits a step's share may hold at once (targets × rows of its small table): 2^25 floats, 128 MB. */
+  logitLimit = 2 ** 25;
   private readonly m: Float32Array;
   private readonly v: Float32Array;
   private readonly rm: Float32Array | null;

@@ -183,12 +183,9 @@ export async function trainStep(
   return { loss, flops };
 }
 
-/** Logits a row-sparse share may hold at once (targets × rows of its small table): 2^25 floats, 128 MB. */
-const SPARSE_LOGITS = 2 ** 25;
-
 /**
  * A row-sparse step (sparse-rows.ts): the batch on the rows it uses, one thread; Adam for the rest as usual.
- * A batch whose logits would pass SPARSE_LOGITS is dealt into shares (alternating windows, as the workers'
+ * A batch whose logits would pass sparse.logitLimit is dealt into shares (alternating windows, as the workers'
  * are), each with its own in-batch negatives, their gradients summed with weights as trainStep's: the wasm
  * heap holds one share's softmax, not the batch's (a batch of 64 windows of 100 events and 2,048 draws ran it
  * past 4 GB).
@@ -211,7 +208,7 @@ async function sparseStep(
   // Rows of a share's small table: at most its targets plus the draws.
   const logits = (n: number) => n * (n + (lossOpts.sampled ?? 0));
   let S = 1;
-  while (S < batch.length && logits(whole.targets.pairItem.length / S) > SPARSE_LOGITS) S *= 2;
+  while (S < batch.length && logits(whole.targets.pairItem.length / S) > sparse.logitLimit) S *= 2;
   const shares = Array.from({ length: S }, (_, k) => batch.filter((_, i) => i % S === k)).filter((x) => x.length);
   const dense = names.filter((k) => k !== 'item_emb' && k !== 'ret_item');
   const d = cfg.d;
