@@ -474,6 +474,36 @@ test('model integrity: a tampered weights file (same size), a path to another or
   await ctx.close();
 });
 
+test('a new model version replaces the cached files of the old one (the cache listed once per load)', async () => {
+  const ctx = await env.browser.newContext();
+  const { page, errors } = await watchedPage(ctx);
+  const fixture = path.resolve(path.dirname(new URL(import.meta.url).pathname), '.fixture/model');
+  const cached = () =>
+    page.evaluate(async () =>
+      (await (await caches.open('shelfwise-models')).keys()).map((r) => r.url).filter((u) => u.includes('weights.bin')),
+    );
+  let got = await loadWith(page, {});
+  assert.equal(got.ready, true);
+  const first = await cached();
+  assert.equal(first.length, 1, first.join());
+  // The same files under another version name (not a content hash: no byte check against it).
+  await page.route('**/e2e/.fixture/model/model.json', (r) => {
+    const j = JSON.parse(fs.readFileSync(path.join(fixture, 'model.json'), 'utf8'));
+    j.userDefinedMetadata.shelfwise.version = 'release-2';
+    return r.fulfill({ contentType: 'application/json', body: JSON.stringify(j) });
+  });
+  got = await loadWith(page, {});
+  assert.equal(got.ready, true);
+  const second = await cached();
+  assert.deepEqual(
+    second.map((u) => u.split('?')[1]),
+    ['shelfwise-version=release-2'],
+    `cached: ${second.join()}`,
+  );
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
 test('a Cache API that refuses writes (a full quota) leaves the model loading from the network', async () => {
   const ctx = await env.browser.newContext();
   const { page, errors } = await watchedPage(ctx);

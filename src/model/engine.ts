@@ -300,6 +300,23 @@ export async function fetchModelFiles(url: string, checks: FileChecks = {}): Pro
     }),
   ]);
   let fromCache = true;
+  // Other versions' copies of this model's files, by URL: listed once, on the first file not cached (a
+  // sharded directory fetches a file per product shown; listing the cache for each was quadratic).
+  let older: Promise<Map<string, Request[]>> | null = null;
+  const stale = (): Promise<Map<string, Request[]>> =>
+    (older ??= cache!.keys().then(
+      (reqs) => {
+        const m = new Map<string, Request[]>();
+        for (const q of reqs) {
+          const i = q.url.indexOf('?shelfwise-version=');
+          if (i < 0 || q.url.slice(i + 19) === meta.version) continue;
+          const u = q.url.slice(0, i);
+          m.set(u, [...(m.get(u) ?? []), q]);
+        }
+        return m;
+      },
+      () => new Map(),
+    ));
   const file = async (rel: string): Promise<ArrayBuffer> => {
     const u = new URL(rel, abs).href;
     if (!allowed.has(new URL(u).origin))
@@ -313,8 +330,7 @@ export async function fetchModelFiles(url: string, checks: FileChecks = {}): Pro
       fromCache = false;
       r = await getOk(u, rel);
       if (cache) {
-        for (const req of await cache.keys().catch(() => [] as readonly Request[]))
-          if (req.url.startsWith(u + '?') && req.url !== key) await cache.delete(req).catch(() => false);
+        for (const req of (await stale()).get(u) ?? ([] as Request[])) await cache.delete(req).catch(() => false);
         await cachePut(cache, key, r.clone());
       }
     }
