@@ -159,7 +159,8 @@ function ndcgGrid(
     const logp = rw ? s : logSoftmax(s);
     const V = logp.length;
     if (buf.length !== V) buf = new Float64Array(V);
-    const sorted = Float64Array.from(logp).sort();
+    // Sorted once per example, and only for one whose session votes (most of a catalog's examples need none).
+    let sorted: Float64Array | null = null;
     const exclude = excludeSeen ? Array.from(ex.items) : Array.from(ex.exclude ?? []);
     const targets = ex.basket ? Array.from(ex.basket).filter((t) => t > 0) : [ex.target];
     const add = (sum: MetricSum, ranks: number[]) =>
@@ -173,12 +174,13 @@ function ndcgGrid(
           for (const sum of sums[ti][di]) add(sum, alone);
           return;
         }
+        sorted ??= Float64Array.from(logp).sort();
         const voted = new Set<number>();
         for (const r of v.rows) for (let q = c.start[r]; q < c.start[r + 1]; q++) voted.add(c.ids[q]);
         LAMBDAS.forEach((l, k) =>
           add(
             sums[ti][di][k],
-            targets.map((t) => mixedRank(logp, sorted, v, voted, l, t, exclude)),
+            targets.map((t) => mixedRank(logp, sorted!, v, voted, l, t, exclude)),
           ),
         );
         for (const i of voted) buf[i] = 0;

@@ -191,6 +191,8 @@ export async function startBackend(pref: BackendName | 'auto', wasmBase: WasmPat
 }
 
 const CACHE_NAME = 'shelfwise-models';
+/** A cached file's key: its URL and this query naming the model version it belongs to. */
+const VERSION_QUERY = '?shelfwise-version=';
 
 async function openCache(use: boolean): Promise<Cache | null> {
   if (!use || typeof caches === 'undefined') return null;
@@ -308,10 +310,10 @@ export async function fetchModelFiles(url: string, checks: FileChecks = {}): Pro
       (reqs) => {
         const m = new Map<string, Request[]>();
         for (const q of reqs) {
-          const i = q.url.indexOf('?shelfwise-version=');
-          if (i < 0 || q.url.slice(i + 19) === meta.version) continue;
-          const u = q.url.slice(0, i);
-          m.set(u, [...(m.get(u) ?? []), q]);
+          const [u, version] = q.url.split(VERSION_QUERY);
+          if (version === undefined || version === meta.version) continue;
+          if (!m.has(u)) m.set(u, []);
+          m.get(u)!.push(q);
         }
         return m;
       },
@@ -324,7 +326,7 @@ export async function fetchModelFiles(url: string, checks: FileChecks = {}): Pro
         'model_corrupt',
         `model.json points ${rel.slice(0, 100)} to another origin (${new URL(u).origin}); allow it with the allowOrigins option`,
       );
-    const key = `${u}?shelfwise-version=${meta.version}`;
+    const key = `${u}${VERSION_QUERY}${meta.version}`;
     let r = await cache?.match(key).catch(() => undefined);
     if (!r) {
       fromCache = false;
@@ -952,8 +954,8 @@ export class ModelRuntime {
     const need = [...new Set(all.slice(a).map((k) => k.row))].filter((r) => !it.lists.has(r));
     await Promise.all(
       need.map(async (r) => {
-        const [, k] = itemKeys(this.vocab.ids[r - 1]);
-        const g = await this.companionShard(this.vocab.ids[r - 1]);
+        const [sk, k] = itemKeys(this.vocab.ids[r - 1]);
+        const g = await this.companionShard(sk);
         if (!g) return;
         const i = g.index.get(k);
         const from = i === undefined ? 0 : g.s.start[i],
@@ -980,12 +982,12 @@ export class ModelRuntime {
     p.c = it.built.c;
   }
 
-  /** The companions shard that holds a product's list (a sharded directory's visit part), fetched once. */
-  private companionShard(id: string) {
+  /** The companions shard that holds the list of a product of shard key `sk` (itemKeys), fetched once. */
+  private companionShard(sk: number) {
     const it = this.items!;
     return shardOnce(
       it.companionShards,
-      shardFile(this.visitMeta!.path, itemKeys(id)[0] % it.meta.shards),
+      shardFile(this.visitMeta!.path, sk % it.meta.shards),
       it.file,
       decodeCompanionShard,
       { what: 'a companions shard', then: 'the visit part skips it', warned: it.warned },
@@ -999,7 +1001,7 @@ export class ModelRuntime {
   prefetchCompanions(id: string): void {
     if (!this.items || !this.visitMeta?.sharded) return;
     void this.prefetchVisit();
-    void this.companionShard(id);
+    void this.companionShard(itemKeys(id)[0]);
   }
 
   /** The session item (an item id) whose companions give `row` its visit probability, well above `row`'s base rate (visitDriver). */
